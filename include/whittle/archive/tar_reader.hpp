@@ -1,0 +1,56 @@
+#pragma once
+// Streaming tar reader over a ByteSource (libarchive underneath, pax/gnu/ustar). Entries are read in
+// order; the content of the current entry is read with read_data() before moving on (unread content is
+// skipped). Nothing is buffered beyond libarchive's block.
+#include <whittle/archive/tar_entry.hpp>
+#include <whittle/util/byte_stream.hpp>
+
+#include <memory>
+#include <string>
+
+struct archive;
+
+namespace whittle::archive {
+
+class TarReader
+{
+public:
+  // `what` names the stream in errors, e.g. "layer sha256:ab.. of `img.tar`". The source must already
+  // be decompressed (the reader accepts only raw tar).
+  TarReader(util::ByteSource& src, std::string what);
+  TarReader(const TarReader&) = delete;
+  TarReader& operator=(const TarReader&) = delete;
+  ~TarReader();
+
+  // Reads the next header into `entry`; returns false at the end of the archive. Throws BadInput naming
+  // the stream and the entry on a corrupt or truncated archive.
+  bool next(TarEntry& entry);
+  // Reads content of the current entry; returns 0 at its end. Throws BadInput on truncation.
+  size_t read_data(void* buf, size_t n);
+  // A ByteSource over the current entry's content (valid until next()).
+  util::ByteSource& data();
+  // Byte offset of the current entry's header in the stream (for indexing uncompressed tar files).
+  int64_t header_offset() const;
+  const std::string& what() const { return m_what; }
+
+private:
+  class DataSource : public util::ByteSource
+  {
+  public:
+    explicit DataSource(TarReader& r) : m_r(r) {}
+    size_t read(void* buf, size_t n) override { return m_r.read_data(buf, n); }
+
+  private:
+    TarReader& m_r;
+  };
+
+  util::ByteSource& m_src;
+  std::string m_what;
+  struct ::archive* m_ar;
+  std::unique_ptr<char[]> m_buf;
+  std::string m_current;
+  DataSource m_data{*this};
+  int64_t m_header_offset = 0;
+};
+
+} // namespace whittle::archive

@@ -1,0 +1,83 @@
+#pragma once
+// The final root filesystem of an image as an in-memory index (path -> node), built by applying the layers
+// in order with whiteouts. Later stages query it (what exists, what a path resolves to, sizes) without
+// touching disk. Paths are canonical image paths (util::clean_in_root): "/usr/bin/python3".
+#include <whittle/archive/tar_entry.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace whittle::rootfs {
+
+enum class NodeType { regular, directory, symlink, char_device, block_device, fifo };
+
+std::string to_string(NodeType t);
+
+struct Node
+{
+  NodeType type = NodeType::regular;
+  uint32_t mode = 0644; // permission bits only
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;        // regular files
+  int64_t mtime = 0;
+  std::string link_target;  // symlinks: target as stored
+  std::string hardlink_of;  // regular files that are hardlinks: canonical path of the first name
+  uint32_t dev_major = 0;
+  uint32_t dev_minor = 0;
+  std::map<std::string, std::string> xattrs;
+  int layer = -1;           // index of the layer that last wrote this node
+  bool implicit = false;    // a parent directory no layer listed (created 0755 root:root)
+};
+
+// The result of resolving a path the way the kernel would inside a chroot at the image root.
+struct Resolution
+{
+  std::string path;                 // canonical final path (may not exist)
+  const Node* node = nullptr;       // nullptr if missing
+  std::vector<std::string> symlinks; // canonical paths of every symlink followed on the way, in order
+  bool loop = false;                 // too many links (ELOOP)
+};
+
+enum class Follow { no, yes };
+
+class Tree
+{
+public:
+  Tree();
+
+  // Node at a canonical path, no link resolution; nullptr if absent.
+  const Node* find(const std::string& path) const;
+  Node* find_mutable(const std::string& path);
+  // Resolves p (absolute, or relative to `cwd`) in-root: ".." stops at "/", absolute link targets restart at
+  // the image root. With Follow::no the last component is not followed.
+  Resolution resolve(const std::string& p, Follow follow = Follow::yes, const std::string& cwd = "/") const;
+  // Direct children of a directory (canonical paths, sorted).
+  std::vector<std::string> children(const std::string& dir) const;
+  // Every path below dir (not dir itself), sorted.
+  std::vector<std::string> descendants(const std::string& dir) const;
+
+  // Inserts or replaces a node; creates missing parents as implicit directories. A directory replacing a
+  // directory keeps its children; anything else replacing a directory removes its subtree.
+  void put(const std::string& path, Node node);
+  // Removes a path and its subtree; returns the removed regular-file bytes (for waste accounting).
+  uint64_t remove(const std::string& path);
+  // Removes everything below dir, keeping dir; returns removed bytes.
+  uint64_t clear_children(const std::string& dir);
+
+  const std::map<std::string, Node>& nodes() const { return m_nodes; }
+  size_t size() const { return m_nodes.size(); }
+  // Sum of regular file sizes (hardlinks counted once).
+  uint64_t total_bytes() const;
+
+private:
+  std::map<std::string, Node> m_nodes; // always contains "/"
+};
+
+// Converts a tar entry's type to a node type (hardlinks become regular with hardlink_of set by the caller).
+NodeType node_type_of(archive::EntryType t);
+
+} // namespace whittle::rootfs

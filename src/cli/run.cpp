@@ -1,0 +1,91 @@
+#include <whittle/cli/command.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace whittle::cli {
+
+const std::vector<Command>&
+commands()
+{
+  static const std::vector<Command> k_commands = {
+  };
+  return k_commands;
+}
+
+namespace {
+
+void
+print_usage(std::FILE* out)
+{
+  std::fprintf(out,
+               "Usage: whittle COMMAND [options]\n\n"
+               "Turns a fat container image into a minimal, hardened one.\n"
+               "Images are named in skopeo's syntax: oci:DIR[:TAG], oci:DIR@sha256:..., oci-archive:FILE[:TAG],\n"
+               "docker-archive:FILE[:NAME:TAG], or a bare path to an OCI layout or archive.\n\nCommands:\n");
+  for (const auto& c : commands()) {
+    std::fprintf(out, "  %-10s %s\n", c.spec.name.c_str(), c.spec.summary.c_str());
+  }
+  std::fprintf(out,
+               "\nRun `whittle COMMAND --help` for a command's options.\n"
+               "Exit status: 0 success, 1 the operation failed (bad image, failed check), 2 usage error.\n");
+}
+
+void
+apply_global_flags(const ParsedArgs& args)
+{
+  if (args.has("--quiet")) {
+    util::set_verbosity(util::Verbosity::quiet);
+  }
+  if (args.has("--verbose")) {
+    util::set_verbosity(util::Verbosity::verbose);
+  }
+  if (args.has("--debug")) {
+    util::set_verbosity(util::Verbosity::debug);
+  }
+}
+
+} // namespace
+
+int
+run(int argc, char** argv)
+{
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(stderr);
+    return k_exit_usage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage(stdout);
+    return k_exit_ok;
+  }
+  if (args[0] == "--version") {
+    std::printf("whittle %s\n", WHITTLE_VERSION);
+    return k_exit_ok;
+  }
+  try {
+    for (const auto& c : commands()) {
+      if (c.spec.name != args[0]) {
+        continue;
+      }
+      ParsedArgs parsed = parse_args(c.spec, {args.begin() + 1, args.end()});
+      if (parsed.help) {
+        std::fputs(help_text(c.spec).c_str(), stdout);
+        return k_exit_ok;
+      }
+      apply_global_flags(parsed);
+      return c.run(parsed);
+    }
+    throw UsageError("unknown command `" + args[0] + "` (see `whittle --help`)");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "whittle: error: %s\n", e.what());
+    return k_exit_usage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "whittle: error: %s\n", e.what());
+    return k_exit_failed;
+  }
+}
+
+} // namespace whittle::cli
