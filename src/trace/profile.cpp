@@ -1,0 +1,492 @@
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
+#include <whittle/util/temp_dir.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace whittle::trace {
+
+namespace {
+
+using nlohmann::json;
+// nlohmann's ordered_json keeps our key order, so a written document reads in schema order.
+using ojson = nlohmann::ordered_json;
+
+struct AccessName
+{
+  Access access;
+  const char* name;
+};
+
+// Serialisation order of the access words.
+constexpr AccessName k_access_names[] = {
+  {Access::read, "read"},     {Access::write, "write"},   {Access::exec, "exec"},
+  {Access::stat, "stat"},     {Access::readlink, "readlink"}, {Access::create, "create"},
+  {Access::remove, "delete"}, {Access::dir, "dir"},       {Access::missing, "missing"},
+};
+
+ojson
+access_json(uint16_t bits)
+{
+  ojson out = ojson::array();
+  for (const auto& an : k_access_names) {
+    if ((bits & static_cast<uint16_t>(an.access)) != 0) {
+      out.push_back(an.name);
+    }
+  }
+  return out;
+}
+
+ojson
+files_json(const std::map<std::string, FileRecord>& files)
+{
+  ojson out = ojson::array();
+  for (const auto& [path, rec] : files) {
+    ojson f;
+    f["path"] = path;
+    f["access"] = access_json(rec.access);
+    if (!rec.link_target.empty()) {
+      f["link_target"] = rec.link_target;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+ojson
+files_json(const std::vector<FileRecord>& files)
+{
+  std::map<std::string, FileRecord> sorted;
+  for (const auto& f : files) {
+    auto [it, inserted] = sorted.emplace(f.path, f);
+    if (!inserted) {
+      it->second.access |= f.access;
+      if (it->second.link_target.empty()) {
+        it->second.link_target = f.link_target;
+      }
+    }
+  }
+  return files_json(sorted);
+}
+
+[[noreturn]] void
+bad(const std::string& what, const std::string& cause)
+{
+  throw BadInput("parse profile `" + what + "`: " + cause);
+}
+
+const json&
+field(const json& obj, const char* key, const std::string& what, const std::string& where)
+{
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    bad(what, where + " lacks \"" + key + "\"");
+  }
+  return *it;
+}
+
+std::string
+get_string(const json& obj, const char* key, const std::string& what, const std::string& where,
+           bool required = false)
+{
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) {
+      bad(what, where + " lacks \"" + key + "\"");
+    }
+    return "";
+  }
+  if (!it->is_string()) {
+    bad(what, where + ": \"" + key + "\" is not a string");
+  }
+  return it->get<std::string>();
+}
+
+int64_t
+get_int(const json& obj, const char* key, int64_t fallback, const std::string& what, const std::string& where)
+{
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return fallback;
+  }
+  if (!it->is_number_integer()) {
+    bad(what, where + ": \"" + key + "\" is not an integer");
+  }
+  return it->get<int64_t>();
+}
+
+std::vector<std::string>
+get_strings(const json& obj, const char* key, const std::string& what, const std::string& where)
+{
+  std::vector<std::string> out;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return out;
+  }
+  if (!it->is_array()) {
+    bad(what, where + ": \"" + key + "\" is not an array");
+  }
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      bad(what, where + ": \"" + key + "\" holds a non-string");
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+uint16_t
+parse_access_list(const json& arr, const std::string& what, const std::string& where)
+{
+  if (!arr.is_array()) {
+    bad(what, where + ": \"access\" is not an array");
+  }
+  uint16_t bits = 0;
+  for (const auto& v : arr) {
+    if (!v.is_string()) {
+      bad(what, where + ": \"access\" holds a non-string");
+    }
+    auto a = parse_access(v.get<std::string>());
+    if (!a) {
+      bad(what, where + ": unknown access `" + v.get<std::string>() + "`");
+    }
+    bits |= static_cast<uint16_t>(*a);
+  }
+  return bits;
+}
+
+FileRecord
+parse_file(const json& f, const std::string& what, size_t index, bool canonical)
+{
+  std::string where = "file #" + std::to_string(index);
+  if (!f.is_object()) {
+    bad(what, where + " is not an object");
+  }
+  FileRecord rec;
+  rec.path = get_string(f, "path", what, where, true);
+  where += " `" + rec.path + "`";
+  if (canonical) {
+    auto clean = util::clean_in_root(rec.path);
+    if (rec.path.empty() || rec.path[0] != '/' || !clean || *clean != rec.path) {
+      bad(what, where + ": path is not a canonical absolute image path");
+    }
+  }
+  rec.access = parse_access_list(field(f, "access", what, where), what, where);
+  rec.link_target = get_string(f, "link_target", what, where);
+  return rec;
+}
+
+std::vector<FileRecord>
+parse_files(const json& obj, const char* key, const std::string& what, bool canonical)
+{
+  std::vector<FileRecord> out;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return out;
+  }
+  if (!it->is_array()) {
+    bad(what, std::string("\"") + key + "\" is not an array");
+  }
+  size_t i = 0;
+  for (const auto& f : *it) {
+    out.push_back(parse_file(f, what, i++, canonical));
+  }
+  return out;
+}
+
+ProbeResult
+parse_probe(const json& p, const std::string& what, const std::string& where)
+{
+  if (!p.is_object()) {
+    bad(what, where + " is not an object");
+  }
+  ProbeResult r;
+  r.kind = get_string(p, "kind", what, where, true);
+  if (r.kind != "http" && r.kind != "exec") {
+    bad(what, where + ": unknown probe kind `" + r.kind + "`");
+  }
+  r.target = get_string(p, "target", what, where);
+  r.status = static_cast<int>(get_int(p, "status", 0, what, where));
+  r.body_sha256 = get_string(p, "body_sha256", what, where);
+  auto ok = p.find("ok");
+  if (ok != p.end() && !ok->is_null()) {
+    if (!ok->is_boolean()) {
+      bad(what, where + ": \"ok\" is not a boolean");
+    }
+    r.ok = ok->get<bool>();
+  }
+  r.files = parse_files(p, "files", what, true);
+  return r;
+}
+
+RunRecord
+parse_run(const json& r, const std::string& what, size_t index)
+{
+  std::string where = "run #" + std::to_string(index);
+  if (!r.is_object()) {
+    bad(what, where + " is not an object");
+  }
+  RunRecord run;
+  run.argv = get_strings(r, "argv", what, where);
+  run.env = get_strings(r, "env", what, where);
+  run.workdir = get_string(r, "workdir", what, where);
+  run.user = get_string(r, "user", what, where);
+  run.exit_code = static_cast<int>(get_int(r, "exit_code", -1, what, where));
+  run.signal = static_cast<int>(get_int(r, "signal", 0, what, where));
+  run.duration_ms = get_int(r, "duration_ms", 0, what, where);
+  run.stdout_sha256 = get_string(r, "stdout_sha256", what, where);
+  run.needs_root = get_strings(r, "needs_root", what, where);
+  auto probes = r.find("probes");
+  if (probes != r.end() && !probes->is_null()) {
+    if (!probes->is_array()) {
+      bad(what, where + ": \"probes\" is not an array");
+    }
+    size_t i = 0;
+    for (const auto& p : *probes) {
+      run.probes.push_back(parse_probe(p, what, where + " probe #" + std::to_string(i++)));
+    }
+  }
+  return run;
+}
+
+} // namespace
+
+std::string
+to_string(Access a)
+{
+  for (const auto& an : k_access_names) {
+    if (an.access == a) {
+      return an.name;
+    }
+  }
+  return "unknown";
+}
+
+std::optional<Access>
+parse_access(const std::string& s)
+{
+  for (const auto& an : k_access_names) {
+    if (s == an.name) {
+      return an.access;
+    }
+  }
+  return std::nullopt;
+}
+
+void
+Profile::add(const std::string& path, Access a, const std::string& link_target)
+{
+  FileRecord& rec = files[path];
+  rec.path = path;
+  rec.access |= static_cast<uint16_t>(a);
+  if (!link_target.empty()) {
+    rec.link_target = link_target;
+  }
+}
+
+Profile
+parse_profile(const std::string& text, const std::string& what)
+{
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::exception& e) {
+    bad(what, std::string("invalid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) {
+    bad(what, "top level is not an object");
+  }
+  Profile p;
+  p.schema = get_string(doc, "schema", what, "profile", true);
+  if (p.schema != "whittle/profile/v1") {
+    bad(what, "unsupported schema `" + p.schema + "` (expected whittle/profile/v1)");
+  }
+  auto image = doc.find("image");
+  if (image != doc.end() && !image->is_null()) {
+    if (!image->is_object()) {
+      bad(what, "\"image\" is not an object");
+    }
+    p.image_ref = get_string(*image, "ref", what, "image");
+    p.manifest_digest = get_string(*image, "manifest_digest", what, "image");
+    p.platform = get_string(*image, "platform", what, "image");
+  }
+  auto runs = doc.find("runs");
+  if (runs != doc.end() && !runs->is_null()) {
+    if (!runs->is_array()) {
+      bad(what, "\"runs\" is not an array");
+    }
+    size_t i = 0;
+    for (const auto& r : *runs) {
+      p.runs.push_back(parse_run(r, what, i++));
+    }
+  }
+  for (auto& f : parse_files(doc, "files", what, true)) {
+    if (p.files.count(f.path) != 0) {
+      bad(what, "file `" + f.path + "` is listed twice");
+    }
+    std::string path = f.path;
+    p.files.emplace(path, std::move(f));
+  }
+  for (auto& f : parse_files(doc, "special", what, false)) {
+    p.special[f.path] |= f.access;
+  }
+  auto sc = doc.find("syscalls");
+  if (sc != doc.end() && !sc->is_null()) {
+    std::set<std::string> names;
+    for (auto& n : get_strings(doc, "syscalls", what, "profile")) {
+      names.insert(std::move(n));
+    }
+    p.syscalls = std::move(names);
+  }
+  return p;
+}
+
+std::string
+serialize_profile(const Profile& p)
+{
+  ojson doc;
+  doc["schema"] = p.schema;
+  doc["image"] = {{"ref", p.image_ref}, {"manifest_digest", p.manifest_digest}, {"platform", p.platform}};
+  ojson runs = ojson::array();
+  for (const auto& r : p.runs) {
+    ojson run;
+    run["argv"] = r.argv;
+    run["env"] = r.env;
+    run["workdir"] = r.workdir;
+    run["user"] = r.user;
+    run["exit_code"] = r.exit_code;
+    run["signal"] = r.signal;
+    run["duration_ms"] = r.duration_ms;
+    if (!r.stdout_sha256.empty()) {
+      run["stdout_sha256"] = r.stdout_sha256;
+    }
+    ojson probes = ojson::array();
+    for (const auto& pr : r.probes) {
+      ojson probe;
+      probe["kind"] = pr.kind;
+      probe["target"] = pr.target;
+      probe["status"] = pr.status;
+      probe["body_sha256"] = pr.body_sha256;
+      probe["ok"] = pr.ok;
+      probe["files"] = files_json(pr.files);
+      probes.push_back(std::move(probe));
+    }
+    run["probes"] = std::move(probes);
+    if (!r.needs_root.empty()) {
+      run["needs_root"] = r.needs_root;
+    }
+    runs.push_back(std::move(run));
+  }
+  doc["runs"] = std::move(runs);
+  doc["files"] = files_json(p.files);
+  ojson special = ojson::array();
+  for (const auto& [path, bits] : p.special) {
+    ojson f;
+    f["path"] = path;
+    f["access"] = access_json(bits);
+    special.push_back(std::move(f));
+  }
+  doc["special"] = std::move(special);
+  if (p.syscalls) {
+    doc["syscalls"] = ojson(std::vector<std::string>(p.syscalls->begin(), p.syscalls->end()));
+  }
+  return doc.dump(2) + "\n";
+}
+
+Profile
+read_profile(const std::string& path)
+{
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    throw Error(errno_message("read profile `" + path + "`", errno));
+  }
+  std::string data;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    data.append(buf, n);
+  }
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) {
+    throw Error("read profile `" + path + "`: read error");
+  }
+  return parse_profile(data, path);
+}
+
+void
+write_profile(const Profile& p, const std::string& path)
+{
+  std::string data = serialize_profile(p);
+  util::AtomicOutput out(path, util::AtomicOutput::Kind::file);
+  int fd = ::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw_errno("write profile `" + path + "`");
+  }
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      int err = errno;
+      ::close(fd);
+      throw Error(errno_message("write profile `" + path + "`", err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    throw_errno("write profile `" + path + "`");
+  }
+  out.commit();
+}
+
+Profile
+merge_profiles(const std::vector<Profile>& profiles, bool allow_mixed)
+{
+  Profile out;
+  if (profiles.empty()) {
+    return out;
+  }
+  out.image_ref = profiles.front().image_ref;
+  out.manifest_digest = profiles.front().manifest_digest;
+  out.platform = profiles.front().platform;
+  bool all_syscalls = true;
+  std::set<std::string> syscalls;
+  for (const auto& p : profiles) {
+    if (p.manifest_digest != out.manifest_digest && !allow_mixed) {
+      throw BadInput("merge profiles: they name different images (" + out.manifest_digest + " and " +
+                     p.manifest_digest + "); pass --allow-mixed to merge anyway");
+    }
+    out.runs.insert(out.runs.end(), p.runs.begin(), p.runs.end());
+    for (const auto& [path, rec] : p.files) {
+      FileRecord& dst = out.files[path];
+      dst.path = path;
+      dst.access |= rec.access;
+      if (dst.link_target.empty()) {
+        dst.link_target = rec.link_target;
+      }
+    }
+    for (const auto& [path, bits] : p.special) {
+      out.special[path] |= bits;
+    }
+    if (p.syscalls) {
+      syscalls.insert(p.syscalls->begin(), p.syscalls->end());
+    } else {
+      all_syscalls = false;
+    }
+  }
+  if (all_syscalls) {
+    out.syscalls = std::move(syscalls);
+  }
+  return out;
+}
+
+} // namespace whittle::trace
