@@ -5,7 +5,9 @@
 #include <whittle/archive/tar_entry.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +27,8 @@ struct Node
   uint64_t size = 0;        // regular files
   int64_t mtime = 0;
   std::string link_target;  // symlinks: target as stored
-  std::string hardlink_of;  // regular files that are hardlinks: canonical path of the first name
+  std::string hardlink_of;  // hardlinks: canonical path of the group's primary name (which has this empty).
+                            // Metadata and size are copied from the primary, as the kernel shows one inode.
   uint32_t dev_major = 0;
   uint32_t dev_minor = 0;
   std::map<std::string, std::string> xattrs;
@@ -44,6 +47,11 @@ struct Resolution
 
 enum class Follow { no, yes };
 
+// Called for every node a removal takes out of the tree (also the old node a put() replaces). `counted`
+// is false when the node's content survives under another name (a hardlink group's primary that was
+// removed while other names remain: the next name is promoted), so waste accounting can skip it.
+using RemovedFn = std::function<void(const std::string& path, const Node& node, bool counted)>;
+
 class Tree
 {
 public:
@@ -60,13 +68,20 @@ public:
   // Every path below dir (not dir itself), sorted.
   std::vector<std::string> descendants(const std::string& dir) const;
 
-  // Inserts or replaces a node; creates missing parents as implicit directories. A directory replacing a
-  // directory keeps its children; anything else replacing a directory removes its subtree.
-  void put(const std::string& path, Node node);
-  // Removes a path and its subtree; returns the removed regular-file bytes (for waste accounting).
-  uint64_t remove(const std::string& path);
-  // Removes everything below dir, keeping dir; returns removed bytes.
-  uint64_t clear_children(const std::string& dir);
+  // Inserts or replaces a node; creates missing parents as implicit directories (a non-directory parent is
+  // replaced by an implicit directory; layer application refuses that case before calling put). A
+  // directory replacing a directory keeps its children; anything else replacing a directory removes its
+  // subtree. A node with hardlink_of set joins that primary's group (hardlink_of must name an existing
+  // primary; a name of a hardlink is mapped to its primary). `on_removed` sees every node taken out.
+  void put(const std::string& path, Node node, const RemovedFn& on_removed = {});
+  // Removes a path and its subtree (nothing for "/" itself: its children are removed); returns the
+  // removed regular-file bytes that no remaining name still holds (for waste accounting). Removing the
+  // primary of a hardlink group promotes the smallest remaining name to primary.
+  uint64_t remove(const std::string& path, const RemovedFn& on_removed = {});
+  // Removes everything below dir, keeping dir; returns removed bytes as remove() does.
+  uint64_t clear_children(const std::string& dir, const RemovedFn& on_removed = {});
+  // Other names of a hardlink group's primary (sorted); empty if none.
+  std::vector<std::string> hardlinks_of(const std::string& primary) const;
 
   const std::map<std::string, Node>& nodes() const { return m_nodes; }
   size_t size() const { return m_nodes.size(); }
@@ -74,7 +89,13 @@ public:
   uint64_t total_bytes() const;
 
 private:
-  std::map<std::string, Node> m_nodes; // always contains "/"
+  // Takes [first, last) out of m_nodes, keeps hardlink groups consistent, reports removals.
+  uint64_t erase_range(std::map<std::string, Node>::iterator first, std::map<std::string, Node>::iterator last,
+                       const RemovedFn& on_removed);
+  void ensure_parents(const std::string& path, int layer, const RemovedFn& on_removed);
+
+  std::map<std::string, Node> m_nodes;                    // always contains "/"
+  std::map<std::string, std::set<std::string>> m_links;   // primary -> its other names
 };
 
 // Converts a tar entry's type to a node type (hardlinks become regular with hardlink_of set by the caller).
