@@ -27,6 +27,7 @@ private:
   util::Sha256 m_hash;
   uint64_t m_read = 0;
   bool m_done = false;
+  std::string m_error; // set once verification failed: every later read() throws it again
 };
 
 } // namespace whittle::archive

@@ -1,0 +1,531 @@
+#include <whittle/archive/compression.hpp>
+#include <whittle/util/error.hpp>
+
+#include <isa-l/igzip_lib.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace whittle::archive {
+
+namespace {
+
+// Codec buffers: large enough that per-call overhead vanishes, small enough to stay in L2.
+constexpr size_t k_in_buffer = 256 * 1024;
+constexpr size_t k_out_buffer = 256 * 1024;
+
+// Counts decoded bytes against the limits; `what` names the blob.
+class LimitGuard
+{
+public:
+  LimitGuard(DecodeLimits limits, const std::string& what) : m_limits(limits), m_what(what) {}
+
+  void add(uint64_t out, uint64_t in_so_far)
+  {
+    m_out += out;
+    if (m_out > m_limits.max_output) {
+      throw BadInput("decompress " + m_what + ": output exceeds the limit of " + std::to_string(m_limits.max_output) +
+                     " bytes (WHITTLE_MAX_LAYER_BYTES; a decompression bomb?)");
+    }
+    if (m_out > m_limits.ratio_floor && m_out / std::max<uint64_t>(in_so_far, 1) > m_limits.max_ratio) {
+      throw BadInput("decompress " + m_what + ": output exceeds " + std::to_string(m_limits.max_ratio) +
+                     " times the compressed input (WHITTLE_MAX_LAYER_RATIO; a decompression bomb?)");
+    }
+  }
+
+private:
+  DecodeLimits m_limits;
+  const std::string& m_what;
+  uint64_t m_out = 0;
+};
+
+class PassthroughDecoder : public util::ByteSource
+{
+public:
+  PassthroughDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
+    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what)
+  {
+  }
+
+  size_t read(void* buf, size_t n) override
+  {
+    size_t got = m_in.read(buf, n);
+    m_in_total += got;
+    m_guard.add(got, m_in_total);
+    return got;
+  }
+
+private:
+  util::ByteSource& m_in;
+  std::string m_what;
+  LimitGuard m_guard;
+  uint64_t m_in_total = 0;
+};
+
+// gzip through ISA-L (several times faster than zlib's inflate). Members are decoded one after another
+// (RFC 1952 allows concatenation); anything after the last member that is not a gzip member is an error.
+class GzipDecoder : public util::ByteSource
+{
+public:
+  GzipDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
+    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer)
+  {
+    isal_inflate_init(&m_state);
+    m_state.crc_flag = ISAL_GZIP;
+  }
+
+  size_t read(void* buf, size_t n) override
+  {
+    if (m_finished || n == 0) {
+      return 0;
+    }
+    n = std::min<size_t>(n, UINT32_MAX);
+    for (;;) {
+      if (m_state.block_state == ISAL_BLOCK_FINISH) {
+        // A member ended: the stream ends here, or another member follows.
+        if (m_state.avail_in == 0 && !fill()) {
+          m_finished = true;
+          return 0;
+        }
+        isal_inflate_reset(&m_state);
+        m_state.crc_flag = ISAL_GZIP;
+        ++m_members_done;
+      }
+      if (m_state.avail_in == 0 && !m_in_eof) {
+        fill();
+      }
+      m_state.next_out = static_cast<uint8_t*>(buf);
+      m_state.avail_out = static_cast<uint32_t>(n);
+      int rc = isal_inflate(&m_state);
+      if (rc != ISAL_DECOMP_OK) {
+        fail(rc);
+      }
+      size_t produced = n - m_state.avail_out;
+      if (produced > 0) {
+        m_guard.add(produced, m_in_total);
+        return produced;
+      }
+      if (m_state.block_state == ISAL_BLOCK_FINISH) {
+        continue;
+      }
+      if (m_state.avail_in == 0 && m_in_eof) {
+        throw BadInput("decompress " + m_what + ": unexpected end of gzip data (truncated?)");
+      }
+    }
+  }
+
+private:
+  bool fill()
+  {
+    if (m_in_eof) {
+      return false;
+    }
+    size_t got = m_in.read(m_inbuf.data(), m_inbuf.size());
+    if (got == 0) {
+      m_in_eof = true;
+      return false;
+    }
+    m_in_total += got;
+    m_state.next_in = m_inbuf.data();
+    m_state.avail_in = static_cast<uint32_t>(got);
+    return true;
+  }
+
+  [[noreturn]] void fail(int rc)
+  {
+    if (rc == ISAL_INVALID_WRAPPER && m_members_done > 0) {
+      throw BadInput("decompress " + m_what + ": trailing garbage after the gzip data");
+    }
+    const char* cause = "corrupt gzip data";
+    switch (rc) {
+    case ISAL_INVALID_WRAPPER:
+      cause = "not gzip data (bad header)";
+      break;
+    case ISAL_UNSUPPORTED_METHOD:
+      cause = "unsupported gzip compression method";
+      break;
+    case ISAL_INCORRECT_CHECKSUM:
+      cause = "gzip checksum or length mismatch (corrupt data)";
+      break;
+    case ISAL_NEED_DICT:
+      cause = "gzip data needs a preset dictionary";
+      break;
+    default:
+      break;
+    }
+    throw BadInput("decompress " + m_what + ": " + cause);
+  }
+
+  util::ByteSource& m_in;
+  std::string m_what;
+  LimitGuard m_guard;
+  std::vector<uint8_t> m_inbuf;
+  inflate_state m_state{};
+  uint64_t m_in_total = 0;
+  bool m_in_eof = false;
+  bool m_finished = false;
+  uint64_t m_members_done = 0;
+};
+
+class ZstdDecoder : public util::ByteSource
+{
+public:
+  ZstdDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
+    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer), m_ctx(ZSTD_createDCtx())
+  {
+    if (!m_ctx) {
+      throw Error("decompress " + m_what + ": cannot create a zstd context");
+    }
+  }
+  ~ZstdDecoder() override { ZSTD_freeDCtx(m_ctx); }
+
+  size_t read(void* buf, size_t n) override
+  {
+    if (m_finished || n == 0) {
+      return 0;
+    }
+    for (;;) {
+      if (m_input.pos == m_input.size && !m_in_eof) {
+        size_t got = m_in.read(m_inbuf.data(), m_inbuf.size());
+        if (got == 0) {
+          m_in_eof = true;
+        } else {
+          m_in_total += got;
+          m_input = {m_inbuf.data(), got, 0};
+        }
+      }
+      ZSTD_outBuffer output{buf, n, 0};
+      size_t in_before = m_input.pos;
+      size_t rc = ZSTD_decompressStream(m_ctx, &output, &m_input);
+      if (ZSTD_isError(rc)) {
+        throw BadInput("decompress " + m_what + ": corrupt zstd data (" + ZSTD_getErrorName(rc) + ")");
+      }
+      if (m_input.pos != in_before || output.pos > 0) {
+        // 0 means a frame ended and everything was flushed; an idle call returns a size hint instead.
+        m_frame_done = rc == 0;
+      }
+      if (output.pos > 0) {
+        m_guard.add(output.pos, m_in_total);
+        return output.pos;
+      }
+      if (m_input.pos == m_input.size && m_in_eof) {
+        if (!m_frame_done || m_in_total == 0) {
+          throw BadInput("decompress " + m_what + ": unexpected end of zstd data (truncated?)");
+        }
+        m_finished = true;
+        return 0;
+      }
+    }
+  }
+
+private:
+  util::ByteSource& m_in;
+  std::string m_what;
+  LimitGuard m_guard;
+  std::vector<char> m_inbuf;
+  ZSTD_DCtx* m_ctx;
+  ZSTD_inBuffer m_input{nullptr, 0, 0};
+  uint64_t m_in_total = 0;
+  bool m_in_eof = false;
+  bool m_finished = false;
+  bool m_frame_done = false;
+};
+
+// Puts already-read bytes back in front of a source.
+class PrefixedSource : public util::ByteSource
+{
+public:
+  PrefixedSource(std::string prefix, util::ByteSource& rest) : m_prefix(std::move(prefix)), m_rest(rest) {}
+
+  size_t read(void* buf, size_t n) override
+  {
+    if (m_pos < m_prefix.size()) {
+      n = std::min(n, m_prefix.size() - m_pos);
+      std::memcpy(buf, m_prefix.data() + m_pos, n);
+      m_pos += n;
+      return n;
+    }
+    return m_rest.read(buf, n);
+  }
+
+private:
+  std::string m_prefix;
+  size_t m_pos = 0;
+  util::ByteSource& m_rest;
+};
+
+class SniffingDecoder : public util::ByteSource
+{
+public:
+  SniffingDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
+  {
+    std::string head(4, '\0');
+    size_t have = 0;
+    while (have < head.size()) {
+      size_t got = in.read(head.data() + have, head.size() - have);
+      if (got == 0) {
+        break;
+      }
+      have += got;
+    }
+    head.resize(have);
+    Compression c = sniff_compression(reinterpret_cast<const unsigned char*>(head.data()), head.size());
+    m_prefixed = std::make_unique<PrefixedSource>(std::move(head), in);
+    m_decoder = make_decoder(c, *m_prefixed, std::move(what), limits);
+  }
+
+  size_t read(void* buf, size_t n) override { return m_decoder->read(buf, n); }
+
+private:
+  std::unique_ptr<PrefixedSource> m_prefixed;
+  std::unique_ptr<util::ByteSource> m_decoder;
+};
+
+class GzipEncoder : public util::ByteSink
+{
+public:
+  GzipEncoder(util::ByteSink& out, std::string what) : m_out(out), m_what(std::move(what)), m_outbuf(k_out_buffer)
+  {
+    if (deflateInit2(&m_z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      throw Error("compress " + m_what + ": cannot initialise zlib");
+    }
+    // No name, no mtime, OS "unknown": the header depends on nothing but the data.
+    m_header.os = 255;
+    m_header.time = 0;
+    if (deflateSetHeader(&m_z, &m_header) != Z_OK) {
+      deflateEnd(&m_z);
+      throw Error("compress " + m_what + ": cannot set the gzip header");
+    }
+  }
+  ~GzipEncoder() override { deflateEnd(&m_z); }
+
+  void write(const void* buf, size_t n) override
+  {
+    const Bytef* p = static_cast<const Bytef*>(buf);
+    while (n > 0) {
+      uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1U << 30));
+      m_z.next_in = const_cast<Bytef*>(p);
+      m_z.avail_in = chunk;
+      run(Z_NO_FLUSH);
+      p += chunk;
+      n -= chunk;
+    }
+  }
+
+  void finish() override
+  {
+    m_z.next_in = nullptr;
+    m_z.avail_in = 0;
+    run(Z_FINISH);
+    m_out.finish();
+  }
+
+private:
+  void run(int flush)
+  {
+    for (;;) {
+      m_z.next_out = m_outbuf.data();
+      m_z.avail_out = static_cast<uInt>(m_outbuf.size());
+      int rc = deflate(&m_z, flush);
+      if (rc == Z_STREAM_ERROR) {
+        throw Error("compress " + m_what + ": zlib deflate failed");
+      }
+      size_t produced = m_outbuf.size() - m_z.avail_out;
+      if (produced > 0) {
+        m_out.write(m_outbuf.data(), produced);
+      }
+      if (flush == Z_FINISH ? rc == Z_STREAM_END : (m_z.avail_in == 0 && m_z.avail_out != 0)) {
+        return;
+      }
+    }
+  }
+
+  util::ByteSink& m_out;
+  std::string m_what;
+  std::vector<Bytef> m_outbuf;
+  z_stream m_z{};
+  gz_header m_header{};
+};
+
+class ZstdEncoder : public util::ByteSink
+{
+public:
+  ZstdEncoder(util::ByteSink& out, std::string what)
+    : m_out(out), m_what(std::move(what)), m_outbuf(ZSTD_CStreamOutSize()), m_ctx(ZSTD_createCCtx())
+  {
+    if (!m_ctx || ZSTD_isError(ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_compressionLevel, 3)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_checksumFlag, 1))) {
+      ZSTD_freeCCtx(m_ctx);
+      throw Error("compress " + m_what + ": cannot initialise zstd");
+    }
+  }
+  ~ZstdEncoder() override { ZSTD_freeCCtx(m_ctx); }
+
+  void write(const void* buf, size_t n) override
+  {
+    ZSTD_inBuffer in{buf, n, 0};
+    while (in.pos < in.size) {
+      run(in, ZSTD_e_continue);
+    }
+  }
+
+  void finish() override
+  {
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    while (run(in, ZSTD_e_end) != 0) {
+    }
+    m_out.finish();
+  }
+
+private:
+  size_t run(ZSTD_inBuffer& in, ZSTD_EndDirective mode)
+  {
+    ZSTD_outBuffer out{m_outbuf.data(), m_outbuf.size(), 0};
+    size_t rc = ZSTD_compressStream2(m_ctx, &out, &in, mode);
+    if (ZSTD_isError(rc)) {
+      throw Error("compress " + m_what + ": zstd failed (" + ZSTD_getErrorName(rc) + ")");
+    }
+    if (out.pos > 0) {
+      m_out.write(m_outbuf.data(), out.pos);
+    }
+    return rc;
+  }
+
+  util::ByteSink& m_out;
+  std::string m_what;
+  std::vector<char> m_outbuf;
+  ZSTD_CCtx* m_ctx;
+};
+
+class PassthroughEncoder : public util::ByteSink
+{
+public:
+  explicit PassthroughEncoder(util::ByteSink& out) : m_out(out) {}
+  void write(const void* buf, size_t n) override { m_out.write(buf, n); }
+  void finish() override { m_out.finish(); }
+
+private:
+  util::ByteSink& m_out;
+};
+
+uint64_t
+env_u64(const char* name, uint64_t fallback)
+{
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    return fallback;
+  }
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  uint64_t mult = 1;
+  if (end && *end) {
+    std::string suffix(end);
+    if (suffix == "K" || suffix == "KiB") {
+      mult = 1ULL << 10;
+    } else if (suffix == "M" || suffix == "MiB") {
+      mult = 1ULL << 20;
+    } else if (suffix == "G" || suffix == "GiB") {
+      mult = 1ULL << 30;
+    } else {
+      mult = 0;
+    }
+  }
+  if (end == v || errno != 0 || mult == 0 || n == 0 || n > UINT64_MAX / mult) {
+    throw UsageError(std::string("parse ") + name + "=`" + v +
+                     "`: expected a positive number (optionally with K, M or G)");
+  }
+  return n * mult;
+}
+
+} // namespace
+
+std::string
+to_string(Compression c)
+{
+  switch (c) {
+  case Compression::none:
+    return "none";
+  case Compression::gzip:
+    return "gzip";
+  case Compression::zstd:
+    return "zstd";
+  }
+  return "unknown";
+}
+
+std::optional<Compression>
+parse_compression(const std::string& s)
+{
+  if (s == "none" || s == "uncompressed") {
+    return Compression::none;
+  }
+  if (s == "gzip") {
+    return Compression::gzip;
+  }
+  if (s == "zstd") {
+    return Compression::zstd;
+  }
+  return std::nullopt;
+}
+
+Compression
+sniff_compression(const unsigned char* head, size_t n)
+{
+  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+    return Compression::gzip;
+  }
+  if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) {
+    return Compression::zstd;
+  }
+  return Compression::none;
+}
+
+DecodeLimits
+default_decode_limits()
+{
+  DecodeLimits limits;
+  limits.max_output = env_u64("WHITTLE_MAX_LAYER_BYTES", limits.max_output);
+  limits.max_ratio = env_u64("WHITTLE_MAX_LAYER_RATIO", limits.max_ratio);
+  return limits;
+}
+
+std::unique_ptr<util::ByteSource>
+make_decoder(Compression c, util::ByteSource& in, std::string what, DecodeLimits limits)
+{
+  switch (c) {
+  case Compression::gzip:
+    return std::make_unique<GzipDecoder>(in, std::move(what), limits);
+  case Compression::zstd:
+    return std::make_unique<ZstdDecoder>(in, std::move(what), limits);
+  case Compression::none:
+    break;
+  }
+  return std::make_unique<PassthroughDecoder>(in, std::move(what), limits);
+}
+
+std::unique_ptr<util::ByteSource>
+make_sniffing_decoder(util::ByteSource& in, std::string what, DecodeLimits limits)
+{
+  return std::make_unique<SniffingDecoder>(in, std::move(what), limits);
+}
+
+std::unique_ptr<util::ByteSink>
+make_encoder(Compression c, util::ByteSink& out, std::string what)
+{
+  switch (c) {
+  case Compression::gzip:
+    return std::make_unique<GzipEncoder>(out, std::move(what));
+  case Compression::zstd:
+    return std::make_unique<ZstdEncoder>(out, std::move(what));
+  case Compression::none:
+    break;
+  }
+  return std::make_unique<PassthroughEncoder>(out);
+}
+
+} // namespace whittle::archive

@@ -1,0 +1,278 @@
+#include "support/test_support.hpp"
+
+#include <whittle/archive/compression.hpp>
+#include <whittle/util/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+using namespace whittle;
+using namespace whittle::archive;
+
+namespace {
+
+// Pseudo-random but compressible text, so codecs produce several blocks.
+std::string
+sample_data(size_t n, unsigned seed = 1)
+{
+  std::mt19937 rng(seed);
+  static const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "epsilon ", "zeta ", "eta\t", "theta "};
+  std::string s;
+  s.reserve(n + 16);
+  while (s.size() < n) {
+    if (rng() % 7 == 0) {
+      s.push_back(static_cast<char>(rng() & 0xff));
+    } else {
+      s += words[rng() % 8];
+    }
+  }
+  s.resize(n);
+  return s;
+}
+
+// A source that hands out at most `chunk` bytes per read, to exercise every buffer boundary.
+class TrickleSource : public util::ByteSource
+{
+public:
+  TrickleSource(std::string data, size_t chunk) : m_data(std::move(data)), m_chunk(chunk) {}
+  size_t read(void* buf, size_t n) override
+  {
+    n = std::min({n, m_chunk, m_data.size() - m_pos});
+    std::memcpy(buf, m_data.data() + m_pos, n);
+    m_pos += n;
+    return n;
+  }
+
+private:
+  std::string m_data;
+  size_t m_chunk;
+  size_t m_pos = 0;
+};
+
+// An endless-ish source of zeros (never held in memory).
+class ZeroSource : public util::ByteSource
+{
+public:
+  explicit ZeroSource(uint64_t n) : m_left(n) {}
+  size_t read(void* buf, size_t n) override
+  {
+    n = static_cast<size_t>(std::min<uint64_t>(n, m_left));
+    std::memset(buf, 0, n);
+    m_left -= n;
+    return n;
+  }
+
+private:
+  uint64_t m_left;
+};
+
+std::string
+decode(Compression c, const std::string& data, size_t chunk = SIZE_MAX, DecodeLimits limits = {})
+{
+  TrickleSource src(data, chunk);
+  auto dec = make_decoder(c, src, "blob sha256:test", limits);
+  return util::read_all(*dec, SIZE_MAX, "decoded");
+}
+
+std::string
+encode(Compression c, const std::string& data, size_t chunk = SIZE_MAX)
+{
+  util::StringSink out;
+  auto enc = make_encoder(c, out, "blob test");
+  for (size_t pos = 0; pos < data.size(); pos += chunk) {
+    enc->write(data.data() + pos, std::min(chunk, data.size() - pos));
+  }
+  enc->finish();
+  return out.take();
+}
+
+std::string
+error_of(Compression c, const std::string& data, DecodeLimits limits = {})
+{
+  try {
+    decode(c, data, SIZE_MAX, limits);
+  } catch (const BadInput& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("archive::Compression names and sniffing", "[archive]")
+{
+  CHECK(to_string(Compression::gzip) == "gzip");
+  CHECK(to_string(Compression::zstd) == "zstd");
+  CHECK(to_string(Compression::none) == "none");
+  CHECK(parse_compression("uncompressed") == Compression::none);
+  CHECK(parse_compression("zstd") == Compression::zstd);
+  CHECK_FALSE(parse_compression("bzip2").has_value());
+  const unsigned char gz[] = {0x1f, 0x8b, 0x08};
+  const unsigned char zs[] = {0x28, 0xb5, 0x2f, 0xfd};
+  CHECK(sniff_compression(gz, 3) == Compression::gzip);
+  CHECK(sniff_compression(zs, 4) == Compression::zstd);
+  CHECK(sniff_compression(zs, 3) == Compression::none);
+  CHECK(sniff_compression(gz, 1) == Compression::none);
+}
+
+TEST_CASE("archive codecs round-trip", "[archive]")
+{
+  const std::string data = sample_data(3 * 1024 * 1024 + 17);
+  for (Compression c : {Compression::none, Compression::gzip, Compression::zstd}) {
+    INFO(to_string(c));
+    std::string packed = encode(c, data, 70000);
+    if (c != Compression::none) {
+      CHECK(packed.size() < data.size());
+    }
+    CHECK(decode(c, packed) == data);
+    CHECK(decode(c, packed, 1000) == data);
+    CHECK(decode(c, encode(c, "")) == "");
+    // Sniffing picks the codec from the magic bytes, even from a source that trickles one byte at a time.
+    TrickleSource src(packed, 1);
+    auto dec = make_sniffing_decoder(src, "blob sniffed");
+    CHECK(util::read_all(*dec, SIZE_MAX, "decoded") == data);
+  }
+}
+
+TEST_CASE("archive codecs decode what independent tools wrote", "[archive]")
+{
+  const std::string data = sample_data(500000, 2);
+  CHECK(decode(Compression::gzip, test::gzip(data)) == data);
+  CHECK(decode(Compression::zstd, test::zstd(data)) == data);
+  // Our encodings are readable by zcat / zstdcat.
+  test::TestDir dir;
+  test::write_file(dir / "x.gz", encode(Compression::gzip, data));
+  test::write_file(dir / "x.zst", encode(Compression::zstd, data));
+  std::string out;
+  REQUIRE(test::run_command("gzip -dc '" + dir / "x.gz" + "'", &out, false) == 0);
+  CHECK(out == data);
+  REQUIRE(test::run_command("zstd -dc '" + dir / "x.zst" + "'", &out, false) == 0);
+  CHECK(out == data);
+}
+
+TEST_CASE("archive gzip decodes multi-member streams", "[archive]")
+{
+  const std::string a = sample_data(200000, 3);
+  const std::string b = sample_data(100, 4);
+  std::string two = test::gzip(a) + test::gzip(b) + test::gzip("");
+  for (size_t chunk : {size_t(1), size_t(7), size_t(4096), SIZE_MAX}) {
+    INFO(chunk);
+    CHECK(decode(Compression::gzip, two, chunk) == a + b);
+  }
+  std::string zs = test::zstd(a) + test::zstd(b);
+  CHECK(decode(Compression::zstd, zs, 5) == a + b);
+}
+
+TEST_CASE("archive decoders reject truncated, corrupt and trailing data", "[archive]")
+{
+  const std::string data = sample_data(300000, 5);
+  for (Compression c : {Compression::gzip, Compression::zstd}) {
+    INFO(to_string(c));
+    std::string packed = encode(c, data);
+    SECTION("truncated at many points")
+    {
+      for (size_t cut : {size_t(0), size_t(1), size_t(5), size_t(11), packed.size() / 2, packed.size() - 9,
+                         packed.size() - 4, packed.size() - 1}) {
+        INFO(cut);
+        std::string msg = error_of(c, packed.substr(0, cut));
+        CHECK_THAT(msg, Catch::Contains("blob sha256:test") && Catch::Contains("truncated"));
+      }
+    }
+    SECTION("corrupt payload")
+    {
+      std::string bad = packed;
+      for (size_t i = packed.size() / 3; i < packed.size() / 3 + 64; ++i) {
+        bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+      }
+      CHECK_THAT(error_of(c, bad), Catch::StartsWith("decompress blob sha256:test: "));
+    }
+    SECTION("trailing garbage")
+    {
+      CHECK_THAT(error_of(c, packed + "garbage!"), Catch::StartsWith("decompress blob sha256:test: "));
+      CHECK_FALSE(error_of(c, packed + std::string(512, '\0')).empty());
+    }
+  }
+  SECTION("gzip trailer checks")
+  {
+    std::string packed = encode(Compression::gzip, data);
+    std::string bad_crc = packed;
+    bad_crc[bad_crc.size() - 8] ^= 1;
+    CHECK_THAT(error_of(Compression::gzip, bad_crc), Catch::Contains("mismatch"));
+    std::string bad_size = packed;
+    bad_size[bad_size.size() - 4] ^= 1;
+    CHECK_THAT(error_of(Compression::gzip, bad_size), Catch::Contains("mismatch"));
+    CHECK_THAT(error_of(Compression::gzip, "not gzip at all"), Catch::Contains("decompress blob sha256:test"));
+  }
+}
+
+TEST_CASE("archive decoders stop decompression bombs", "[archive]")
+{
+  SECTION("absolute limit, streamed from a generator")
+  {
+    ZeroSource zeros(300ULL << 20);
+    util::StringSink packed;
+    auto enc = make_encoder(Compression::gzip, packed, "zeros");
+    util::copy_stream(zeros, *enc);
+    enc->finish();
+    CHECK(packed.data().size() < (1 << 20));
+    DecodeLimits limits;
+    limits.max_output = 100ULL << 20;
+    limits.max_ratio = 1ULL << 40;
+    CHECK_THAT(error_of(Compression::gzip, packed.data(), limits),
+               Catch::StartsWith("decompress blob sha256:test: output exceeds"));
+    // The default ratio limit (500) catches the same stream (ratio ~1000).
+    DecodeLimits defaults;
+    CHECK_THAT(error_of(Compression::gzip, packed.data(), defaults), Catch::Contains("times the compressed input"));
+  }
+  SECTION("ratio limit applies only above the floor")
+  {
+    std::string zeros(4 << 20, '\0');
+    DecodeLimits limits;
+    limits.ratio_floor = 8 << 20;
+    limits.max_ratio = 10;
+    for (Compression c : {Compression::gzip, Compression::zstd}) {
+      CHECK(decode(c, encode(c, zeros), SIZE_MAX, limits) == zeros);
+      limits.ratio_floor = 1 << 20;
+      CHECK_THAT(error_of(c, encode(c, zeros), limits), Catch::Contains("times the compressed input"));
+      limits.ratio_floor = 8 << 20;
+    }
+    DecodeLimits small;
+    small.max_output = 1000;
+    CHECK_THAT(error_of(Compression::none, zeros, small), Catch::Contains("exceeds the limit of 1000 bytes"));
+  }
+  SECTION("environment overrides")
+  {
+    ::setenv("WHITTLE_MAX_LAYER_BYTES", "5M", 1);
+    ::setenv("WHITTLE_MAX_LAYER_RATIO", "20", 1);
+    DecodeLimits limits = default_decode_limits();
+    CHECK(limits.max_output == 5ULL << 20);
+    CHECK(limits.max_ratio == 20);
+    ::setenv("WHITTLE_MAX_LAYER_BYTES", "lots", 1);
+    CHECK_THROWS_AS(default_decode_limits(), UsageError);
+    ::unsetenv("WHITTLE_MAX_LAYER_BYTES");
+    ::unsetenv("WHITTLE_MAX_LAYER_RATIO");
+    CHECK(default_decode_limits().max_output == DecodeLimits{}.max_output);
+  }
+}
+
+TEST_CASE("archive encoders are deterministic", "[archive]")
+{
+  const std::string data = sample_data(1 << 20, 6);
+  for (Compression c : {Compression::gzip, Compression::zstd}) {
+    INFO(to_string(c));
+    CHECK(encode(c, data) == encode(c, data, 4096));
+  }
+  std::string gz = encode(Compression::gzip, data);
+  REQUIRE(gz.size() > 10);
+  // ID1 ID2 CM FLG MTIME(4) XFL OS: no name, mtime 0, OS unknown.
+  CHECK(static_cast<unsigned char>(gz[0]) == 0x1f);
+  CHECK(static_cast<unsigned char>(gz[1]) == 0x8b);
+  CHECK(gz[2] == 8);
+  CHECK(gz[3] == 0);
+  CHECK(gz.substr(4, 4) == std::string(4, '\0'));
+  CHECK(static_cast<unsigned char>(gz[9]) == 255);
+}
