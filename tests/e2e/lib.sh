@@ -1,0 +1,444 @@
+# Shared functions of the shell e2e suites (tests/e2e/test_*.sh). Source it; POSIX sh + bash-isms avoided.
+#
+# Environment (set by ctest, see tests/CMakeLists.txt; sensible defaults when run by hand):
+#   WHITTLE            the whittle binary (default: $WHITTLE_SRC/build/whittle)
+#   WHITTLE_SRC        the repository (default: two levels above this file)
+#   WHITTLE_E2E_CACHE  where built Debian images are kept between runs (default /var/cache/whittle-e2e)
+#   WHITTLE_E2E_KEEP   set to 1 to keep the per-test work directory after a failure-free run too
+#
+# Exit codes of a suite: 0 pass, 1 fail, 77 skipped (a prerequisite is missing; CI counts skips as failures).
+#
+# Images are real Debian bookworm images, built once and cached under $WHITTLE_E2E_CACHE keyed by every input
+# (packages, Containerfile text, build-context files, this file's image recipe version):
+#   mmdebstrap --variant=minbase --include=PKGS --format=tar bookworm rootfs.tar   (layer 1)
+#   podman import rootfs.tar                                                       (base image)
+#   podman build: COPY the app (layer 2), RUN rm -rf docs/changelogs (layer 3: real whiteouts), config
+# and exported as an OCI layout with gzip layers, an oci-archive (gzip) and a docker-archive (uncompressed).
+
+set -eu
+
+# Scripts outside tests/e2e (bench/, scripts/) set WHITTLE_SRC before sourcing this file.
+if [ -z "${WHITTLE_SRC:-}" ]; then
+  WHITTLE_SRC=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+E2E_LIB_DIR=$WHITTLE_SRC/tests/e2e
+[ -f "$E2E_LIB_DIR/lib.sh" ] || { echo "lib.sh: WHITTLE_SRC=$WHITTLE_SRC is not the repository" >&2; exit 1; }
+: "${WHITTLE:=$WHITTLE_SRC/build/whittle}"
+: "${WHITTLE_E2E_CACHE:=/var/cache/whittle-e2e}"
+export WHITTLE WHITTLE_SRC WHITTLE_E2E_CACHE
+# Bump when the recipe below changes in a way the cache key does not see.
+E2E_RECIPE_VERSION=3
+# The port the nginx image listens on (inside the trace sandbox its own loopback; under podman the host's).
+E2E_NGINX_PORT=18080
+E2E_FAILS=0
+
+e2e_log() {
+  printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2
+}
+
+e2e_skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+e2e_fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# e2e_check DESCRIPTION CMD...: runs CMD, records a failure (without exiting) when it fails.
+e2e_check() {
+  desc=$1
+  shift
+  if "$@"; then
+    echo "ok: $desc"
+  else
+    echo "FAIL: $desc" >&2
+    E2E_FAILS=$((E2E_FAILS + 1))
+  fi
+}
+
+# e2e_finish: exit 1 when any e2e_check failed, else 0.
+e2e_finish() {
+  if [ "$E2E_FAILS" -ne 0 ]; then
+    echo "$E2E_FAILS check(s) failed; work dir kept: ${E2E_WORK:-}" >&2
+    E2E_KEEP_WORK=1
+    exit 1
+  fi
+  echo "all checks passed"
+  exit 0
+}
+
+# e2e_require TOOL...: skip (exit 77) unless every tool is on PATH (or is an executable path).
+e2e_require() {
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      e2e_skip "missing tool: $tool (run scripts/install-deps.sh)"
+    fi
+  done
+}
+
+# e2e_require_root: skip unless root (podman import/build, mmdebstrap and runc need it here).
+e2e_require_root() {
+  [ "$(id -u)" = 0 ] || e2e_skip "needs root"
+}
+
+# e2e_require_whittle [COMMAND...]: the binary exists and lists each command in `whittle --help`.
+# A command that has not landed yet is a failure, not a skip: the suite exists to test it.
+e2e_require_whittle() {
+  [ -x "$WHITTLE" ] || e2e_fail "no whittle binary at $WHITTLE (set WHITTLE)"
+  for cmd in "$@"; do
+    if ! e2e_whittle_has "$cmd"; then
+      e2e_fail "\`whittle $cmd\` is not implemented in $WHITTLE (not listed by whittle --help)"
+    fi
+  done
+}
+
+# e2e_whittle_has COMMAND: true when `whittle --help` lists COMMAND.
+e2e_whittle_has() {
+  "$WHITTLE" --help 2>/dev/null | grep -Eq "^  $1( |$)"
+}
+
+# e2e_workdir: creates $E2E_WORK, removed at exit unless a check failed or WHITTLE_E2E_KEEP=1.
+e2e_workdir() {
+  E2E_WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/whittle-e2e.XXXXXX")
+  E2E_KEEP_WORK=${WHITTLE_E2E_KEEP:-0}
+  E2E_CLEANUP_IMAGES=""
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+e2e_cleanup() {
+  status=$?
+  for img in $E2E_CLEANUP_IMAGES; do
+    podman rmi -f "$img" >/dev/null 2>&1 || true
+  done
+  if [ -n "${E2E_CONTAINERS:-}" ]; then
+    for c in $E2E_CONTAINERS; do
+      podman rm -f "$c" >/dev/null 2>&1 || true
+    done
+  fi
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    E2E_KEEP_WORK=1
+  fi
+  if [ "${E2E_KEEP_WORK:-0}" = 1 ]; then
+    echo "work dir kept: $E2E_WORK" >&2
+  else
+    rm -rf "$E2E_WORK"
+  fi
+}
+
+# e2e_sha256 FILE: prints the file's hex sha256.
+e2e_sha256() {
+  sha256sum "$1" | cut -d' ' -f1
+}
+
+# e2e_key_of_dir DIR: a hash of every file's path, mode and content under DIR (for cache keys).
+e2e_key_of_dir() {
+  (cd "$1" && find . -type f -print | LC_ALL=C sort | while read -r f; do
+    printf '%s %s %s\n' "$f" "$(stat -c %a "$f")" "$(e2e_sha256 "$f")"
+  done) | sha256sum | cut -c1-16
+}
+
+# e2e_debian_image NAME PACKAGES... [--context DIR] [--dockerfile-extra LINE]...
+# Builds (or finds in the cache) a real multi-layer Debian bookworm image and sets:
+#   E2E_IMG_DIR             the cache directory of this image
+#   E2E_IMG_NAME            the podman image name (present in podman's store)
+#   E2E_IMG_OCI             oci:DIR:latest (OCI layout, gzip layers)
+#   E2E_IMG_OCI_ARCHIVE     oci-archive:FILE:latest (gzip layers)
+#   E2E_IMG_DOCKER_ARCHIVE  docker-archive:FILE (uncompressed layers, as `podman save` writes)
+# and the plain paths E2E_IMG_OCI_DIR, E2E_IMG_OCI_ARCHIVE_FILE, E2E_IMG_DOCKER_ARCHIVE_FILE.
+# --context DIR: files copied into the build context (COPY them with --dockerfile-extra lines).
+# --dockerfile-extra LINE: a Containerfile line added after FROM (COPY, ENV, CMD, ...), in order.
+e2e_debian_image() {
+  name=$1
+  shift
+  pkgs=""
+  context=""
+  extra_file=$(mktemp)
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --context) context=$2; shift 2 ;;
+      --dockerfile-extra) printf '%s\n' "$2" >>"$extra_file"; shift 2 ;;
+      *) pkgs="$pkgs${pkgs:+,}$1"; shift ;;
+    esac
+  done
+  ctx_key=none
+  if [ -n "$context" ]; then
+    [ -d "$context" ] || e2e_fail "no build context $context"
+    ctx_key=$(e2e_key_of_dir "$context")
+  fi
+  key=$(printf '%s\n' "$E2E_RECIPE_VERSION" "$name" "$pkgs" "$ctx_key" "$(cat "$extra_file")" | sha256sum | cut -c1-16)
+  E2E_IMG_DIR=$WHITTLE_E2E_CACHE/images/$name-$key
+  E2E_IMG_NAME=localhost/whittle-e2e-$name:$key
+  E2E_IMG_OCI_DIR=$E2E_IMG_DIR/oci
+  E2E_IMG_OCI_ARCHIVE_FILE=$E2E_IMG_DIR/image.oci.tar
+  E2E_IMG_DOCKER_ARCHIVE_FILE=$E2E_IMG_DIR/image.docker.tar
+  E2E_IMG_OCI=oci:$E2E_IMG_OCI_DIR:latest
+  E2E_IMG_OCI_ARCHIVE=oci-archive:$E2E_IMG_OCI_ARCHIVE_FILE:latest
+  E2E_IMG_DOCKER_ARCHIVE=docker-archive:$E2E_IMG_DOCKER_ARCHIVE_FILE
+  mkdir -p "$WHITTLE_E2E_CACHE/images"
+  # One builder at a time per image; a second suite waits and then finds the cache filled.
+  exec 9>"$WHITTLE_E2E_CACHE/images/$name.lock"
+  flock 9
+  if [ ! -f "$E2E_IMG_DIR/done" ]; then
+    e2e_build_image "$name" "$pkgs" "$context" "$extra_file" "$key" || {
+      flock -u 9
+      rm -f "$extra_file"
+      e2e_fail "building the $name image failed"
+    }
+  fi
+  # The podman store may have been reset since the cache was filled.
+  if ! podman image exists "$E2E_IMG_NAME"; then
+    podman load -q -i "$E2E_IMG_DOCKER_ARCHIVE_FILE" >/dev/null
+  fi
+  flock -u 9
+  rm -f "$extra_file"
+  export E2E_IMG_DIR E2E_IMG_NAME E2E_IMG_OCI E2E_IMG_OCI_ARCHIVE E2E_IMG_DOCKER_ARCHIVE \
+    E2E_IMG_OCI_DIR E2E_IMG_OCI_ARCHIVE_FILE E2E_IMG_DOCKER_ARCHIVE_FILE
+}
+
+e2e_build_image() {
+  name=$1 pkgs=$2 context=$3 extra_file=$4 key=$5
+  e2e_require mmdebstrap podman skopeo
+  e2e_require_root
+  e2e_log "building Debian image $name ($pkgs), cache $E2E_IMG_DIR (a few minutes, once)"
+  rm -rf "$E2E_IMG_DIR"
+  tmp=$E2E_IMG_DIR.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp/context" || return 1
+  if [ -n "$context" ]; then
+    cp -a "$context/." "$tmp/context/" || return 1
+  fi
+  include=""
+  if [ -n "$pkgs" ]; then
+    include="--include=$pkgs"
+  fi
+  # Layer 1: a minbase Debian with the packages (docs, man pages, locales, shells, apt, perl-base...).
+  mmdebstrap --quiet --variant=minbase $include --format=tar bookworm "$tmp/rootfs.tar" || return 1
+  base=localhost/whittle-e2e-$name-base:$key
+  podman import -q "$tmp/rootfs.tar" "$base" >/dev/null || return 1
+  rm -f "$tmp/rootfs.tar"
+  {
+    echo "FROM $base"
+    cat "$extra_file"
+    # Layer: a real `RUN rm` so the image carries whiteouts of lower-layer files.
+    echo 'RUN rm -rf /usr/share/doc/*/changelog* /usr/share/doc/*/NEWS* /var/cache/debconf/*-old /var/log/*.log'
+  } >"$tmp/context/Containerfile" || return 1
+  podman build -q --network=none -f "$tmp/context/Containerfile" -t "$E2E_IMG_NAME" "$tmp/context" >/dev/null \
+    || return 1
+  podman save -q --format oci-archive -o "$tmp/raw.oci.tar" "$E2E_IMG_NAME" || return 1
+  # OCI layout with gzip layers, as a registry would serve them; the archive forms from it.
+  skopeo copy -q --dest-compress --dest-compress-format gzip "oci-archive:$tmp/raw.oci.tar" \
+    "oci:$tmp/oci:latest" || return 1
+  rm -f "$tmp/raw.oci.tar"
+  skopeo copy -q "oci:$tmp/oci:latest" "oci-archive:$tmp/image.oci.tar:latest" || return 1
+  podman save -q --format docker-archive -o "$tmp/image.docker.tar" "$E2E_IMG_NAME" || return 1
+  podman rmi -f "$base" >/dev/null 2>&1 || true
+  cp "$tmp/context/Containerfile" "$tmp/Containerfile" || return 1
+  rm -rf "$tmp/context"
+  date -u +%FT%TZ >"$tmp/done" || return 1
+  mv "$tmp" "$E2E_IMG_DIR" || return 1
+  e2e_log "built $E2E_IMG_NAME"
+}
+
+# e2e_python_image: a python3 app (imports stdlib modules, reads a data file, prints a digest) on bookworm.
+# Its expected output is in $E2E_PYTHON_EXPECTED after the call.
+e2e_python_image() {
+  e2e_debian_image python python3 --context "$E2E_LIB_DIR/apps/python" \
+    --dockerfile-extra 'COPY app/ /app/' \
+    --dockerfile-extra 'WORKDIR /app' \
+    --dockerfile-extra 'ENV PYTHONDONTWRITEBYTECODE=1 APP_MODE=e2e' \
+    --dockerfile-extra 'CMD ["python3", "/app/main.py"]'
+  E2E_PYTHON_EXPECTED=$E2E_LIB_DIR/apps/python.expected
+}
+
+# e2e_nginx_image: nginx serving a static site on port $E2E_NGINX_PORT (error log on stderr, pid in /tmp).
+e2e_nginx_image() {
+  e2e_debian_image nginx nginx-light --context "$E2E_LIB_DIR/apps/nginx" \
+    --dockerfile-extra 'COPY nginx.conf /etc/nginx/nginx.conf' \
+    --dockerfile-extra 'COPY site/ /srv/www/' \
+    --dockerfile-extra "EXPOSE $E2E_NGINX_PORT/tcp" \
+    --dockerfile-extra 'STOPSIGNAL SIGQUIT' \
+    --dockerfile-extra 'CMD ["nginx", "-e", "stderr", "-g", "daemon off;"]'
+  E2E_NGINX_INDEX=$E2E_LIB_DIR/apps/nginx/site/index.html
+}
+
+# e2e_pull REF: puts an image named in skopeo's syntax (oci:, oci-archive:, docker-archive:) into podman's
+# store, prints its image ID and removes it at exit.
+e2e_pull() {
+  id=$(podman pull -q "$1") || return 1
+  E2E_CLEANUP_IMAGES="$E2E_CLEANUP_IMAGES $id"
+  echo "$id"
+}
+
+# e2e_load FILE: `podman load` of an archive; prints the loaded image's ID and removes it at exit.
+e2e_load() {
+  out=$(podman load -q -i "$1") || return 1
+  ref=$(printf '%s\n' "$out" | awk '/Loaded image/ {print $NF}' | tail -n1)
+  [ -n "$ref" ] || return 1
+  id=$(podman image inspect --format '{{.Id}}' "$ref") || return 1
+  E2E_CLEANUP_IMAGES="$E2E_CLEANUP_IMAGES $id"
+  echo "$id"
+}
+
+# e2e_run IMAGE [PODMAN-RUN-OPTIONS...] [-- CMD...]: `podman run --rm --network=none` (stdout to stdout).
+e2e_run() {
+  img=$1
+  shift
+  opts=""
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    opts="$opts $1"
+    shift
+  done
+  [ $# -gt 0 ] && shift
+  # shellcheck disable=SC2086
+  podman run --rm --network=none $opts "$img" "$@"
+}
+
+# e2e_image_user IMAGE: the User of a podman image's config.
+e2e_image_user() {
+  podman image inspect --format '{{.Config.User}}' "$1"
+}
+
+# e2e_serve IMAGE NAME [PODMAN-RUN-OPTIONS...]: starts IMAGE detached on the host network as container NAME
+# (removed at exit); waits until http://127.0.0.1:$E2E_NGINX_PORT/ answers (30 s).
+e2e_serve() {
+  img=$1 cname=$2
+  shift 2
+  podman rm -f "$cname" >/dev/null 2>&1 || true
+  E2E_CONTAINERS="${E2E_CONTAINERS:-} $cname"
+  podman run -d --name "$cname" --network=host "$@" "$img" >/dev/null || return 1
+  i=0
+  while [ $i -lt 60 ]; do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$E2E_NGINX_PORT/" 2>/dev/null; then
+      return 0
+    fi
+    if [ "$(podman inspect --format '{{.State.Running}}' "$cname" 2>/dev/null)" != true ]; then
+      podman logs "$cname" >&2 || true
+      return 1
+    fi
+    sleep 0.5
+    i=$((i + 1))
+  done
+  podman logs "$cname" >&2 || true
+  return 1
+}
+
+# e2e_stop NAME: stops and removes a container started by e2e_serve.
+e2e_stop() {
+  podman rm -f "$1" >/dev/null 2>&1 || true
+}
+
+# e2e_port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+e2e_port_free() {
+  ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null
+}
+
+# e2e_image_bytes DIR|FILE: total bytes of an image as stored (a layout directory or an archive).
+e2e_image_bytes() {
+  du -sb "$1" | cut -f1
+}
+
+# e2e_uncompressed_bytes OCI_DIR: the sum of the uncompressed sizes of the layers of oci:OCI_DIR.
+e2e_uncompressed_bytes() {
+  total=0
+  for blob in $(skopeo inspect --raw "oci:$1" | python3 -c '
+import json, sys
+for l in json.load(sys.stdin)["layers"]:
+    print(l["digest"].split(":")[1])'); do
+    f=$1/blobs/sha256/$blob
+    case $(head -c4 "$f" | od -An -tx1 | tr -d ' ') in
+      28b52ffd) n=$(zstdcat "$f" | wc -c) ;;
+      *) n=$(zcat -f "$f" | wc -c) ;;
+    esac
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+# e2e_verify_layout DIR [TAG]: checks an OCI layout with independent tools only (sha256sum, zcat, zstdcat,
+# tar): index -> manifest -> config, every blob's digest and size, every layer's media type, its
+# decompressed stream against the config's diff_id, and that each layer is a readable tar. Prints the
+# manifest digest on success (stdout); messages go to stderr.
+e2e_verify_layout() {
+  python3 - "$1" "${2:-}" <<'PY'
+import hashlib, json, os, subprocess, sys
+
+root, tag = sys.argv[1], sys.argv[2]
+
+def fail(msg):
+    print(f"verify {root}: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+def blob(desc):
+    algo, hexd = desc["digest"].split(":", 1)
+    path = os.path.join(root, "blobs", algo, hexd)
+    data_hash = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            data_hash.update(chunk)
+            size += len(chunk)
+    if algo != "sha256" or data_hash.hexdigest() != hexd:
+        fail(f"blob {desc['digest']}: content digest is sha256:{data_hash.hexdigest()}")
+    if size != desc["size"]:
+        fail(f"blob {desc['digest']}: size {size}, descriptor says {desc['size']}")
+    return path
+
+with open(os.path.join(root, "oci-layout")) as f:
+    if json.load(f).get("imageLayoutVersion") != "1.0.0":
+        fail("oci-layout: imageLayoutVersion is not 1.0.0")
+with open(os.path.join(root, "index.json")) as f:
+    index = json.load(f)
+mans = index["manifests"]
+if tag:
+    mans = [m for m in mans if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag]
+if len(mans) != 1:
+    fail(f"index.json: {len(mans)} manifests for tag {tag!r}")
+mdesc = mans[0]
+with open(blob(mdesc), "rb") as f:
+    manifest = json.load(f)
+with open(blob(manifest["config"]), "rb") as f:
+    config = json.load(f)
+diff_ids = config["rootfs"]["diff_ids"]
+if len(diff_ids) != len(manifest["layers"]):
+    fail(f"{len(manifest['layers'])} layers but {len(diff_ids)} diff_ids")
+decoders = {
+    "application/vnd.oci.image.layer.v1.tar": ["cat"],
+    "application/vnd.oci.image.layer.v1.tar+gzip": ["zcat"],
+    "application/vnd.oci.image.layer.v1.tar+zstd": ["zstdcat"],
+    "application/vnd.docker.image.rootfs.diff.tar.gzip": ["zcat"],
+}
+for layer, diff_id in zip(manifest["layers"], diff_ids):
+    path = blob(layer)
+    dec = decoders.get(layer["mediaType"])
+    if dec is None:
+        fail(f"layer {layer['digest']}: media type {layer['mediaType']}")
+    with open(path, "rb") as f:
+        p = subprocess.Popen(dec, stdin=f, stdout=subprocess.PIPE)
+        h = hashlib.sha256()
+        for chunk in iter(lambda: p.stdout.read(1 << 20), b""):
+            h.update(chunk)
+        if p.wait() != 0:
+            fail(f"layer {layer['digest']}: {dec[0]} failed")
+    if "sha256:" + h.hexdigest() != diff_id:
+        fail(f"layer {layer['digest']}: uncompressed sha256:{h.hexdigest()} != diff_id {diff_id}")
+    with open(path, "rb") as f:
+        dp = subprocess.Popen(dec, stdin=f, stdout=subprocess.PIPE)
+        tp = subprocess.run(["tar", "-t", "-f", "-"], stdin=dp.stdout, stdout=subprocess.DEVNULL)
+        dp.stdout.close()
+        if dp.wait() != 0 or tp.returncode != 0:
+            fail(f"layer {layer['digest']}: not a readable tar")
+print(mdesc["digest"])
+PY
+}
+
+# e2e_config_field REF EXPR: a value of the image config of REF (skopeo syntax), EXPR a python expression
+# over `c` (the config JSON), printed as JSON.
+e2e_config_field() {
+  skopeo inspect --config "$1" | python3 -c "
+import json, sys
+c = json.load(sys.stdin)
+print(json.dumps($2, sort_keys=True))"
+}
