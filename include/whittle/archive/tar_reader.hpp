@@ -5,6 +5,7 @@
 #include <whittle/archive/tar_entry.hpp>
 #include <whittle/util/byte_stream.hpp>
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,9 @@ private:
     TarReader& m_r;
   };
 
+  static long read_callback(struct ::archive*, void* self, const void** buf);
+  [[noreturn]] void fail(const std::string& context);
+
   util::ByteSource& m_src;
   std::string m_what;
   struct ::archive* m_ar;
@@ -51,6 +55,10 @@ private:
   std::string m_current;
   DataSource m_data{*this};
   int64_t m_header_offset = 0;
+  uint64_t m_src_bytes = 0;       // bytes read from m_src so far
+  bool m_src_eof = false;
+  bool m_ended = false;           // next() returned false
+  std::exception_ptr m_src_error; // thrown by m_src inside libarchive's callback, rethrown outside it
 };
 
 } // namespace whittle::archive

@@ -5,6 +5,8 @@
 #include <whittle/archive/tar_entry.hpp>
 #include <whittle/util/byte_stream.hpp>
 
+#include <exception>
+#include <memory>
 #include <string>
 
 struct archive;
@@ -27,10 +29,15 @@ public:
   void finish();
 
 private:
+  static long write_callback(struct ::archive*, void* self, const void* buf, size_t n);
+  [[noreturn]] void fail(const std::string& context);
+
   util::ByteSink& m_sink;
   std::string m_what;
   struct ::archive* m_ar;
   bool m_finished = false;
+  std::unique_ptr<char[]> m_buf;  // content copy buffer
+  std::exception_ptr m_sink_error; // thrown by m_sink inside libarchive's callback, rethrown outside it
 };
 
 } // namespace whittle::archive

@@ -1,0 +1,369 @@
+#include "support/test_support.hpp"
+
+#include <whittle/archive/tar_reader.hpp>
+#include <whittle/archive/tar_writer.hpp>
+#include <whittle/util/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+using namespace whittle;
+using namespace whittle::archive;
+
+namespace {
+
+struct ReadEntry
+{
+  TarEntry entry;
+  std::string content;
+  int64_t offset = 0;
+};
+
+std::vector<ReadEntry>
+read_tar(const std::string& bytes, size_t skip_content_of = SIZE_MAX)
+{
+  util::StringSource src(bytes);
+  TarReader reader(src, "layer test");
+  std::vector<ReadEntry> out;
+  ReadEntry r;
+  while (reader.next(r.entry)) {
+    r.offset = reader.header_offset();
+    r.content = out.size() == skip_content_of ? "" : util::read_all(reader.data(), SIZE_MAX, "content");
+    out.push_back(r);
+  }
+  CHECK_FALSE(reader.next(r.entry));
+  return out;
+}
+
+std::string
+read_error(const std::string& bytes)
+{
+  try {
+    read_tar(bytes);
+  } catch (const BadInput& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TarEntry
+make_entry(const std::string& path, EntryType type, uint64_t size = 0)
+{
+  TarEntry e;
+  e.path = path;
+  e.type = type;
+  e.size = size;
+  e.mode = type == EntryType::directory ? 0755 : 0644;
+  e.mtime = 1600000000;
+  return e;
+}
+
+// A source that fails after n bytes, standing in for a verification failure.
+class FailingSource : public util::ByteSource
+{
+public:
+  FailingSource(std::string data, size_t fail_at) : m_data(std::move(data)), m_fail_at(fail_at) {}
+  size_t read(void* buf, size_t n) override
+  {
+    if (m_pos >= m_fail_at) {
+      throw BadInput("verify blob: digest mismatch");
+    }
+    n = std::min(n, std::min(m_data.size(), m_fail_at) - m_pos);
+    std::memcpy(buf, m_data.data() + m_pos, n);
+    m_pos += n;
+    return n;
+  }
+
+private:
+  std::string m_data;
+  size_t m_fail_at;
+  size_t m_pos = 0;
+};
+
+} // namespace
+
+TEST_CASE("archive::TarReader reads every entry type", "[archive]")
+{
+  const std::string long_name = "usr/share/" + std::string(150, 'n') + "/file.txt";
+  const std::string long_target = std::string(120, 't') + "/target";
+  test::FixtureEntry fifo;
+  fifo.kind = test::FixtureEntry::Kind::fifo;
+  fifo.path = "run/fifo";
+  test::FixtureEntry dev;
+  dev.kind = test::FixtureEntry::Kind::chardev;
+  dev.path = "dev/null";
+  dev.mode = 0666;
+  dev.dev_major = 1;
+  dev.dev_minor = 3;
+  auto exe = test::file("usr/bin/su", "#!su", 04755);
+  exe.uid = 0;
+  exe.gid = 5000000;
+  exe.xattrs["security.capability"] = std::string("\x01\x00\x00\x02\x00\x20\x00\x00", 8);
+  exe.xattrs["user.note"] = "hello";
+  auto tmp = test::dir("tmp", 01777);
+  tmp.mtime = 1234567890;
+  const std::string big(100000, 'b');
+  std::string tar = test::make_tar({
+    test::dir("usr"),
+    exe,
+    test::file(long_name, big),
+    test::symlink("usr/bin/sh", "dash"),
+    test::symlink("usr/long", long_target),
+    test::hardlink("usr/bin/su2", "usr/bin/su"),
+    fifo,
+    dev,
+    tmp,
+    test::file("../evil", "x"),
+    test::file("empty", ""),
+  });
+  auto entries = read_tar(tar);
+  REQUIRE(entries.size() == 11);
+  CHECK(entries[0].entry.path == "usr/");
+  CHECK(entries[0].entry.type == EntryType::directory);
+  CHECK(entries[0].entry.mode == 0755);
+  CHECK(entries[0].offset == 0);
+
+  const TarEntry& su = entries[1].entry;
+  CHECK(su.path == "usr/bin/su");
+  CHECK(su.type == EntryType::regular);
+  CHECK(su.mode == 04755);
+  CHECK(su.gid == 5000000);
+  CHECK(su.size == 4);
+  CHECK(su.mtime == 1700000000);
+  CHECK(entries[1].content == "#!su");
+  CHECK(su.xattrs == exe.xattrs);
+  CHECK(entries[1].offset > 0);
+  CHECK(entries[1].offset % 512 == 0);
+
+  CHECK(entries[2].entry.path == long_name);
+  CHECK(entries[2].entry.size == big.size());
+  CHECK(entries[2].content == big);
+
+  CHECK(entries[3].entry.type == EntryType::symlink);
+  CHECK(entries[3].entry.link_target == "dash");
+  CHECK(entries[4].entry.link_target == long_target);
+  CHECK(entries[5].entry.type == EntryType::hardlink);
+  CHECK(entries[5].entry.link_target == "usr/bin/su");
+  CHECK(entries[5].entry.size == 0);
+  CHECK(entries[6].entry.type == EntryType::fifo);
+  CHECK(entries[7].entry.type == EntryType::char_device);
+  CHECK(entries[7].entry.dev_major == 1);
+  CHECK(entries[7].entry.dev_minor == 3);
+  CHECK(entries[7].entry.mode == 0666);
+  CHECK(entries[8].entry.mode == 01777);
+  CHECK(entries[8].entry.mtime == 1234567890);
+  // Names come back raw: validating them is the rootfs stage's job.
+  CHECK(entries[9].entry.path == "../evil");
+  CHECK(entries[10].entry.size == 0);
+  CHECK(entries[10].content.empty());
+
+  // Unread content is skipped.
+  auto skipped = read_tar(tar, 2);
+  REQUIRE(skipped.size() == 11);
+  CHECK(skipped[3].entry.link_target == "dash");
+}
+
+TEST_CASE("archive::TarReader reads GNU tar archives made by tar(1)", "[archive]")
+{
+  test::TestDir dir;
+  const std::string long_dir = std::string(120, 'd');
+  test::write_file(dir / ("src/" + long_dir + "/f"), "content");
+  test::write_file(dir / "src/b", "bee");
+  std::string out;
+  REQUIRE(test::run_command("cd '" + dir / "src" + "' && chmod 0640 b && ln b hard && ln -s b soft && "
+                            "tar --format=gnu --owner=root:0 --group=wheel:10 --numeric-owner -cf ../g.tar " +
+                              long_dir + " b hard soft",
+                            &out) == 0);
+  auto entries = read_tar(test::read_file(dir / "g.tar"));
+  REQUIRE(entries.size() == 5);
+  CHECK(entries[0].entry.path == long_dir + "/");
+  CHECK(entries[1].entry.path == long_dir + "/f");
+  CHECK(entries[1].content == "content");
+  CHECK(entries[2].entry.path == "b");
+  CHECK(entries[2].entry.mode == 0640);
+  CHECK(entries[2].entry.gid == 10);
+  CHECK(entries[3].entry.type == EntryType::hardlink);
+  CHECK(entries[3].entry.link_target == "b");
+  CHECK(entries[4].entry.type == EntryType::symlink);
+  CHECK(entries[4].entry.link_target == "b");
+}
+
+TEST_CASE("archive::TarReader rejects truncated and corrupt archives", "[archive]")
+{
+  const std::string tar = test::make_tar({test::file("a", std::string(3000, 'a')), test::file("b", "bbb")});
+  REQUIRE(tar.size() == 512 + 3072 + 512 + 512 + 1024);
+  SECTION("cut inside content")
+  {
+    CHECK_THAT(read_error(tar.substr(0, 1000)),
+               Catch::StartsWith("read layer test: entry `a`: unexpected end of archive"));
+  }
+  SECTION("cut inside a header")
+  {
+    CHECK_THAT(read_error(tar.substr(0, 3584 + 100)), Catch::Contains("after entry `a`") &&
+                                                         Catch::Contains("unexpected end of archive"));
+  }
+  SECTION("cut at a header boundary (no end-of-archive blocks)")
+  {
+    CHECK_THAT(read_error(tar.substr(0, 3584)),
+               Catch::StartsWith("read layer test: after entry `a`: unexpected end of archive"));
+    CHECK_THAT(read_error(tar.substr(0, 4608)), Catch::Contains("after entry `b`"));
+    CHECK_FALSE(read_error("").empty());
+  }
+  SECTION("content skipped by the caller is still checked")
+  {
+    util::StringSource src(tar.substr(0, 2000));
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    REQUIRE(reader.next(e));
+    CHECK_THROWS_AS(reader.next(e), BadInput);
+  }
+  SECTION("damaged header")
+  {
+    std::string bad = tar;
+    bad[3584 + 3] ^= 0x40; // name of "b": the header checksum no longer matches
+    CHECK_THAT(read_error(bad), Catch::StartsWith("read layer test: after entry `a`: "));
+    CHECK_THAT(read_error(std::string(2048, 'x')), Catch::StartsWith("read layer test: "));
+  }
+  SECTION("compressed input is not tar")
+  {
+    CHECK_FALSE(read_error(test::gzip(tar)).empty());
+  }
+  SECTION("a source error passes through unchanged")
+  {
+    FailingSource src(tar, 4000);
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    CHECK_THROWS_WITH(
+      [&] {
+        while (reader.next(e)) {
+          util::drain(reader.data());
+        }
+      }(),
+      "verify blob: digest mismatch");
+  }
+  SECTION("whole archive with padding and trailing zeros is fine")
+  {
+    CHECK(read_tar(tar + std::string(8192, '\0')).size() == 2);
+  }
+}
+
+TEST_CASE("archive::TarWriter writes what the reader and tar(1) read back", "[archive]")
+{
+  std::vector<std::pair<TarEntry, std::string>> input;
+  auto add = [&](TarEntry e, std::string content = "") { input.emplace_back(std::move(e), std::move(content)); };
+  add(make_entry("etc/", EntryType::directory));
+  TarEntry passwd = make_entry("etc/passwd", EntryType::regular, 9);
+  passwd.uid = 1000;
+  passwd.gid = 1001;
+  passwd.uname = "alice";
+  passwd.gname = "staff";
+  passwd.mode = 0600;
+  add(passwd, "root:x:0\n");
+  TarEntry su = make_entry("usr/bin/" + std::string(140, 's'), EntryType::regular, 300000);
+  su.mode = 06755;
+  su.xattrs["security.capability"] = std::string("\x01\x00\x00\x02", 4);
+  su.xattrs["trusted.overlay.opaque"] = "y";
+  add(su, std::string(300000, 'S'));
+  TarEntry link = make_entry("usr/bin/sh", EntryType::symlink);
+  link.link_target = "../../" + std::string(110, 'l');
+  link.mode = 0777;
+  add(link);
+  TarEntry hard = make_entry("etc/passwd-", EntryType::hardlink);
+  hard.link_target = "etc/passwd";
+  add(hard);
+  TarEntry tty = make_entry("dev/tty", EntryType::char_device);
+  tty.dev_major = 5;
+  tty.dev_minor = 0;
+  add(tty);
+  TarEntry blk = make_entry("dev/sda", EntryType::block_device);
+  blk.dev_major = 8;
+  blk.dev_minor = 1;
+  add(blk);
+  add(make_entry("run/fifo", EntryType::fifo));
+  TarEntry tmp = make_entry("tmp/", EntryType::directory);
+  tmp.mode = 01777;
+  add(tmp);
+  add(make_entry("empty", EntryType::regular, 0), "");
+
+  auto write = [&] {
+    util::StringSink sink;
+    TarWriter writer(sink, "layer out");
+    for (const auto& [e, content] : input) {
+      util::StringSource src(content);
+      writer.add(e, &src);
+    }
+    writer.finish();
+    return sink.take();
+  };
+  const std::string tar = write();
+  CHECK(tar.size() % 512 == 0);
+  CHECK(tar.substr(tar.size() - 1024) == std::string(1024, '\0'));
+  CHECK(write() == tar);
+  // No pid or time in pax header names; no atime/ctime records.
+  CHECK(tar.find("PaxHeader.") == std::string::npos);
+  CHECK(tar.find("atime=") == std::string::npos);
+  CHECK(tar.find("ctime=") == std::string::npos);
+
+  auto entries = read_tar(tar);
+  REQUIRE(entries.size() == input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    const TarEntry& want = input[i].first;
+    const TarEntry& got = entries[i].entry;
+    INFO(want.path);
+    CHECK(got.path == want.path);
+    CHECK(got.type == want.type);
+    CHECK(got.mode == want.mode);
+    CHECK(got.uid == want.uid);
+    CHECK(got.gid == want.gid);
+    CHECK(got.uname == want.uname);
+    CHECK(got.gname == want.gname);
+    CHECK(got.size == want.size);
+    CHECK(got.mtime == want.mtime);
+    CHECK(got.link_target == want.link_target);
+    CHECK(got.dev_major == want.dev_major);
+    CHECK(got.dev_minor == want.dev_minor);
+    CHECK(got.xattrs == want.xattrs);
+    CHECK(entries[i].content == input[i].second);
+  }
+
+  test::TestDir dir;
+  test::write_file(dir / "out.tar", tar);
+  std::string listing;
+  REQUIRE(test::run_command("tar --numeric-owner -tvf '" + dir / "out.tar" + "'", &listing, false) == 0);
+  CHECK_THAT(listing, Catch::Contains("-rw------- 1000/1001         9 ") && Catch::Contains(" etc/passwd\n"));
+  CHECK_THAT(listing, Catch::Contains("-rwsr-sr-x 0/0          300000 "));
+  CHECK_THAT(listing, Catch::Contains(" etc/passwd- link to etc/passwd"));
+  CHECK_THAT(listing, Catch::Contains("crw-r--r-- 0/0             5,0 "));
+  CHECK_THAT(listing, Catch::Contains("brw-r--r-- 0/0             8,1 "));
+  CHECK_THAT(listing, Catch::Contains("drwxrwxrwt 0/0               0 "));
+  CHECK_THAT(listing, Catch::Contains("usr/bin/" + std::string(140, 's')));
+  CHECK_THAT(listing, Catch::Contains("usr/bin/sh -> ../../" + std::string(110, 'l')));
+  REQUIRE(test::run_command("tar -tvf '" + dir / "out.tar" + "' etc/passwd", &listing, false) == 0);
+  CHECK_THAT(listing, Catch::Contains("alice/staff"));
+  // xattrs use the SCHILY form GNU tar and Go's archive/tar read.
+  CHECK(tar.find("SCHILY.xattr.security.capability=") != std::string::npos);
+  CHECK(tar.find("LIBARCHIVE.xattr") == std::string::npos);
+}
+
+TEST_CASE("archive::TarWriter enforces entry sizes", "[archive]")
+{
+  util::StringSink sink;
+  TarWriter writer(sink, "layer out");
+  TarEntry e = make_entry("f", EntryType::regular, 10);
+  util::StringSource short_src("12345");
+  CHECK_THROWS_WITH(writer.add(e, &short_src),
+                    Catch::StartsWith("write layer out: entry `f`: content ended after 5 of 10 bytes"));
+  util::StringSink sink2;
+  TarWriter writer2(sink2, "layer out");
+  util::StringSource long_src("12345678901");
+  CHECK_THROWS_WITH(writer2.add(e, &long_src), Catch::Contains("content is longer than its size of 10 bytes"));
+  util::StringSink sink3;
+  {
+    TarWriter unfinished(sink3, "layer out");
+    unfinished.add(make_entry("d/", EntryType::directory));
+  }
+  // An unfinished writer leaves no end-of-archive blocks behind.
+  CHECK(sink3.data().find(std::string(1024, '\0'), 512) == std::string::npos);
+}
