@@ -1,0 +1,266 @@
+#include "support/test_support.hpp"
+
+#include <whittle/oci/image.hpp>
+#include <whittle/oci/reference.hpp>
+#include <whittle/rootfs/apply.hpp>
+#include <whittle/util/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace whittle;
+using namespace whittle::rootfs;
+using test::FixtureEntry;
+
+namespace {
+
+oci::Image
+open_fixture(const test::TestDir& t, const test::FixtureImage& fx, const std::string& name = "img")
+{
+  test::write_oci_layout(fx, t / name);
+  return oci::open_image(oci::parse_reference("oci:" + (t / name)));
+}
+
+FixtureEntry
+whiteout(const std::string& path)
+{
+  return test::file(path, "");
+}
+
+FixtureEntry
+fifo(const std::string& path)
+{
+  FixtureEntry e;
+  e.kind = FixtureEntry::Kind::fifo;
+  e.path = path;
+  return e;
+}
+
+bool
+exists(const std::string& p)
+{
+  struct stat st;
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+// Applies the image with extraction into t/"root" and checks that the directory matches the tree.
+ApplyResult
+apply_and_extract(const test::TestDir& t, const oci::Image& image)
+{
+  std::string root = t / "root";
+  ::mkdir(root.c_str(), 0755);
+  ApplyOptions opts;
+  opts.extract_to = root;
+  ApplyResult r = apply_layers(image, opts);
+  for (const auto& [path, node] : r.tree.nodes()) {
+    INFO("extracted " << path);
+    struct stat st;
+    REQUIRE(::lstat((root + path).c_str(), &st) == 0);
+    switch (node.type) {
+    case NodeType::regular:
+      CHECK(S_ISREG(st.st_mode));
+      CHECK(static_cast<uint64_t>(st.st_size) == node.size);
+      break;
+    case NodeType::directory:
+      CHECK(S_ISDIR(st.st_mode));
+      break;
+    case NodeType::symlink:
+      CHECK(S_ISLNK(st.st_mode));
+      break;
+    default:
+      break;
+    }
+    if (node.type != NodeType::symlink) {
+      CHECK((st.st_mode & 07777) == node.mode);
+    }
+  }
+  std::string out;
+  test::run_command("cd '" + root + "' && find . -mindepth 1 | wc -l", &out);
+  CHECK(std::stoul(out) == r.tree.size() - 1);
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("rootfs::apply_layers applies whiteouts to lower layers only", "[rootfs]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  fx.layers = {
+    {test::dir("a/"), test::file("a/x", std::string(10, 'x')), test::file("a/y", std::string(20, 'y')),
+     test::dir("a/sub/"), test::file("a/sub/deep", std::string(3, 'd')), test::file("b/file", "12345"),
+     test::file("c/z", "1234567"), test::file("d/q", "old"), test::file("keep", "k")},
+    // The opaque whiteout comes after this layer's own a/new and a/sub/mine: they must survive it.
+    // d/.wh.q after d/q of the same layer means "replace", not "delete".
+    {test::file("a/new", "n"), test::dir("a/sub/"), test::file("a/sub/mine", "m"), whiteout("a/.wh..wh..opq"),
+     whiteout(".wh.b"), test::file("c/z", "abc"), test::file("d/q", "new!"), whiteout("d/.wh.q"),
+     whiteout(".wh.never-existed")},
+  };
+  oci::Image image = open_fixture(t, fx);
+  ApplyResult r = apply_and_extract(t, image);
+  const Tree& tree = r.tree;
+
+  CHECK(tree.find("/a/new") != nullptr);
+  CHECK(tree.find("/a/sub/mine") != nullptr);
+  CHECK(tree.find("/a/x") == nullptr);
+  CHECK(tree.find("/a/y") == nullptr);
+  CHECK(tree.find("/a/sub/deep") == nullptr);
+  CHECK(tree.find("/b") == nullptr);
+  CHECK(tree.find("/c/z")->size == 3);
+  REQUIRE(tree.find("/d/q") != nullptr);
+  CHECK(tree.find("/d/q")->size == 4);
+  CHECK(tree.find("/d/q")->layer == 1);
+  CHECK(tree.find("/keep")->layer == 0);
+  CHECK(test::read_file(t / "root/d/q") == "new!");
+  CHECK_FALSE(exists(t / "root/a/x"));
+  CHECK_FALSE(exists(t / "root/b"));
+  CHECK_FALSE(exists(t / "root/a/.wh..wh..opq"));
+
+  REQUIRE(r.layers.size() == 2);
+  // Layer 0 loses a/x, a/y, a/sub/deep, b/file, c/z and d/q: 10 + 20 + 3 + 5 + 7 + 3 bytes.
+  CHECK(r.layers[0].waste_bytes == 48);
+  CHECK(r.layers[0].waste_files == 6);
+  CHECK(r.layers[1].waste_bytes == 0);
+  CHECK(r.layers[0].files == 9);
+  CHECK(r.layers[1].entries == 9);
+  CHECK(r.layers[1].files == 5);
+  CHECK(r.layers[0].bytes == 10 + 20 + 3 + 5 + 7 + 3 + 1);
+  CHECK(r.layers[0].uncompressed > 0);
+  CHECK(r.layers[0].uncompressed % 512 == 0);
+}
+
+TEST_CASE("rootfs::apply_layers resolves hardlinks to lower layers and replaces directories", "[rootfs]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  fx.compression = "zstd";
+  fx.layers = {
+    {test::file("usr/bin/perl5.36", std::string(100, 'p'), 0755), test::dir("d/"), test::file("d/x", "xx"),
+     test::symlink("bin", "usr/bin")},
+    {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), fifo("run/initctl"),
+     test::file("deep/er/path", "implicit parents")},
+  };
+  oci::Image image = open_fixture(t, fx);
+  ApplyResult r = apply_and_extract(t, image);
+  const Tree& tree = r.tree;
+
+  REQUIRE(tree.find("/usr/bin/perl") != nullptr);
+  CHECK(tree.find("/usr/bin/perl")->hardlink_of == "/usr/bin/perl5.36");
+  CHECK(tree.find("/usr/bin/perl")->size == 100);
+  CHECK(tree.total_bytes() == 100 + 10 + 16);
+  struct stat a, b;
+  REQUIRE(::lstat((t / "root/usr/bin/perl").c_str(), &a) == 0);
+  REQUIRE(::lstat((t / "root/usr/bin/perl5.36").c_str(), &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+
+  CHECK(tree.find("/d")->type == NodeType::regular);
+  CHECK(tree.find("/d/x") == nullptr);
+  CHECK(r.layers[0].waste_bytes == 2);
+  CHECK(r.layers[0].waste_files == 1);
+  CHECK(tree.find("/run/initctl")->type == NodeType::fifo);
+  CHECK(tree.find("/deep")->implicit);
+  CHECK(tree.find("/deep/er")->implicit);
+  CHECK_FALSE(tree.find("/deep/er/path")->implicit);
+  CHECK(tree.resolve("/bin/perl").path == "/usr/bin/perl");
+
+  SECTION("layer_limit applies only the first layers")
+  {
+    ApplyOptions opts;
+    opts.layer_limit = 1;
+    ApplyResult first = apply_layers(image, opts);
+    CHECK(first.layers.size() == 1);
+    CHECK(first.tree.find("/d/x") != nullptr);
+    CHECK(first.tree.find("/usr/bin/perl") == nullptr);
+  }
+}
+
+TEST_CASE("rootfs::apply_layers refuses hostile entries and writes nothing outside", "[rootfs][security]")
+{
+  struct Case
+  {
+    const char* name;
+    std::vector<std::vector<FixtureEntry>> layers;
+    const char* entry;
+    const char* cause;
+  };
+  const Case cases[] = {
+    {"dot-dot entry", {{test::file("ok", "1"), test::file("../canary", "pwned")}}, "../canary", "escapes the root"},
+    {"nested dot-dot entry", {{test::file("a/../../canary", "pwned")}}, "a/../../canary", "escapes the root"},
+    {"absolute entry", {{test::file("/etc/passwd", "pwned")}}, "/etc/passwd", "is absolute"},
+    {"symlink then entry through it",
+     {{test::symlink("evil", "/"), test::file("evil/canary", "pwned")}},
+     "evil/canary",
+     "parent `/evil` is a symlink"},
+    {"symlink in a lower layer, entry through it above",
+     {{test::symlink("evil", "../../../..")}, {test::dir("evil/x/")}},
+     "evil/x/",
+     "parent `/evil` is a symlink"},
+    {"hardlink climbing out", {{test::hardlink("stolen", "../canary")}}, "stolen", "hardlink target escapes"},
+    {"hardlink to an absolute path", {{test::hardlink("stolen", "/etc/passwd")}}, "stolen", "is absolute"},
+    {"hardlink to a missing file", {{test::hardlink("stolen", "etc/shadow")}}, "stolen", "does not exist"},
+    {"hardlink through a symlink",
+     {{test::symlink("out", "/"), test::hardlink("stolen", "out/etc/passwd")}},
+     "stolen",
+     "parent `/out` is a symlink"},
+    {"whiteout through a symlink",
+     {{test::dir("etc/"), test::file("etc/keep", "k"), test::symlink("l", "/etc")}, {whiteout("l/.wh.keep")}},
+     "l/.wh.keep",
+     "parent `/l` is a symlink"},
+    {"file below a file", {{test::file("f", "1"), test::file("f/g", "2")}}, "f/g", "is not a directory"},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(c.name)
+    {
+      test::TestDir t;
+      test::write_file(t / "canary", "canary");
+      test::FixtureImage fx;
+      fx.layers = c.layers;
+      oci::Image image = open_fixture(t, fx);
+      std::string root = t / "jail/root";
+      ::mkdir((t / "jail").c_str(), 0755);
+      ::mkdir(root.c_str(), 0755);
+      ApplyOptions opts;
+      opts.extract_to = root;
+      std::string message;
+      try {
+        apply_layers(image, opts);
+      } catch (const BadInput& e) {
+        message = e.what();
+      }
+      INFO(message);
+      CHECK_THAT(message, Catch::Contains(std::string("entry `") + c.entry + "`"));
+      CHECK_THAT(message, Catch::Contains(c.cause));
+      size_t bad = c.layers.size() - 1;
+      CHECK_THAT(message, Catch::Contains("apply layer " + image.layers[bad].descriptor.digest.str()));
+      CHECK_THAT(message, Catch::Contains(t / "img"));
+      CHECK(test::read_file(t / "canary") == "canary");
+      CHECK_FALSE(exists(t / "jail/canary"));
+      CHECK_FALSE(exists(t / "stolen"));
+      CHECK(test::read_file("/etc/passwd").find("pwned") == std::string::npos);
+      // The in-memory form refuses the same entries.
+      CHECK_THROWS_AS(apply_layers(image), BadInput);
+    }
+  }
+}
+
+TEST_CASE("rootfs::apply_layers reports a corrupt layer after reading it", "[rootfs]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  fx.compression = "none";
+  fx.layers = {{test::file("a", std::string(5000, 'a'))}, {test::file("b", "b")}};
+  oci::Image image = open_fixture(t, fx);
+  // Flip a content byte of layer 1: the tar still parses, only the digest can catch it.
+  std::string blob = t / ("img/blobs/sha256/" + image.layers[1].descriptor.digest.hex);
+  std::string data = test::read_file(blob);
+  data[512] = 'c';
+  test::write_file(blob, data);
+  try {
+    apply_layers(image);
+    FAIL("no error for a corrupt layer");
+  } catch (const BadInput& e) {
+    CHECK_THAT(e.what(), Catch::Contains(image.layers[1].descriptor.digest.hex.substr(0, 12)));
+  }
+}
