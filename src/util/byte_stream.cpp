@@ -16,10 +16,11 @@ constexpr size_t k_copy_buffer = 256 * 1024;
 uint64_t
 copy_stream(ByteSource& src, ByteSink& dst)
 {
-  std::vector<char> buf(k_copy_buffer);
+  // Not zero-filled: callers drain one tar entry at a time, and clearing 256 KiB per entry dominated.
+  std::unique_ptr<char[]> buf(new char[k_copy_buffer]);
   uint64_t total = 0;
-  while (size_t n = src.read(buf.data(), buf.size())) {
-    dst.write(buf.data(), n);
+  while (size_t n = src.read(buf.get(), k_copy_buffer)) {
+    dst.write(buf.get(), n);
     total += n;
   }
   return total;
