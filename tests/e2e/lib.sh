@@ -417,19 +417,18 @@ for layer, diff_id in zip(manifest["layers"], diff_ids):
         fail(f"layer {layer['digest']}: media type {layer['mediaType']}")
     with open(path, "rb") as f:
         p = subprocess.Popen(dec, stdin=f, stdout=subprocess.PIPE)
+        t = subprocess.Popen(["tar", "-t", "-f", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         h = hashlib.sha256()
         for chunk in iter(lambda: p.stdout.read(1 << 20), b""):
             h.update(chunk)
+            t.stdin.write(chunk)
+        t.stdin.close()
         if p.wait() != 0:
             fail(f"layer {layer['digest']}: {dec[0]} failed")
+        if t.wait() != 0:
+            fail(f"layer {layer['digest']}: not a readable tar")
     if "sha256:" + h.hexdigest() != diff_id:
         fail(f"layer {layer['digest']}: uncompressed sha256:{h.hexdigest()} != diff_id {diff_id}")
-    with open(path, "rb") as f:
-        dp = subprocess.Popen(dec, stdin=f, stdout=subprocess.PIPE)
-        tp = subprocess.run(["tar", "-t", "-f", "-"], stdin=dp.stdout, stdout=subprocess.DEVNULL)
-        dp.stdout.close()
-        if dp.wait() != 0 or tp.returncode != 0:
-            fail(f"layer {layer['digest']}: not a readable tar")
 print(mdesc["digest"])
 PY
 }
