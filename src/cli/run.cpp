@@ -11,6 +11,8 @@ const std::vector<Command>&
 commands()
 {
   static const std::vector<Command> k_commands = {
+    inspect_command(),
+    convert_command(),
   };
   return k_commands;
 }
