@@ -159,6 +159,13 @@ TEST_CASE("archive::TarReader reads every entry type", "[archive]")
   CHECK(entries[10].entry.size == 0);
   CHECK(entries[10].content.empty());
 
+  // header_offset() points at the entry's first header block (its pax header when it has one).
+  CHECK(tar.compare(static_cast<size_t>(entries[3].offset), 11, std::string("usr/bin/sh\0", 11)) == 0);
+  CHECK(tar[static_cast<size_t>(entries[1].offset) + 156] == 'x');
+  size_t su_header = tar.find(std::string("usr/bin/su\0", 11), static_cast<size_t>(entries[1].offset) + 512);
+  CHECK(su_header < static_cast<size_t>(entries[2].offset));
+  CHECK((su_header - static_cast<size_t>(entries[1].offset)) % 512 == 0);
+
   // Unread content is skipped.
   auto skipped = read_tar(tar, 2);
   REQUIRE(skipped.size() == 11);
@@ -188,6 +195,27 @@ TEST_CASE("archive::TarReader reads GNU tar archives made by tar(1)", "[archive]
   CHECK(entries[3].entry.link_target == "b");
   CHECK(entries[4].entry.type == EntryType::symlink);
   CHECK(entries[4].entry.link_target == "b");
+}
+
+TEST_CASE("archive::TarReader reads empty archives and raw non-UTF-8 names", "[archive]")
+{
+  // The empty layer (two zero blocks) that Docker images share.
+  CHECK(read_tar(std::string(1024, '\0')).empty());
+  CHECK(read_tar(std::string(10240, '\0')).empty());
+
+  test::TestDir dir;
+  test::write_file(dir / "src/caf\xc3\xa9", "utf8");
+  test::write_file(dir / "src/b\xff", "binary");
+  for (const char* format : {"pax", "gnu", "ustar"}) {
+    INFO(format);
+    REQUIRE(test::run_command(std::string("cd '") + dir / "src" + "' && LC_ALL=C.UTF-8 tar --sort=name --format=" +
+                              format + " -cf ../n.tar *") == 0);
+    auto entries = read_tar(test::read_file(dir / "n.tar"));
+    REQUIRE(entries.size() == 2);
+    CHECK(entries[0].entry.path == "b\xff");
+    CHECK(entries[0].content == "binary");
+    CHECK(entries[1].entry.path == "caf\xc3\xa9");
+  }
 }
 
 TEST_CASE("archive::TarReader rejects truncated and corrupt archives", "[archive]")
@@ -345,6 +373,27 @@ TEST_CASE("archive::TarWriter writes what the reader and tar(1) read back", "[ar
   // xattrs use the SCHILY form GNU tar and Go's archive/tar read.
   CHECK(tar.find("SCHILY.xattr.security.capability=") != std::string::npos);
   CHECK(tar.find("LIBARCHIVE.xattr") == std::string::npos);
+}
+
+TEST_CASE("archive::TarWriter keeps names and targets byte for byte", "[archive]")
+{
+  const std::string utf8 = "usr/share/caf\xc3\xa9/" + std::string(120, 'x');
+  const std::string binary = "bad\xff\xfe";
+  util::StringSink sink;
+  TarWriter writer(sink, "layer out");
+  TarEntry a = make_entry(utf8, EntryType::regular, 1);
+  util::StringSource content("u");
+  writer.add(a, &content);
+  TarEntry b = make_entry(binary, EntryType::symlink);
+  b.link_target = "t\xff\xc3\xa9";
+  writer.add(b);
+  writer.finish();
+  auto entries = read_tar(sink.data());
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].entry.path == utf8);
+  CHECK(entries[0].content == "u");
+  CHECK(entries[1].entry.path == binary);
+  CHECK(entries[1].entry.link_target == b.link_target);
 }
 
 TEST_CASE("archive::TarWriter enforces entry sizes", "[archive]")
