@@ -1,0 +1,16 @@
+#pragma once
+// What the kernel opens on its own at execve, without a syscall the filter could see: the "#!"
+// interpreter of a script and the PT_INTERP loader of a dynamic ELF program.
+#include <optional>
+#include <string>
+
+namespace whittle::trace {
+
+// Interface.
+
+// Returns the interpreter path named by the file at host_path ("#!/usr/bin/env" or
+// "/lib64/ld-linux-x86-64.so.2"), as the image names it; nullopt for a static ELF, an unreadable file or
+// anything else. Never throws.
+std::optional<std::string> interpreter_of(const std::string& host_path);
+
+} // namespace whittle::trace

@@ -1,0 +1,64 @@
+#pragma once
+// Turning the paths a traced process names into image paths. The tracee runs in the extracted rootfs
+// after pivot_root, so its absolute paths are image paths; relative ones are joined with the directory
+// of the dirfd or the cwd (read from /proc/PID/fd/N and /proc/PID/cwd). The result is then resolved in
+// the rootfs directory the way the kernel would in a chroot, one component at a time, so every symlink
+// met on the way is recorded with its target, ".." at the root stays at the root, and nothing is ever
+// looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle supplies (/etc/hosts,
+// /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded apart.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace whittle::trace {
+
+enum class Follow { no, yes };
+
+struct Resolved
+{
+  std::string path;        // canonical image path reached (after the links that were followed)
+  bool special = false;    // under a special prefix: path is then the lexical path, not resolved further
+  bool exists = false;     // the final path exists in the rootfs (never set for special paths)
+  bool is_dir = false;
+  bool is_symlink = false; // the final component is a symlink that was not followed
+  // Symlinks met on the way, in order: (image path of the link, its target as stored).
+  std::vector<std::pair<std::string, std::string>> links;
+};
+
+// Interface.
+
+// Returns the tracee-absolute form of path: itself when absolute, else base + "/" + path. Neither is
+// cleaned (".." must be applied after symlinks). Never fails.
+std::string absolute_in_tracee(std::string_view path, std::string_view base);
+
+// Maps the target of a /proc/PID/cwd or /proc/PID/fd/N link, as the tracer reads it, to the tracee's
+// view: strips host_root when the link shows the rootfs as a host path, drops a " (deleted)" suffix.
+// Returns "" when the link is not a path (socket:[...], pipe:[...], anon_inode:...).
+std::string proc_link_to_tracee(std::string_view link, std::string_view host_root);
+
+class RootResolver
+{
+public:
+  // host_root: the extracted rootfs as the tracer sees it. special: canonical prefixes kept apart.
+  RootResolver(std::string host_root, std::vector<std::string> special);
+
+  // The default special prefixes: /proc, /sys, /dev, /etc/hosts, /etc/resolv.conf, /etc/hostname.
+  static std::vector<std::string> default_special();
+
+  // Resolves a tracee-absolute path. follow says whether a final symlink is followed. A missing
+  // component ends the walk: the rest is joined lexically and exists is false. Loops stop after 40 links
+  // (exists false). Never fails; never throws on filesystem errors.
+  Resolved resolve(std::string_view absolute, Follow follow) const;
+
+  // True when a canonical image path lies under a special prefix.
+  bool is_special(std::string_view canonical) const;
+
+  const std::string& host_root() const { return m_host_root; }
+
+private:
+  std::string m_host_root;
+  std::vector<std::string> m_special;
+};
+
+} // namespace whittle::trace

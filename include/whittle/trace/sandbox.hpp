@@ -1,0 +1,64 @@
+#pragma once
+// The running sandbox: an init process (pid 1 of fresh namespaces) that sets up the root from a
+// SandboxPlan, starts the app with the seccomp filter installed, reaps zombies, forwards SIGTERM to every
+// process of the namespace and runs --probe-exec commands on request. The caller (the tracer) attaches to
+// the init with PTRACE_SEIZE between start() and release(), so the app and every later process are traced
+// from their first instruction. Killing the init kills the whole pid namespace.
+#include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/fd.hpp>
+
+#include <linux/filter.h>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace whittle::trace {
+
+class Sandbox
+{
+public:
+  // Prepares everything the child side needs (argv/env arrays, BPF program, pipes, mount targets).
+  // Throws SandboxError.
+  explicit Sandbox(SandboxPlan plan);
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+  // Kills the init (and so the namespace) if it still runs; does not wait.
+  ~Sandbox();
+
+  // Clones the init into new namespaces; it waits for release(). Returns its pid (host view).
+  // Throws SandboxError (with the likely cause) when the kernel refuses the namespaces.
+  pid_t start();
+  // Lets the init set up the root and start the app.
+  void release();
+  // Asks the init to run `/bin/sh -c command` as the app's user, filtered like the app. Returns false if
+  // the init is gone.
+  bool request_exec(int index, const std::string& command);
+  // Waits up to timeout_ms for the init to report the end of probe `index`; returns the wait status, or
+  // nullopt (init gone or timeout).
+  std::optional<int> wait_exec(int index, int timeout_ms);
+  // After the init ended: the error the init or the app reported before exec, as a message.
+  std::optional<std::string> child_error();
+
+  pid_t init_pid() const { return m_init; }
+  const SandboxPlan& plan() const { return m_plan; }
+
+private:
+  [[noreturn]] void init_main() noexcept;
+  pid_t spawn(const char* exe, char* const* argv, int sync_fd) noexcept;
+
+  SandboxPlan m_plan;
+  std::vector<sock_filter> m_filter;
+  std::vector<std::string> m_argv_store;
+  std::vector<char*> m_argv;
+  std::vector<char*> m_env;
+  uint64_t m_caps = 0;
+  util::Fd m_go_read, m_go_write;
+  util::Fd m_sync_read, m_sync_write;
+  util::Fd m_control_read, m_control_write;
+  util::Fd m_status_read, m_status_write;
+  util::Fd m_devnull;
+  pid_t m_init = -1;
+};
+
+} // namespace whittle::trace

@@ -1,0 +1,47 @@
+#pragma once
+// One traced run, start to end: plan the sandbox, start it under the tracer, run the probes, decide when
+// to stop (exit, probes, seconds, signal, or the timeout), then SIGTERM, a grace period and SIGKILL of the
+// whole pid namespace. Returns the Profile (without the image fields, which the caller knows).
+#include <whittle/trace/profile.hpp>
+#include <whittle/trace/sandbox_plan.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace whittle::trace {
+
+enum class ContinueAfter { exit, probes, seconds, signal };
+
+struct TraceOptions
+{
+  SandboxOptions sandbox;
+  std::chrono::milliseconds timeout{60000};
+  std::vector<std::string> http_probes;    // URLs
+  std::vector<std::string> exec_probes;    // shell commands
+  ContinueAfter continue_after = ContinueAfter::exit;
+  std::chrono::milliseconds continue_for{0}; // ContinueAfter::seconds
+  std::chrono::milliseconds probe_patience{30000};
+  std::chrono::milliseconds grace{5000};
+  bool all_syscalls = false;
+  int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
+};
+
+struct TraceOutcome
+{
+  Profile profile;
+  bool timed_out = false;
+  uint64_t stops = 0;
+};
+
+// Interface.
+
+// Runs the trace. Throws UsageError (bad probe URL), BadInput (user or program not in the image),
+// SandboxError (namespaces, ptrace or seccomp refused; the app could not be started: the child's
+// {errno, step} becomes the message).
+TraceOutcome run_trace(const TraceOptions& options);
+
+// Parses a --continue-after value: exit, probes, signal or a number of seconds. Throws UsageError.
+void parse_continue_after(const std::string& value, TraceOptions& options);
+
+} // namespace whittle::trace

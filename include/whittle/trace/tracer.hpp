@@ -1,0 +1,90 @@
+#pragma once
+// The ptrace loop. The tracer seizes the sandbox init with PTRACE_O_TRACESECCOMP and fork/vfork/clone/exec
+// tracing, so the app and every descendant are traced from their first instruction; each seccomp stop
+// (a path syscall, see seccomp_filter.hpp) is decoded from the syscall table, its paths read with
+// process_vm_readv, resolved in the rootfs (path_resolver.hpp) and recorded; the tracee then continues.
+// Existence (missing vs present, create vs overwrite) is decided at the entry stop from the rootfs, so no
+// syscall-exit stop is ever needed. Signals are passed on unchanged; group-stops use PTRACE_LISTEN.
+// All ptrace calls happen on the thread that called seize() and run().
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/trace/profile.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <sys/types.h>
+#include <unordered_map>
+#include <vector>
+
+namespace whittle::trace {
+
+struct TracerOptions
+{
+  std::string rootfs;               // host path of the root the tracees see as "/"
+  std::vector<std::string> special; // extra special prefixes (--mount targets)
+  bool all_syscalls = false;        // --syscalls: PTRACE_SYSCALL stops, every syscall name recorded
+};
+
+struct AppExit
+{
+  bool known = false;
+  int exit_code = -1;
+  int signal = 0;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point ended;
+};
+
+class Tracer
+{
+public:
+  explicit Tracer(TracerOptions options);
+
+  // Seizes the sandbox init (which must not have forked yet). Throws SandboxError.
+  void seize(pid_t init);
+  // The next process the init forks belongs to probe `index` (>= 1); the first one is the app (0).
+  // Callable from another thread.
+  void expect_group(int index) { m_next_group.store(index); }
+  // Runs until no traced process is left. Throws Error only on a broken ptrace contract.
+  void run();
+
+  // Results, valid after run().
+  const std::map<std::string, FileRecord>& files() const { return m_files.at(0); }
+  const std::map<std::string, FileRecord>& group_files(int group) { return m_files[group]; }
+  const std::map<std::string, uint16_t>& special() const { return m_special; }
+  const std::set<std::string>& syscalls() const { return m_syscalls; }
+  const AppExit& app_exit() const { return m_app; }
+  uint64_t stops() const { return m_stops; }
+
+  // Decodes one path syscall as if it had been stopped (exposed for tests): records its accesses for
+  // `pid`, whose /proc entries supply cwd and descriptors.
+  void record_syscall(pid_t pid, int nr, const uint64_t args[6]);
+
+private:
+  void on_seccomp(pid_t pid);
+  void on_syscall_stop(pid_t pid);
+  void on_new_process(pid_t parent, pid_t child);
+  int group_of(pid_t pid);
+  std::string base_dir(pid_t pid, int dirfd);
+  bool read_string(pid_t pid, uint64_t addr, std::string& out);
+  void record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
+                   bool creates, bool removes, bool empty_path_ok);
+  void record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth = 0);
+  void add(int group, const std::string& path, uint16_t bits, const std::string& link_target = "");
+
+  TracerOptions m_options;
+  RootResolver m_resolver;
+  pid_t m_init = -1;
+  pid_t m_app_pid = -1;
+  std::atomic<int> m_next_group{0};
+  std::unordered_map<pid_t, int> m_groups;
+  std::map<int, std::map<std::string, FileRecord>> m_files;
+  std::map<std::string, uint16_t> m_special;
+  std::set<std::string> m_syscalls;
+  AppExit m_app;
+  uint64_t m_stops = 0;
+};
+
+} // namespace whittle::trace

@@ -1,0 +1,102 @@
+// The x86_64 syscall table. Numbers come from the kernel headers (SYS_*), never typed by hand.
+#include <whittle/trace/syscalls.hpp>
+
+#if defined(__x86_64__)
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <sys/syscall.h>
+
+namespace whittle::trace {
+
+namespace {
+
+using S = PathShape;
+
+constexpr uint32_t k_nofollow = k_sys_nofollow;
+
+} // namespace
+
+const std::vector<SyscallInfo>&
+syscall_table()
+{
+  // {nr, name, shape, kind, at_flags_arg, open_flags_arg, skip_if_flag, skip_if_null_path}
+  static const std::vector<SyscallInfo> k_table = {
+    {SYS_open, "open", S::path, k_sys_open, -1, 1},
+    {SYS_stat, "stat", S::path, k_sys_stat},
+    {SYS_lstat, "lstat", S::path, k_sys_stat | k_nofollow},
+    {SYS_access, "access", S::path, k_sys_stat},
+    {SYS_execve, "execve", S::path, k_sys_exec},
+    {SYS_truncate, "truncate", S::path, k_sys_modify},
+    {SYS_chdir, "chdir", S::path, k_sys_chdir},
+    {SYS_rename, "rename", S::path_path, k_sys_rename | k_nofollow},
+    {SYS_mkdir, "mkdir", S::path, k_sys_mkdir | k_nofollow},
+    {SYS_rmdir, "rmdir", S::path, k_sys_unlink | k_nofollow},
+    {SYS_creat, "creat", S::path, k_sys_open | k_sys_creat},
+    {SYS_link, "link", S::path_path, k_sys_link | k_nofollow},
+    {SYS_unlink, "unlink", S::path, k_sys_unlink | k_nofollow},
+    {SYS_symlink, "symlink", S::string_path, k_sys_symlink | k_nofollow},
+    {SYS_readlink, "readlink", S::path, k_sys_readlink | k_nofollow},
+    {SYS_chmod, "chmod", S::path, k_sys_modify},
+    {SYS_chown, "chown", S::path, k_sys_modify},
+    {SYS_lchown, "lchown", S::path, k_sys_modify | k_nofollow},
+    {SYS_utime, "utime", S::path, k_sys_modify},
+    {SYS_mknod, "mknod", S::path, k_sys_mkdir | k_nofollow},
+    {SYS_uselib, "uselib", S::path, k_sys_stat},
+    {SYS_statfs, "statfs", S::path, k_sys_stat},
+    {SYS_pivot_root, "pivot_root", S::path_path, k_sys_stat | k_nofollow},
+    {SYS_chroot, "chroot", S::path, k_sys_chdir},
+    {SYS_acct, "acct", S::path, k_sys_stat},
+    {SYS_mount, "mount", S::other_path, k_sys_stat},
+    {SYS_umount2, "umount2", S::path, k_sys_stat},
+    {SYS_swapon, "swapon", S::path, k_sys_stat},
+    {SYS_swapoff, "swapoff", S::path, k_sys_stat},
+    {SYS_setxattr, "setxattr", S::path, k_sys_modify},
+    {SYS_lsetxattr, "lsetxattr", S::path, k_sys_modify | k_nofollow},
+    {SYS_getxattr, "getxattr", S::path, k_sys_stat},
+    {SYS_lgetxattr, "lgetxattr", S::path, k_sys_stat | k_nofollow},
+    {SYS_listxattr, "listxattr", S::path, k_sys_stat},
+    {SYS_llistxattr, "llistxattr", S::path, k_sys_stat | k_nofollow},
+    {SYS_removexattr, "removexattr", S::path, k_sys_modify},
+    {SYS_lremovexattr, "lremovexattr", S::path, k_sys_modify | k_nofollow},
+    {SYS_utimes, "utimes", S::path, k_sys_modify},
+    {SYS_inotify_add_watch, "inotify_add_watch", S::other_path, k_sys_stat},
+    {SYS_openat, "openat", S::dirfd_path, k_sys_open, -1, 2},
+    {SYS_mkdirat, "mkdirat", S::dirfd_path, k_sys_mkdir | k_nofollow},
+    {SYS_mknodat, "mknodat", S::dirfd_path, k_sys_mkdir | k_nofollow},
+    {SYS_fchownat, "fchownat", S::dirfd_path, k_sys_modify, 4, -1, AT_EMPTY_PATH},
+    {SYS_futimesat, "futimesat", S::dirfd_path, k_sys_modify, -1, -1, 0, true},
+    {SYS_newfstatat, "newfstatat", S::dirfd_path, k_sys_stat, 3, -1, AT_EMPTY_PATH},
+    {SYS_unlinkat, "unlinkat", S::dirfd_path, k_sys_unlink | k_nofollow},
+    {SYS_renameat, "renameat", S::dirfd_path_dirfd_path, k_sys_rename | k_nofollow},
+    {SYS_linkat, "linkat", S::dirfd_path_dirfd_path, k_sys_link | k_nofollow, 4},
+    {SYS_symlinkat, "symlinkat", S::string_dirfd_path, k_sys_symlink | k_nofollow},
+    {SYS_readlinkat, "readlinkat", S::dirfd_path, k_sys_readlink | k_nofollow},
+    {SYS_fchmodat, "fchmodat", S::dirfd_path, k_sys_modify},
+    {SYS_faccessat, "faccessat", S::dirfd_path, k_sys_stat},
+    {SYS_utimensat, "utimensat", S::dirfd_path, k_sys_modify, 3, -1, 0, true},
+    {SYS_name_to_handle_at, "name_to_handle_at", S::dirfd_path, k_sys_stat, 4, -1, AT_EMPTY_PATH},
+    {SYS_renameat2, "renameat2", S::dirfd_path_dirfd_path, k_sys_rename | k_nofollow},
+    {SYS_execveat, "execveat", S::dirfd_path, k_sys_exec, 4},
+    {SYS_statx, "statx", S::dirfd_path, k_sys_stat, 2, -1, AT_EMPTY_PATH},
+    {SYS_open_tree, "open_tree", S::dirfd_path, k_sys_stat, 2, -1, AT_EMPTY_PATH},
+    {SYS_openat2, "openat2", S::dirfd_path, k_sys_open | k_sys_openat2},
+    {SYS_faccessat2, "faccessat2", S::dirfd_path, k_sys_stat, 3, -1, AT_EMPTY_PATH},
+#ifdef SYS_fchmodat2
+    {SYS_fchmodat2, "fchmodat2", S::dirfd_path, k_sys_modify, 3, -1, AT_EMPTY_PATH},
+#else
+    {452, "fchmodat2", S::dirfd_path, k_sys_modify, 3, -1, AT_EMPTY_PATH},
+#endif
+  };
+  return k_table;
+}
+
+uint32_t
+audit_arch()
+{
+  return AUDIT_ARCH_X86_64;
+}
+
+} // namespace whittle::trace
+
+#endif

@@ -1,0 +1,176 @@
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/util/path.hpp>
+
+#include <deque>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::trace {
+
+namespace {
+
+constexpr int k_max_links = 40;
+
+std::string
+child_of(const std::string& dir, const std::string& name)
+{
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Joins the remaining components onto dir lexically (used once the walk cannot go on in the rootfs).
+std::string
+join_rest(const std::string& dir, const std::deque<std::string>& rest)
+{
+  std::string rel;
+  for (const auto& c : rest) {
+    rel += rel.empty() ? c : "/" + c;
+  }
+  return util::join_in_root(dir, rel);
+}
+
+} // namespace
+
+std::string
+absolute_in_tracee(std::string_view path, std::string_view base)
+{
+  if (!path.empty() && path[0] == '/') {
+    return std::string(path);
+  }
+  std::string out(base);
+  if (out.empty()) {
+    out = "/";
+  }
+  if (path.empty()) {
+    return out;
+  }
+  if (out.back() != '/') {
+    out += '/';
+  }
+  out += path;
+  return out;
+}
+
+std::string
+proc_link_to_tracee(std::string_view link, std::string_view host_root)
+{
+  if (link.empty() || link[0] != '/') {
+    return "";
+  }
+  constexpr std::string_view k_deleted = " (deleted)";
+  if (link.size() > k_deleted.size() && link.substr(link.size() - k_deleted.size()) == k_deleted) {
+    link.remove_suffix(k_deleted.size());
+  }
+  if (!host_root.empty() && host_root != "/" && link.substr(0, host_root.size()) == host_root &&
+      (link.size() == host_root.size() || link[host_root.size()] == '/')) {
+    link.remove_prefix(host_root.size());
+    return link.empty() ? "/" : std::string(link);
+  }
+  return std::string(link);
+}
+
+RootResolver::RootResolver(std::string host_root, std::vector<std::string> special)
+  : m_host_root(std::move(host_root)), m_special(std::move(special))
+{
+  while (m_host_root.size() > 1 && m_host_root.back() == '/') {
+    m_host_root.pop_back();
+  }
+}
+
+std::vector<std::string>
+RootResolver::default_special()
+{
+  return {"/proc", "/sys", "/dev", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname"};
+}
+
+bool
+RootResolver::is_special(std::string_view canonical) const
+{
+  for (const auto& s : m_special) {
+    if (util::is_within(canonical, s)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Resolved
+RootResolver::resolve(std::string_view absolute, Follow follow) const
+{
+  Resolved r;
+  std::deque<std::string> rest;
+  for (auto& c : util::split_components(absolute)) {
+    rest.push_back(std::move(c));
+  }
+  std::string cur = "/";
+  int links = 0;
+  bool cur_is_dir = true;
+  while (!rest.empty()) {
+    std::string name = std::move(rest.front());
+    rest.pop_front();
+    if (name == ".") {
+      continue;
+    }
+    if (name == "..") {
+      cur = util::parent_path(cur);
+      continue;
+    }
+    std::string next = child_of(cur, name);
+    if (is_special(next)) {
+      r.special = true;
+      r.path = join_rest(next, rest);
+      return r;
+    }
+    struct stat st;
+    if (lstat((m_host_root + next).c_str(), &st) != 0) {
+      r.path = join_rest(next, rest);
+      return r;
+    }
+    bool last = rest.empty();
+    if (S_ISLNK(st.st_mode) && (!last || follow == Follow::yes)) {
+      char buf[4096];
+      ssize_t n = readlink((m_host_root + next).c_str(), buf, sizeof buf - 1);
+      if (n < 0 || ++links > k_max_links) {
+        r.path = join_rest(next, rest);
+        return r;
+      }
+      std::string target(buf, static_cast<size_t>(n));
+      r.links.emplace_back(next, target);
+      std::deque<std::string> comps;
+      for (auto& c : util::split_components(target)) {
+        comps.push_back(std::move(c));
+      }
+      rest.insert(rest.begin(), comps.begin(), comps.end());
+      if (!target.empty() && target[0] == '/') {
+        cur = "/";
+      }
+      if (rest.empty()) {
+        // A link to "/" (or to ".").
+        r.path = cur;
+        r.exists = true;
+        r.is_dir = true;
+        return r;
+      }
+      continue;
+    }
+    if (last) {
+      r.path = next;
+      r.exists = true;
+      r.is_dir = S_ISDIR(st.st_mode);
+      r.is_symlink = S_ISLNK(st.st_mode);
+      return r;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      // ENOTDIR: the walk ends here; the path named does not exist.
+      r.path = join_rest(next, rest);
+      return r;
+    }
+    cur = std::move(next);
+    cur_is_dir = true;
+  }
+  r.path = cur;
+  r.exists = cur_is_dir;
+  r.is_dir = true;
+  return r;
+}
+
+} // namespace whittle::trace

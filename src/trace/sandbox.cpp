@@ -1,0 +1,303 @@
+#include <whittle/trace/capabilities.hpp>
+#include <whittle/trace/child_sync.hpp>
+#include <whittle/trace/mounts.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/util/error.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace whittle::trace {
+
+namespace {
+
+// Messages between whittle and the init on the control / status pipes.
+struct ExecRequest
+{
+  int index = 0;
+  char command[2048] = {};
+};
+
+struct ExecStatus
+{
+  int index = 0;
+  int status = 0;
+};
+
+void
+forward_signal(int sig)
+{
+  // From pid 1, kill(-1) reaches every other process of the namespace.
+  int saved = errno;
+  kill(-1, sig);
+  errno = saved;
+}
+
+void
+make_pipe(util::Fd& r, util::Fd& w)
+{
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    throw_errno("create pipe");
+  }
+  r = util::Fd(fds[0]);
+  w = util::Fd(fds[1]);
+}
+
+} // namespace
+
+Sandbox::Sandbox(SandboxPlan plan) : m_plan(std::move(plan))
+{
+  m_filter = build_trace_filter();
+  m_caps = docker_default_caps();
+  m_argv_store = m_plan.argv;
+  for (auto& a : m_argv_store) {
+    m_argv.push_back(a.data());
+  }
+  m_argv.push_back(nullptr);
+  for (auto& e : m_plan.env) {
+    m_env.push_back(e.data());
+  }
+  m_env.push_back(nullptr);
+  make_pipe(m_go_read, m_go_write);
+  make_pipe(m_sync_read, m_sync_write);
+  make_pipe(m_control_read, m_control_write);
+  make_pipe(m_status_read, m_status_write);
+  m_devnull = util::Fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  prepare_mount_targets(m_plan);
+}
+
+Sandbox::~Sandbox()
+{
+  if (m_init > 0) {
+    kill(m_init, SIGKILL);
+  }
+}
+
+pid_t
+Sandbox::start()
+{
+  unsigned long flags = sandbox_clone_flags(m_plan.network == Network::host);
+  long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) {
+    int err = errno;
+    throw SandboxError(errno_message("create sandbox namespaces (mount, pid, ipc, uts, net)", err) +
+                       (err == EPERM ? "; whittle trace must run as root (or with CAP_SYS_ADMIN)" : ""));
+  }
+  if (pid == 0) {
+    init_main();
+  }
+  m_init = static_cast<pid_t>(pid);
+  m_go_read.close();
+  m_sync_write.close();
+  m_control_read.close();
+  m_status_write.close();
+  return m_init;
+}
+
+void
+Sandbox::release()
+{
+  char go = 'g';
+  if (write(m_go_write.get(), &go, 1) != 1) {
+    throw_errno("release sandbox init");
+  }
+  m_go_write.close();
+}
+
+bool
+Sandbox::request_exec(int index, const std::string& command)
+{
+  ExecRequest req;
+  req.index = index;
+  std::strncpy(req.command, command.c_str(), sizeof req.command - 1);
+  return write(m_control_write.get(), &req, sizeof req) == static_cast<ssize_t>(sizeof req);
+}
+
+std::optional<int>
+Sandbox::wait_exec(int index, int timeout_ms)
+{
+  for (;;) {
+    pollfd p = {m_status_read.get(), POLLIN, 0};
+    int rc = poll(&p, 1, timeout_ms);
+    if (rc <= 0) {
+      return std::nullopt;
+    }
+    ExecStatus st;
+    if (read(m_status_read.get(), &st, sizeof st) != static_cast<ssize_t>(sizeof st)) {
+      return std::nullopt;
+    }
+    if (st.index == index) {
+      return st.status;
+    }
+  }
+}
+
+std::optional<std::string>
+Sandbox::child_error()
+{
+  ChildError e;
+  if (!m_sync_read || !read_child_error(m_sync_read.get(), e)) {
+    return std::nullopt;
+  }
+  std::string msg = e.message;
+  if (e.err != 0) {
+    msg += ": ";
+    msg += std::strerror(e.err);
+  }
+  return msg;
+}
+
+pid_t
+Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
+{
+  pid_t pid = fork();
+  if (pid != 0) {
+    return pid;
+  }
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (m_devnull && dup2(m_devnull.get(), 0) < 0) {
+    report_child_error(sync, errno, "redirect stdin", "/dev/null");
+    _exit(127);
+  }
+  if (restrict_capabilities(m_caps) != 0) {
+    report_child_error(sync, errno, "restrict capabilities", "");
+    _exit(127);
+  }
+  if (setgroups(m_plan.groups.size(), m_plan.groups.data()) != 0 || setgid(m_plan.gid) != 0) {
+    report_child_error(sync, errno, "set groups of user", m_plan.user.c_str());
+    _exit(127);
+  }
+  if (setuid(m_plan.uid) != 0) {
+    report_child_error(sync, errno, "set user", m_plan.user.c_str());
+    _exit(127);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    report_child_error(sync, errno, "set no_new_privs", "");
+    _exit(127);
+  }
+  if (chdir(m_plan.workdir.c_str()) != 0) {
+    report_child_error(sync, errno, "chdir to working directory", m_plan.workdir.c_str());
+    _exit(127);
+  }
+  if (install_filter(m_filter) != 0) {
+    report_child_error(sync, errno, "install seccomp filter", "");
+    _exit(127);
+  }
+  execve(exe, argv, m_env.data());
+  report_child_error(sync, errno, "execute", exe);
+  _exit(127);
+}
+
+void
+Sandbox::init_main() noexcept
+{
+  int sync = m_sync_write.get();
+  // If whittle dies, the init dies, and with it the namespace.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  m_go_write.close();
+  m_sync_read.close();
+  m_control_write.close();
+  m_status_read.close();
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(m_go_read.get(), &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    _exit(1);
+  }
+  if (sethostname(m_plan.hostname.c_str(), m_plan.hostname.size()) != 0) {
+    report_child_error(sync, errno, "set hostname", m_plan.hostname.c_str());
+    _exit(1);
+  }
+  if (m_plan.network == Network::none && bring_up_loopback() != 0) {
+    report_child_error(sync, errno, "bring up loopback", "lo");
+    _exit(1);
+  }
+  if (!setup_root(m_plan, sync)) {
+    _exit(1);
+  }
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+
+  pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync);
+  if (app < 0) {
+    report_child_error(sync, errno, "fork app", m_plan.exe.c_str());
+    _exit(1);
+  }
+  // Probe execs, by pid.
+  pid_t probe_pids[64];
+  int probe_index[64];
+  int probes = 0;
+  static ExecRequest req; // static: no allocation, not on the small init stack
+  static char sh[] = "/bin/sh";
+  static char dash_c[] = "-c";
+  bool app_done = false;
+  int app_status = 0;
+  bool control_open = true;
+  for (;;) {
+    pollfd p = {m_control_read.get(), POLLIN, 0};
+    int rc = poll(&p, control_open ? 1 : 0, 50);
+    if (rc > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) {
+      n = read(m_control_read.get(), &req, sizeof req);
+      if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {
+        req.command[sizeof req.command - 1] = '\0';
+        char* argv[] = {sh, dash_c, req.command, nullptr};
+        pid_t pid = spawn(sh, argv, -1);
+        probe_pids[probes] = pid;
+        probe_index[probes] = req.index;
+        ++probes;
+        if (pid < 0) {
+          ExecStatus st{req.index, 127 << 8};
+          (void)!write(m_status_write.get(), &st, sizeof st);
+        }
+      } else if (n <= 0) {
+        control_open = false;
+      }
+    }
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+      if (pid == app) {
+        app_done = true;
+        app_status = status;
+      }
+      for (int i = 0; i < probes; ++i) {
+        if (probe_pids[i] == pid) {
+          ExecStatus st{probe_index[i], status};
+          (void)!write(m_status_write.get(), &st, sizeof st);
+        }
+      }
+    }
+    if (pid < 0 && errno == ECHILD && app_done) {
+      break;
+    }
+  }
+  if (WIFEXITED(app_status)) {
+    _exit(WEXITSTATUS(app_status));
+  }
+  _exit(128 + WTERMSIG(app_status));
+}
+
+} // namespace whittle::trace

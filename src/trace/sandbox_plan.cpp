@@ -1,0 +1,355 @@
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::trace {
+
+namespace {
+
+constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool
+all_digits(const std::string& s)
+{
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string>
+split(const std::string& s, char sep)
+{
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// Reads an image file (resolved inside the root); "" when absent.
+std::string
+read_image_file(const RootResolver& root, const std::string& path)
+{
+  Resolved r = root.resolve(path, Follow::yes);
+  if (!r.exists || r.is_dir || r.special) {
+    return "";
+  }
+  std::ifstream in(root.host_root() + r.path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Ids
+{
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+Ids
+resolve_user(const RootResolver& root, const std::string& spec)
+{
+  Ids ids;
+  if (spec.empty()) {
+    return ids;
+  }
+  auto colon = spec.find(':');
+  std::string user = spec.substr(0, colon);
+  std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  std::string passwd = read_image_file(root, "/etc/passwd");
+  std::string user_name;
+  bool gid_from_passwd = false;
+  if (all_digits(user)) {
+    ids.uid = static_cast<uid_t>(std::stoul(user));
+    ids.gid = 0;
+  }
+  bool found = all_digits(user);
+  std::istringstream lines(passwd);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto f = split(line, ':');
+    if (f.size() < 4 || !all_digits(f[2]) || !all_digits(f[3])) {
+      continue;
+    }
+    if ((!all_digits(user) && f[0] == user) || (all_digits(user) && f[2] == user)) {
+      ids.uid = static_cast<uid_t>(std::stoul(f[2]));
+      ids.gid = static_cast<gid_t>(std::stoul(f[3]));
+      user_name = f[0];
+      found = true;
+      gid_from_passwd = true;
+      break;
+    }
+  }
+  if (!found) {
+    throw BadInput("resolve user `" + user + "`: no such user in the image's /etc/passwd");
+  }
+  std::string group_file = read_image_file(root, "/etc/group");
+  if (!group.empty()) {
+    if (all_digits(group)) {
+      ids.gid = static_cast<gid_t>(std::stoul(group));
+    } else {
+      bool gfound = false;
+      std::istringstream gl(group_file);
+      while (std::getline(gl, line)) {
+        auto f = split(line, ':');
+        if (f.size() >= 3 && f[0] == group && all_digits(f[2])) {
+          ids.gid = static_cast<gid_t>(std::stoul(f[2]));
+          gfound = true;
+          break;
+        }
+      }
+      if (!gfound) {
+        throw BadInput("resolve group `" + group + "`: no such group in the image's /etc/group");
+      }
+    }
+  }
+  (void)gid_from_passwd;
+  ids.groups.push_back(ids.gid);
+  if (!user_name.empty() && group.empty()) {
+    std::istringstream gl(group_file);
+    while (std::getline(gl, line)) {
+      auto f = split(line, ':');
+      if (f.size() < 4 || !all_digits(f[2])) {
+        continue;
+      }
+      for (const auto& member : split(f[3], ',')) {
+        gid_t g = static_cast<gid_t>(std::stoul(f[2]));
+        if (member == user_name && g != ids.gid) {
+          ids.groups.push_back(g);
+        }
+      }
+    }
+  }
+  return ids;
+}
+
+std::string
+find_program(const RootResolver& root, const std::string& prog, const std::vector<std::string>& env)
+{
+  if (prog.find('/') != std::string::npos) {
+    return prog;
+  }
+  std::string path = k_default_path;
+  for (const auto& e : env) {
+    if (e.rfind("PATH=", 0) == 0) {
+      path = e.substr(5);
+    }
+  }
+  for (const auto& dir : split(path, ':')) {
+    if (dir.empty() || dir[0] != '/') {
+      continue;
+    }
+    std::string candidate = util::join_in_root(dir, prog);
+    Resolved r = root.resolve(candidate, Follow::yes);
+    if (!r.exists || r.is_dir || r.special) {
+      continue;
+    }
+    struct stat st;
+    if (stat((root.host_root() + r.path).c_str(), &st) == 0 && (st.st_mode & 0111) != 0) {
+      return candidate;
+    }
+  }
+  throw BadInput("find program `" + prog + "`: not found in the image's PATH (" + path + ")");
+}
+
+void
+write_text(const std::string& path, const std::string& text)
+{
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    throw Error("write `" + path + "`: failed");
+  }
+}
+
+std::string
+resolv_conf(Network net)
+{
+  if (net == Network::host) {
+    std::ifstream in("/etc/resolv.conf");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!ss.str().empty()) {
+      return ss.str();
+    }
+  }
+  // No network: a resolver that answers nothing, quickly.
+  return "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+}
+
+std::string
+rel(const std::string& image_path)
+{
+  return image_path.size() > 1 ? image_path.substr(1) : ".";
+}
+
+} // namespace
+
+BindMount
+parse_bind_mount(const std::string& spec)
+{
+  auto parts = split(spec, ':');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
+      (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")) {
+    throw UsageError("--mount `" + spec + "` is not HOST:CONTAINER[:ro]");
+  }
+  if (parts[1][0] != '/') {
+    throw UsageError("--mount `" + spec + "`: the container path must be absolute");
+  }
+  BindMount m;
+  m.host = parts[0];
+  m.target = util::clamp_to_root(parts[1]);
+  m.read_only = parts.size() == 3 && parts[2] == "ro";
+  if (m.target == "/") {
+    throw UsageError("--mount `" + spec + "`: cannot mount over the root");
+  }
+  return m;
+}
+
+SandboxPlan
+make_plan(const SandboxOptions& o)
+{
+  if (o.argv.empty()) {
+    throw UsageError("the image has no Entrypoint or Cmd: give a command after `--`");
+  }
+  RootResolver root(o.rootfs, RootResolver::default_special());
+  SandboxPlan p;
+  p.rootfs = o.rootfs;
+  p.argv = o.argv;
+  p.env = o.env;
+  p.workdir = o.workdir.empty() ? "/" : util::clamp_to_root(o.workdir);
+  p.hostname = o.hostname;
+  p.network = o.network;
+  Ids ids = resolve_user(root, o.user);
+  p.uid = ids.uid;
+  p.gid = ids.gid;
+  p.groups = ids.groups;
+  p.user = std::to_string(p.uid) + ":" + std::to_string(p.gid);
+  p.exe = find_program(root, o.argv[0], o.env);
+  bool has_path = false;
+  for (const auto& e : p.env) {
+    has_path = has_path || e.rfind("PATH=", 0) == 0;
+  }
+  if (!has_path) {
+    p.env.push_back(std::string("PATH=") + k_default_path);
+  }
+  bool has_hostname = false;
+  for (const auto& e : p.env) {
+    has_hostname = has_hostname || e.rfind("HOSTNAME=", 0) == 0;
+  }
+  if (!has_hostname) {
+    p.env.push_back("HOSTNAME=" + p.hostname);
+  }
+
+  write_text(o.state_dir + "/hosts",
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + p.hostname + "\n");
+  write_text(o.state_dir + "/resolv.conf", resolv_conf(o.network));
+  write_text(o.state_dir + "/hostname", p.hostname + "\n");
+
+  auto add = [&p](OpKind kind, std::string source, std::string target, unsigned long flags = 0,
+                  std::string data = "", bool in_image = false, bool is_dir = true) {
+    SetupOp op;
+    op.kind = kind;
+    op.source = std::move(source);
+    op.target = std::move(target);
+    op.flags = flags;
+    op.data = std::move(data);
+    op.must_exist_in_image = in_image;
+    op.target_is_dir = is_dir;
+    p.ops.push_back(std::move(op));
+  };
+  constexpr unsigned long k_nosuid_nodev = MS_NOSUID | MS_NODEV;
+  add(OpKind::mount_fs, "proc", "proc", k_nosuid_nodev | MS_NOEXEC, "", true);
+  add(OpKind::mount_fs, "tmpfs", "dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", true);
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    add(OpKind::make_file, "", std::string("dev/") + dev, 0, "", false, false);
+    add(OpKind::bind, std::string("/dev/") + dev, std::string("dev/") + dev, 0, "", false, false);
+  }
+  add(OpKind::make_dir, "", "dev/pts");
+  add(OpKind::mount_fs, "devpts", "dev/pts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620");
+  add(OpKind::symlink, "pts/ptmx", "dev/ptmx");
+  add(OpKind::make_dir, "", "dev/shm");
+  add(OpKind::mount_fs, "tmpfs", "dev/shm", k_nosuid_nodev | MS_NOEXEC, "mode=1777,size=65536k");
+  add(OpKind::make_dir, "", "dev/mqueue");
+  add(OpKind::symlink, "/proc/self/fd", "dev/fd");
+  add(OpKind::symlink, "/proc/self/fd/0", "dev/stdin");
+  add(OpKind::symlink, "/proc/self/fd/1", "dev/stdout");
+  add(OpKind::symlink, "/proc/self/fd/2", "dev/stderr");
+  add(OpKind::mount_fs, "sysfs", "sys", k_nosuid_nodev | MS_NOEXEC | MS_RDONLY, "", true);
+  for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+    add(OpKind::bind, o.state_dir + "/" + f, std::string("etc/") + f, 0, "", true, false);
+  }
+  for (const auto& m : o.mounts) {
+    struct stat st;
+    if (stat(m.host.c_str(), &st) != 0) {
+      throw UsageError(errno_message("--mount: stat `" + m.host + "`", errno));
+    }
+    add(OpKind::bind, m.host, rel(m.target), 0, "", true, S_ISDIR(st.st_mode));
+    if (m.read_only) {
+      add(OpKind::remount_ro, "", rel(m.target), 0, "", false, S_ISDIR(st.st_mode));
+    }
+    p.special.push_back(m.target);
+  }
+  return p;
+}
+
+std::string
+describe(const SandboxPlan& p)
+{
+  std::ostringstream out;
+  for (const auto& op : p.ops) {
+    switch (op.kind) {
+    case OpKind::mount_fs:
+      out << "mount " << op.source << " /" << op.target << (op.data.empty() ? "" : " " + op.data)
+          << ((op.flags & MS_RDONLY) != 0 ? " ro" : "") << "\n";
+      break;
+    case OpKind::bind:
+      out << "bind " << op.source << " /" << op.target << "\n";
+      break;
+    case OpKind::remount_ro:
+      out << "remount-ro /" << op.target << "\n";
+      break;
+    case OpKind::make_dir:
+      out << "mkdir /" << op.target << "\n";
+      break;
+    case OpKind::make_file:
+      out << "touch /" << op.target << "\n";
+      break;
+    case OpKind::symlink:
+      out << "symlink /" << op.target << " -> " << op.source << "\n";
+      break;
+    }
+  }
+  out << "user " << p.user << "\nexec " << p.exe;
+  for (size_t i = 1; i < p.argv.size(); ++i) {
+    out << " " << p.argv[i];
+  }
+  out << "\nworkdir " << p.workdir << "\nnetwork " << (p.network == Network::host ? "host" : "none") << "\n";
+  return out.str();
+}
+
+} // namespace whittle::trace

@@ -1,0 +1,271 @@
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/session.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/sha256.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace whittle::trace {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::atomic<int> g_stop_signal{0};
+
+void
+on_stop_signal(int sig)
+{
+  g_stop_signal.store(sig);
+}
+
+// Shared between the tracer thread (main) and the controller thread.
+struct Control
+{
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool traced_done = false;
+
+  // Waits until done or the deadline; returns true when done.
+  bool wait_done_until(Clock::time_point deadline)
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    return cv.wait_until(lock, deadline, [this] { return traced_done; });
+  }
+  bool done()
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    return traced_done;
+  }
+};
+
+std::vector<FileRecord>
+as_vector(const std::map<std::string, FileRecord>& m)
+{
+  std::vector<FileRecord> out;
+  for (const auto& [path, rec] : m) {
+    out.push_back(rec);
+  }
+  return out;
+}
+
+} // namespace
+
+void
+parse_continue_after(const std::string& value, TraceOptions& o)
+{
+  if (value == "exit") {
+    o.continue_after = ContinueAfter::exit;
+  } else if (value == "probes") {
+    o.continue_after = ContinueAfter::probes;
+  } else if (value == "signal") {
+    o.continue_after = ContinueAfter::signal;
+  } else {
+    try {
+      size_t used = 0;
+      double s = std::stod(value, &used);
+      if (used != value.size() || s < 0) {
+        throw std::invalid_argument(value);
+      }
+      o.continue_after = ContinueAfter::seconds;
+      o.continue_for = milliseconds(static_cast<int64_t>(s * 1000));
+    } catch (const std::exception&) {
+      throw UsageError("--continue-after `" + value + "` is not exit, probes, signal or a number of seconds");
+    }
+  }
+}
+
+TraceOutcome
+run_trace(const TraceOptions& o)
+{
+  std::vector<HttpUrl> urls;
+  for (const auto& u : o.http_probes) {
+    urls.push_back(parse_http_url(u));
+  }
+  SandboxPlan plan = make_plan(o.sandbox);
+  util::debug("sandbox plan:\n" + describe(plan));
+  Sandbox sandbox(plan);
+  PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
+  TracerOptions topt;
+  topt.rootfs = plan.rootfs;
+  topt.special = plan.special;
+  topt.all_syscalls = o.all_syscalls;
+  Tracer tracer(topt);
+
+  pid_t init = sandbox.start();
+  if (!cgroup.add(init)) {
+    util::warn("no writable pids cgroup: a fork bomb is only ended by --timeout");
+  }
+  tracer.seize(init);
+
+  struct sigaction sa = {};
+  struct sigaction old_int = {}, old_term = {};
+  if (o.continue_after == ContinueAfter::signal) {
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  g_stop_signal.store(0);
+  sandbox.release();
+  auto started = Clock::now();
+
+  Control control;
+  std::vector<ProbeResult> probes;
+  bool timed_out = false;
+  std::thread controller([&] {
+    auto deadline = started + o.timeout;
+    bool stop_now = false;
+    // Probes: HTTP first (they wait for the app to come up), then the exec probes.
+    for (size_t i = 0; i < urls.size() && !control.done(); ++i) {
+      ProbeResult r;
+      r.kind = "http";
+      r.target = o.http_probes[i];
+      HttpAnswer a;
+      std::thread net([&] {
+        try {
+          enter_network_namespace(init);
+          auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+          a = http_get_retry(urls[i], std::min(o.probe_patience, std::max(left, milliseconds(0))));
+        } catch (const std::exception& e) {
+          a.error = e.what();
+        }
+      });
+      net.join();
+      r.ok = a.answered && a.status < 500;
+      r.status = a.status;
+      r.body_sha256 = a.answered ? util::sha256_hex(a.body) : "";
+      if (!a.answered) {
+        util::warn("probe " + r.target + ": " + a.error);
+      }
+      probes.push_back(r);
+    }
+    for (size_t i = 0; i < o.exec_probes.size() && !control.done(); ++i) {
+      ProbeResult r;
+      r.kind = "exec";
+      r.target = o.exec_probes[i];
+      int index = static_cast<int>(i) + 1;
+      tracer.expect_group(index);
+      if (sandbox.request_exec(index, r.target)) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        auto st = sandbox.wait_exec(index, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+        if (st) {
+          r.status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
+          r.ok = r.status == 0;
+        }
+      }
+      probes.push_back(r);
+    }
+    bool have_probes = !urls.empty() || !o.exec_probes.empty();
+    switch (o.continue_after) {
+    case ContinueAfter::exit:
+      stop_now = false;
+      break;
+    case ContinueAfter::probes:
+      stop_now = have_probes;
+      break;
+    case ContinueAfter::seconds:
+      deadline = std::min(deadline, started + o.continue_for);
+      break;
+    case ContinueAfter::signal:
+      break;
+    }
+    if (!stop_now) {
+      for (;;) {
+        auto step = std::min(deadline, Clock::now() + milliseconds(100));
+        if (control.wait_done_until(step)) {
+          return;
+        }
+        if (g_stop_signal.load() != 0) {
+          break;
+        }
+        if (Clock::now() >= deadline) {
+          timed_out = o.continue_after != ContinueAfter::seconds;
+          break;
+        }
+      }
+    }
+    // Stop: SIGTERM to the init (it forwards to every process), a grace period, then SIGKILL.
+    kill(init, SIGTERM);
+    if (!control.wait_done_until(Clock::now() + o.grace)) {
+      kill(init, SIGKILL);
+      cgroup.kill_all();
+    }
+  });
+
+  try {
+    tracer.run();
+  } catch (...) {
+    kill(init, SIGKILL);
+    {
+      std::lock_guard<std::mutex> lock(control.mutex);
+      control.traced_done = true;
+    }
+    control.cv.notify_all();
+    controller.join();
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(control.mutex);
+    control.traced_done = true;
+  }
+  control.cv.notify_all();
+  controller.join();
+  if (o.continue_after == ContinueAfter::signal) {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+  cgroup.kill_all();
+
+  if (auto err = sandbox.child_error()) {
+    throw SandboxError("start the app in the sandbox: " + *err);
+  }
+
+  TraceOutcome out;
+  out.timed_out = timed_out;
+  out.stops = tracer.stops();
+  Profile& p = out.profile;
+  RunRecord run;
+  run.argv = plan.argv;
+  run.env = plan.env;
+  run.workdir = plan.workdir;
+  run.user = plan.user;
+  const AppExit& ex = tracer.app_exit();
+  run.exit_code = ex.known ? ex.exit_code : -1;
+  run.signal = ex.known ? ex.signal : 0;
+  auto end = ex.known ? ex.ended : Clock::now();
+  run.duration_ms = std::chrono::duration_cast<milliseconds>(end - (ex.known ? ex.started : started)).count();
+  for (size_t i = 0; i < probes.size(); ++i) {
+    if (probes[i].kind == "exec") {
+      int index = 0;
+      for (size_t j = 0, k = 0; j < o.exec_probes.size(); ++j) {
+        if (o.exec_probes[j] == probes[i].target) {
+          index = static_cast<int>(j) + 1;
+          (void)k;
+          break;
+        }
+      }
+      probes[i].files = as_vector(tracer.group_files(index));
+    }
+  }
+  run.probes = probes;
+  p.runs.push_back(run);
+  p.files = tracer.files();
+  p.special = tracer.special();
+  if (o.all_syscalls) {
+    p.syscalls = tracer.syscalls();
+  }
+  return out;
+}
+
+} // namespace whittle::trace

@@ -1,0 +1,499 @@
+#include <whittle/trace/interpreter.hpp>
+#include <whittle/trace/syscalls.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <linux/openat2.h>
+#include <linux/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// glibc's <sys/ptrace.h> clashes with <linux/ptrace.h>; call the syscall directly.
+#include <sys/syscall.h>
+
+namespace whittle::trace {
+
+namespace {
+
+long
+pt(long request, pid_t pid, unsigned long addr, unsigned long data)
+{
+  return syscall(SYS_ptrace, request, pid, addr, data);
+}
+
+constexpr uint16_t bit(Access a)
+{
+  return static_cast<uint16_t>(a);
+}
+
+constexpr long k_options = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                           PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
+
+bool
+is_stop_signal(int sig)
+{
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+std::string
+read_link(const std::string& path)
+{
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n <= 0 ? "" : std::string(buf, static_cast<size_t>(n));
+}
+
+// Access bits of an open flags word.
+uint16_t
+open_access(uint64_t flags, bool& creates, Follow& follow)
+{
+  uint16_t bits = 0;
+  if ((flags & O_PATH) != 0) {
+    bits = bit(Access::stat);
+  } else {
+    switch (flags & O_ACCMODE) {
+    case O_RDONLY:
+      bits = bit(Access::read);
+      break;
+    case O_WRONLY:
+      bits = bit(Access::write);
+      break;
+    default:
+      bits = bit(Access::read) | bit(Access::write);
+      break;
+    }
+  }
+  if ((flags & O_TRUNC) != 0) {
+    bits |= bit(Access::write);
+  }
+  if ((flags & O_DIRECTORY) != 0) {
+    bits |= bit(Access::dir);
+  }
+  creates = (flags & O_CREAT) != 0 && (flags & O_TMPFILE) != O_TMPFILE;
+  bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+  follow = (flags & O_NOFOLLOW) != 0 || excl ? Follow::no : Follow::yes;
+  return bits;
+}
+
+} // namespace
+
+Tracer::Tracer(TracerOptions options)
+  : m_options(std::move(options)),
+    m_resolver(m_options.rootfs, [this] {
+      auto s = RootResolver::default_special();
+      s.insert(s.end(), m_options.special.begin(), m_options.special.end());
+      return s;
+    }())
+{
+  m_files[0];
+}
+
+void
+Tracer::seize(pid_t init)
+{
+  if (pt(PTRACE_SEIZE, init, 0, k_options) != 0) {
+    throw SandboxError(errno_message("ptrace seize sandbox init " + std::to_string(init), errno) +
+                       " (is ptrace forbidden by a security module or a container?)");
+  }
+  m_init = init;
+  m_groups[init] = -1;
+}
+
+int
+Tracer::group_of(pid_t pid)
+{
+  auto it = m_groups.find(pid);
+  if (it != m_groups.end()) {
+    return it->second;
+  }
+  // A child whose creation event has not been seen yet: ask /proc who made it.
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  pid_t tgid = 0, ppid = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("Tgid:", 0) == 0) {
+      tgid = std::atoi(line.c_str() + 5);
+    } else if (line.rfind("PPid:", 0) == 0) {
+      ppid = std::atoi(line.c_str() + 5);
+    }
+  }
+  int group = 0;
+  pid_t from = tgid != 0 && tgid != pid ? tgid : ppid;
+  auto p = m_groups.find(from);
+  if (p != m_groups.end() && p->second >= 0) {
+    group = p->second;
+  }
+  m_groups[pid] = group;
+  return group;
+}
+
+void
+Tracer::on_new_process(pid_t parent, pid_t child)
+{
+  int group = 0;
+  if (parent == m_init) {
+    if (m_app_pid < 0) {
+      m_app_pid = child;
+      m_app.started = std::chrono::steady_clock::now();
+      group = 0;
+    } else {
+      group = m_next_group.load();
+    }
+  } else {
+    group = group_of(parent);
+  }
+  if (group < 0) {
+    group = 0;
+  }
+  m_groups[child] = group;
+}
+
+bool
+Tracer::read_string(pid_t pid, uint64_t addr, std::string& out)
+{
+  out.clear();
+  if (addr == 0) {
+    return false;
+  }
+  constexpr size_t k_page = 4096;
+  char buf[k_page];
+  while (out.size() < 4096) {
+    size_t chunk = k_page - (addr % k_page);
+    iovec local = {buf, chunk};
+    iovec remote = {reinterpret_cast<void*>(addr), chunk};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) {
+      return false;
+    }
+    size_t len = strnlen(buf, static_cast<size_t>(n));
+    out.append(buf, len);
+    if (len < static_cast<size_t>(n)) {
+      return true;
+    }
+    addr += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+std::string
+Tracer::base_dir(pid_t pid, int dirfd)
+{
+  std::string link = dirfd == AT_FDCWD ? "/proc/" + std::to_string(pid) + "/cwd"
+                                       : "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(dirfd);
+  return proc_link_to_tracee(read_link(link), m_resolver.host_root());
+}
+
+void
+Tracer::add(int group, const std::string& path, uint16_t bits, const std::string& link_target)
+{
+  FileRecord& rec = m_files[group][path];
+  rec.path = path;
+  rec.access |= bits;
+  if (!link_target.empty()) {
+    rec.link_target = link_target;
+  }
+}
+
+void
+Tracer::record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth)
+{
+  for (const auto& [link, target] : r.links) {
+    add(group, link, bit(Access::stat), target);
+  }
+  if (r.special) {
+    if (group == 0) {
+      m_special[r.path] |= bits;
+    }
+    return;
+  }
+  if (!r.exists) {
+    add(group, r.path, creates ? static_cast<uint16_t>(bit(Access::create) | (bits & bit(Access::dir)))
+                               : bit(Access::missing));
+    return;
+  }
+  if (removes) {
+    bits = bit(Access::remove);
+  }
+  if (r.is_dir) {
+    bits |= bit(Access::dir);
+  }
+  std::string target;
+  if (r.is_symlink && (bits & bit(Access::readlink)) != 0) {
+    target = read_link(m_resolver.host_root() + r.path);
+  }
+  add(group, r.path, bits, target);
+  // The kernel itself opens a script's interpreter and a program's ELF loader at execve.
+  if ((bits & bit(Access::exec)) != 0 && !r.is_dir && depth < 4) {
+    if (auto interp = interpreter_of(m_resolver.host_root() + r.path)) {
+      Resolved ir = m_resolver.resolve(absolute_in_tracee(*interp, "/"), Follow::yes);
+      record(group, ir, bit(Access::exec) | bit(Access::read), false, false, depth + 1);
+    }
+  }
+}
+
+void
+Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
+                    bool creates, bool removes, bool empty_path_ok)
+{
+  std::string absolute;
+  if (path.empty()) {
+    if (!empty_path_ok) {
+      return; // ENOENT: nothing looked up
+    }
+    absolute = base_dir(pid, dirfd);
+    follow = Follow::no;
+  } else if (path[0] == '/') {
+    absolute = path;
+  } else {
+    std::string base = base_dir(pid, dirfd);
+    if (base.empty()) {
+      return; // a descriptor that is no directory: the call fails with ENOTDIR
+    }
+    absolute = absolute_in_tracee(path, base);
+  }
+  if (absolute.empty()) {
+    return;
+  }
+  record(group, m_resolver.resolve(absolute, follow), bits, creates, removes);
+}
+
+void
+Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
+{
+  const SyscallInfo* s = find_syscall(nr);
+  if (s == nullptr || s->shape == PathShape::none) {
+    return;
+  }
+  int group = group_of(pid);
+  if (group < 0) {
+    return; // the sandbox init itself
+  }
+  uint64_t at_flags = s->at_flags_arg >= 0 ? args[s->at_flags_arg] : 0;
+  bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0;
+  Follow follow = (s->kind & k_sys_nofollow) != 0 || (at_flags & AT_SYMLINK_NOFOLLOW) != 0 ? Follow::no
+                                                                                          : Follow::yes;
+  uint16_t bits = 0;
+  bool creates = false;
+  bool removes = false;
+  if ((s->kind & k_sys_open) != 0) {
+    uint64_t flags = 0;
+    if ((s->kind & k_sys_creat) != 0) {
+      flags = O_CREAT | O_WRONLY | O_TRUNC;
+    } else if ((s->kind & k_sys_openat2) != 0) {
+      open_how how = {};
+      iovec local = {&how, sizeof how};
+      iovec remote = {reinterpret_cast<void*>(args[2]), sizeof how};
+      if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof how)) {
+        return;
+      }
+      flags = how.flags;
+    } else if (s->open_flags_arg >= 0) {
+      flags = args[s->open_flags_arg];
+    }
+    bits = open_access(flags, creates, follow);
+  } else if ((s->kind & k_sys_exec) != 0) {
+    bits = bit(Access::exec) | bit(Access::read);
+    follow = Follow::yes;
+    if ((at_flags & AT_SYMLINK_NOFOLLOW) != 0) {
+      follow = Follow::no;
+    }
+  } else if ((s->kind & k_sys_readlink) != 0) {
+    bits = bit(Access::readlink);
+  } else if ((s->kind & k_sys_chdir) != 0) {
+    bits = bit(Access::dir);
+  } else if ((s->kind & k_sys_mkdir) != 0) {
+    bits = std::strstr(s->name, "mkdir") != nullptr ? bit(Access::dir) : 0;
+    creates = true;
+    bits |= bit(Access::stat);
+  } else if ((s->kind & k_sys_unlink) != 0) {
+    removes = true;
+  } else if ((s->kind & k_sys_modify) != 0) {
+    bits = bit(Access::write);
+  } else {
+    bits = bit(Access::stat);
+  }
+
+  std::string p0, p1;
+  switch (s->shape) {
+  case PathShape::none:
+    return;
+  case PathShape::path:
+    if (read_string(pid, args[0], p0)) {
+      record_path(group, pid, AT_FDCWD, p0, bits, follow, creates, removes, false);
+    }
+    return;
+  case PathShape::dirfd_path:
+    if (read_string(pid, args[1], p0) || empty_ok) {
+      record_path(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates, removes, empty_ok);
+    }
+    return;
+  case PathShape::other_path:
+    if (read_string(pid, args[1], p0)) {
+      record_path(group, pid, AT_FDCWD, p0, bits, follow, creates, removes, false);
+    }
+    return;
+  case PathShape::string_path:
+    if (read_string(pid, args[1], p1)) {
+      record_path(group, pid, AT_FDCWD, p1, 0, Follow::no, true, false, false);
+    }
+    return;
+  case PathShape::string_dirfd_path:
+    if (read_string(pid, args[2], p1)) {
+      record_path(group, pid, static_cast<int>(args[1]), p1, 0, Follow::no, true, false, false);
+    }
+    return;
+  case PathShape::path_path:
+  case PathShape::dirfd_path_dirfd_path: {
+    bool at = s->shape == PathShape::dirfd_path_dirfd_path;
+    int fd0 = at ? static_cast<int>(args[0]) : AT_FDCWD;
+    int fd1 = at ? static_cast<int>(args[2]) : AT_FDCWD;
+    uint64_t a0 = at ? args[1] : args[0];
+    uint64_t a1 = at ? args[3] : args[1];
+    bool have0 = read_string(pid, a0, p0);
+    bool have1 = read_string(pid, a1, p1);
+    if ((s->kind & k_sys_rename) != 0) {
+      if (have0) {
+        record_path(group, pid, fd0, p0, 0, Follow::no, false, true, false);
+      }
+      if (have1) {
+        record_path(group, pid, fd1, p1, bit(Access::write), Follow::no, true, false, false);
+      }
+    } else if ((s->kind & k_sys_link) != 0) {
+      // linkat follows the old path only with AT_SYMLINK_FOLLOW.
+      Follow f0 = (at_flags & AT_SYMLINK_FOLLOW) != 0 ? Follow::yes : Follow::no;
+      if (have0) {
+        record_path(group, pid, fd0, p0, bit(Access::read), f0, false, false, empty_ok);
+      }
+      if (have1) {
+        record_path(group, pid, fd1, p1, 0, Follow::no, true, false, false);
+      }
+    } else {
+      if (have0) {
+        record_path(group, pid, fd0, p0, bits, follow, false, false, false);
+      }
+      if (have1) {
+        record_path(group, pid, fd1, p1, bits, follow, false, false, false);
+      }
+    }
+    return;
+  }
+  }
+}
+
+void
+Tracer::on_seccomp(pid_t pid)
+{
+  ptrace_syscall_info info;
+  std::memset(&info, 0, sizeof info);
+  long n = pt(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, reinterpret_cast<unsigned long>(&info));
+  if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+    return;
+  }
+  if (info.arch != audit_arch()) {
+    return;
+  }
+  uint64_t args[6];
+  for (int i = 0; i < 6; ++i) {
+    args[i] = info.seccomp.args[i];
+  }
+  record_syscall(pid, static_cast<int>(info.seccomp.nr), args);
+}
+
+void
+Tracer::on_syscall_stop(pid_t pid)
+{
+  ptrace_syscall_info info;
+  std::memset(&info, 0, sizeof info);
+  long n = pt(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, reinterpret_cast<unsigned long>(&info));
+  if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_ENTRY || group_of(pid) != 0) {
+    return;
+  }
+  m_syscalls.insert(syscall_name(static_cast<int>(info.entry.nr)));
+}
+
+void
+Tracer::run()
+{
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == ECHILD) {
+        break;
+      }
+      throw_errno("wait for traced processes");
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (pid == m_app_pid) {
+        m_app.known = true;
+        m_app.ended = std::chrono::steady_clock::now();
+        m_app.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        m_app.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      }
+      m_groups.erase(pid);
+      continue;
+    }
+    if (!WIFSTOPPED(status)) {
+      continue;
+    }
+    int sig = WSTOPSIG(status);
+    int event = status >> 16;
+    long restart = m_options.all_syscalls && pid != m_init ? PTRACE_SYSCALL : PTRACE_CONT;
+    unsigned long inject = 0;
+    switch (event) {
+    case PTRACE_EVENT_SECCOMP:
+      ++m_stops;
+      on_seccomp(pid);
+      break;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE: {
+      unsigned long child = 0;
+      if (pt(PTRACE_GETEVENTMSG, pid, 0, reinterpret_cast<unsigned long>(&child)) == 0) {
+        on_new_process(pid, static_cast<pid_t>(child));
+      }
+      break;
+    }
+    case PTRACE_EVENT_EXEC: {
+      // An exec from a non-leader thread: the leader's pid survives, the old tid is gone.
+      unsigned long former = 0;
+      if (pt(PTRACE_GETEVENTMSG, pid, 0, reinterpret_cast<unsigned long>(&former)) == 0 &&
+          static_cast<pid_t>(former) != pid) {
+        m_groups.erase(static_cast<pid_t>(former));
+      }
+      break;
+    }
+    case PTRACE_EVENT_STOP:
+      if (is_stop_signal(sig)) {
+        // A group-stop: stay stopped, but keep reporting (SIGCONT ends it).
+        pt(PTRACE_LISTEN, pid, 0, 0);
+        continue;
+      }
+      break;
+    case 0:
+      if (sig == (SIGTRAP | 0x80)) {
+        ++m_stops;
+        on_syscall_stop(pid);
+      } else {
+        inject = static_cast<unsigned long>(sig);
+      }
+      break;
+    default:
+      break;
+    }
+    // ESRCH: the tracee was killed meanwhile; its exit will be reported.
+    pt(restart, pid, 0, inject);
+  }
+}
+
+} // namespace whittle::trace

@@ -1,0 +1,72 @@
+#include "trace_fixture.hpp"
+
+#include <whittle/trace/profile.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::test {
+
+std::string
+make_tracee_rootfs(const TestDir& dir)
+{
+  std::string root = dir / "rootfs";
+  for (const char* d : {"", "/bin", "/etc", "/data", "/data/sub", "/tmp"}) {
+    mkdir((root + d).c_str(), 0755);
+  }
+  chmod((root + "/tmp").c_str(), 01777);
+  write_file(root + "/bin/tracee", read_file(WHITTLE_TRACEE));
+  chmod((root + "/bin/tracee").c_str(), 0755);
+  write_file(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
+  write_file(root + "/etc/group", "root:x:0:\napp:x:1000:\n");
+  write_file(root + "/data/a.txt", "a\n");
+  write_file(root + "/data/b.txt", "b\n");
+  write_file(root + "/data/sub/c.txt", "c\n");
+  symlink("data", (root + "/lnk").c_str());
+  symlink("/data/a.txt", (root + "/abs").c_str());
+  symlink("../../..", (root + "/up").c_str());
+  return root;
+}
+
+trace::TraceOutcome
+trace_tracee(const TestDir& dir, const std::vector<std::string>& args,
+             const std::function<void(trace::TraceOptions&)>& tweak)
+{
+  std::string root = make_tracee_rootfs(dir);
+  mkdir((dir / "state").c_str(), 0755);
+  trace::TraceOptions o;
+  o.sandbox.rootfs = root;
+  o.sandbox.state_dir = dir / "state";
+  o.sandbox.argv = {"/bin/tracee"};
+  o.sandbox.argv.insert(o.sandbox.argv.end(), args.begin(), args.end());
+  o.sandbox.env = {"PATH=/bin"};
+  o.timeout = std::chrono::milliseconds(20000);
+  if (tweak) {
+    tweak(o);
+  }
+  return trace::run_trace(o);
+}
+
+std::vector<std::string>
+file_lines(const trace::Profile& p)
+{
+  std::vector<std::string> out;
+  for (const auto& [path, rec] : p.files) {
+    std::string line = path + ":";
+    bool first = true;
+    for (int b = 0; b < 9; ++b) {
+      auto a = static_cast<trace::Access>(1 << b);
+      if (rec.has(a)) {
+        line += (first ? "" : ",") + trace::to_string(a);
+        first = false;
+      }
+    }
+    if (!rec.link_target.empty()) {
+      line += "->" + rec.link_target;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+} // namespace whittle::test

@@ -1,0 +1,24 @@
+#pragma once
+// A tiny rootfs holding the static helper tracee, and a one-call trace of it.
+#include <whittle/trace/session.hpp>
+
+#include <support/test_support.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace whittle::test {
+
+// Builds the fixture rootfs under dir/rootfs: /bin/tracee, /etc/passwd, /data/{a,b}.txt, /data/sub/c.txt,
+// /lnk -> data, /abs -> /data/a.txt, /up -> ../../.., /tmp. Returns the rootfs path.
+std::string make_tracee_rootfs(const TestDir& dir);
+
+// Traces /bin/tracee ARGS in that rootfs (state under dir/state); returns the outcome.
+trace::TraceOutcome trace_tracee(const TestDir& dir, const std::vector<std::string>& args,
+                                 const std::function<void(trace::TraceOptions&)>& tweak = {});
+
+// "path:access,access" lines of the profile's files (sorted), for exact comparisons.
+std::vector<std::string> file_lines(const trace::Profile& p);
+
+} // namespace whittle::test

@@ -1,0 +1,243 @@
+/* A static helper tracee for the tracer tests (crun's tests/init.c): each subcommand makes one pattern of
+ * file access or process creation, so a test can assert the exact profile it produces. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+touch(const char* path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+  }
+  return fd >= 0 ? 0 : 1;
+}
+
+static void
+sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static void*
+thread_open(void* arg)
+{
+  touch((const char*)arg);
+  return NULL;
+}
+
+static char** g_exec_argv;
+
+static void*
+thread_exec(void* arg)
+{
+  (void)arg;
+  execv(g_exec_argv[0], g_exec_argv);
+  _exit(127);
+}
+
+static void
+ignore(int sig)
+{
+  (void)sig;
+}
+
+int
+main(int argc, char** argv)
+{
+  if (argc < 2) {
+    fprintf(stderr, "usage: tracee COMMAND ARGS...\n");
+    return 2;
+  }
+  const char* cmd = argv[1];
+  if (strcmp(cmd, "open") == 0 && argc == 3) {
+    return touch(argv[2]);
+  }
+  if (strcmp(cmd, "stat") == 0 && argc == 3) {
+    struct stat st;
+    return stat(argv[2], &st) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "fstat") == 0 && argc == 3) {
+    int fd = open(argv[2], O_RDONLY);
+    struct stat st;
+    int rc = fstat(fd, &st);
+    close(fd);
+    return rc == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "readlink") == 0 && argc == 3) {
+    char buf[256];
+    return readlink(argv[2], buf, sizeof buf) > 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "openat") == 0 && argc == 4) {
+    int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
+    int fd = openat(dir, argv[3], O_RDONLY);
+    return fd >= 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "openat2") == 0 && argc == 3) {
+    struct open_how how = {0};
+    how.flags = O_RDONLY;
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, argv[2], &how, sizeof how);
+    return fd >= 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "create") == 0 && argc == 3) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    return fd >= 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "unlink") == 0 && argc == 3) {
+    return unlink(argv[2]) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "mkdir") == 0 && argc == 3) {
+    return mkdir(argv[2], 0755) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "rename") == 0 && argc == 4) {
+    return rename(argv[2], argv[3]) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "chdir") == 0 && argc == 4) {
+    if (chdir(argv[2]) != 0) {
+      return 1;
+    }
+    return touch(argv[3]);
+  }
+  if (strcmp(cmd, "threads") == 0 && argc >= 3) {
+    pthread_t t[8];
+    int n = 0;
+    for (int i = 2; i < argc && n < 8; ++i) {
+      pthread_create(&t[n++], NULL, thread_open, argv[i]);
+    }
+    for (int i = 0; i < n; ++i) {
+      pthread_join(t[i], NULL);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "vfork-exec") == 0 && argc >= 3) {
+    pid_t pid = vfork();
+    if (pid == 0) {
+      execv(argv[2], argv + 2);
+      _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+  }
+  if (strcmp(cmd, "clone3") == 0 && argc == 3) {
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) {
+      _exit(touch(argv[2]));
+    }
+    if (pid < 0) {
+      return 3;
+    }
+    int st;
+    waitpid((pid_t)pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+  }
+  if (strcmp(cmd, "execveat") == 0 && argc >= 3) {
+    int fd = open(argv[2], O_PATH | O_CLOEXEC);
+    syscall(SYS_execveat, fd, "", argv + 2, environ, AT_EMPTY_PATH);
+    return 127;
+  }
+  if (strcmp(cmd, "exec") == 0 && argc >= 3) {
+    execv(argv[2], argv + 2);
+    return 127;
+  }
+  if (strcmp(cmd, "exec-thread") == 0 && argc >= 3) {
+    g_exec_argv = argv + 2;
+    pthread_t t;
+    pthread_create(&t, NULL, thread_exec, NULL);
+    pthread_join(t, NULL);
+    return 127;
+  }
+  if (strcmp(cmd, "daemonize") == 0 && argc == 3) {
+    pid_t pid = fork();
+    if (pid != 0) {
+      int st;
+      waitpid(pid, &st, 0);
+      return 0; /* the original exits at once */
+    }
+    setsid();
+    if (fork() != 0) {
+      _exit(0);
+    }
+    sleep_ms(300);
+    _exit(touch(argv[2]));
+  }
+  if (strcmp(cmd, "group-stop") == 0 && argc == 3) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      raise(SIGSTOP);
+      _exit(touch(argv[2]));
+    }
+    sleep_ms(200);
+    kill(pid, SIGCONT);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+  }
+  if (strcmp(cmd, "signal") == 0 && argc == 3) {
+    /* A handled signal must reach the app. */
+    signal(SIGUSR1, ignore);
+    raise(SIGUSR1);
+    return touch(argv[2]);
+  }
+  if (strcmp(cmd, "exit") == 0 && argc == 3) {
+    return atoi(argv[2]);
+  }
+  /* Hostile apps. */
+  if (strcmp(cmd, "forkbomb") == 0) {
+    for (;;) {
+      fork();
+    }
+  }
+  if (strcmp(cmd, "spin") == 0) {
+    for (;;) {
+      sleep_ms(1000);
+    }
+  }
+  if (strcmp(cmd, "ignore-term") == 0) {
+    signal(SIGTERM, SIG_IGN);
+    for (;;) {
+      sleep_ms(1000);
+    }
+  }
+  if (strcmp(cmd, "write") == 0 && argc == 4) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      return 1;
+    }
+    ssize_t n = write(fd, argv[3], strlen(argv[3]));
+    close(fd);
+    return n == (ssize_t)strlen(argv[3]) ? 0 : 1;
+  }
+  if (strcmp(cmd, "ptrace") == 0) {
+    /* Try to attach to pid 1 (the sandbox init) and our parent. */
+    int ok = ptrace(PTRACE_ATTACH, 1, 0, 0) == 0 || ptrace(PTRACE_ATTACH, getppid(), 0, 0) == 0;
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "mount") == 0) {
+    int ok = mount("tmpfs", "/tmp", "tmpfs", 0, NULL) == 0 || mount("/", "/mnt", NULL, MS_BIND, NULL) == 0;
+    return ok ? 0 : 1;
+  }
+  fprintf(stderr, "tracee: unknown command %s\n", cmd);
+  return 2;
+}
