@@ -305,6 +305,12 @@ build_image(const FixtureImage& image)
   if (!image.working_dir.empty()) {
     cfg["config"]["WorkingDir"] = image.working_dir;
   }
+  if (!image.labels.empty()) {
+    cfg["config"]["Labels"] = image.labels;
+  }
+  for (const auto& port : image.exposed_ports) {
+    cfg["config"]["ExposedPorts"][port] = json::object();
+  }
   std::string cfg_s = cfg.dump();
   b.config_hex = sha256_hex(cfg_s);
   b.blobs[b.config_hex] = cfg_s;

@@ -58,6 +58,8 @@ struct FixtureImage
   std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
   std::string user;
   std::string working_dir;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> exposed_ports; // "80/tcp"
   std::string architecture = ""; // default: host's GOARCH
   std::string tag = "latest";
 };
