@@ -48,12 +48,12 @@ e2e_fail() {
 
 # e2e_check DESCRIPTION CMD...: runs CMD, records a failure (without exiting) when it fails.
 e2e_check() {
-  desc=$1
+  _e_desc=$1
   shift
   if "$@"; then
-    echo "ok: $desc"
+    echo "ok: $_e_desc"
   else
-    echo "FAIL: $desc" >&2
+    echo "FAIL: $_e_desc" >&2
     E2E_FAILS=$((E2E_FAILS + 1))
   fi
 }
@@ -71,9 +71,9 @@ e2e_finish() {
 
 # e2e_require TOOL...: skip (exit 77) unless every tool is on PATH (or is an executable path).
 e2e_require() {
-  for tool in "$@"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-      e2e_skip "missing tool: $tool (run scripts/install-deps.sh)"
+  for _e_tool in "$@"; do
+    if ! command -v "$_e_tool" >/dev/null 2>&1; then
+      e2e_skip "missing tool: $_e_tool (run scripts/install-deps.sh)"
     fi
   done
 }
@@ -87,9 +87,9 @@ e2e_require_root() {
 # A command that has not landed yet is a failure, not a skip: the suite exists to test it.
 e2e_require_whittle() {
   [ -x "$WHITTLE" ] || e2e_fail "no whittle binary at $WHITTLE (set WHITTLE)"
-  for cmd in "$@"; do
-    if ! e2e_whittle_has "$cmd"; then
-      e2e_fail "\`whittle $cmd\` is not implemented in $WHITTLE (not listed by whittle --help)"
+  for _e_cmd in "$@"; do
+    if ! e2e_whittle_has "$_e_cmd"; then
+      e2e_fail "\`whittle $_e_cmd\` is not implemented in $WHITTLE (not listed by whittle --help)"
     fi
   done
 }
@@ -103,22 +103,23 @@ e2e_whittle_has() {
 e2e_workdir() {
   E2E_WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/whittle-e2e.XXXXXX")
   E2E_KEEP_WORK=${WHITTLE_E2E_KEEP:-0}
-  E2E_CLEANUP_IMAGES=""
   trap e2e_cleanup EXIT
   trap 'exit 130' INT TERM
 }
 
 e2e_cleanup() {
-  status=$?
-  for img in $E2E_CLEANUP_IMAGES; do
-    podman rmi -f "$img" >/dev/null 2>&1 || true
-  done
-  if [ -n "${E2E_CONTAINERS:-}" ]; then
-    for c in $E2E_CONTAINERS; do
-      podman rm -f "$c" >/dev/null 2>&1 || true
+  _e_status=$?
+  if [ -f "$E2E_WORK/.cleanup-containers" ]; then
+    sort -u "$E2E_WORK/.cleanup-containers" | while read -r _e_c; do
+      podman rm -f "$_e_c" >/dev/null 2>&1 || true
     done
   fi
-  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+  if [ -f "$E2E_WORK/.cleanup-images" ]; then
+    sort -u "$E2E_WORK/.cleanup-images" | while read -r _e_img; do
+      podman rmi -f "$_e_img" >/dev/null 2>&1 || true
+    done
+  fi
+  if [ "$_e_status" -ne 0 ] && [ "$_e_status" -ne 77 ]; then
     E2E_KEEP_WORK=1
   fi
   if [ "${E2E_KEEP_WORK:-0}" = 1 ]; then
@@ -151,26 +152,26 @@ e2e_key_of_dir() {
 # --context DIR: files copied into the build context (COPY them with --dockerfile-extra lines).
 # --dockerfile-extra LINE: a Containerfile line added after FROM (COPY, ENV, CMD, ...), in order.
 e2e_debian_image() {
-  name=$1
+  _e_name=$1
   shift
-  pkgs=""
-  context=""
-  extra_file=$(mktemp)
+  _e_pkgs=""
+  _e_context=""
+  _e_extra_file=$(mktemp)
   while [ $# -gt 0 ]; do
     case $1 in
-      --context) context=$2; shift 2 ;;
-      --dockerfile-extra) printf '%s\n' "$2" >>"$extra_file"; shift 2 ;;
-      *) pkgs="$pkgs${pkgs:+,}$1"; shift ;;
+      --context) _e_context=$2; shift 2 ;;
+      --dockerfile-extra) printf '%s\n' "$2" >>"$_e_extra_file"; shift 2 ;;
+      *) _e_pkgs="$_e_pkgs${_e_pkgs:+,}$1"; shift ;;
     esac
   done
-  ctx_key=none
-  if [ -n "$context" ]; then
-    [ -d "$context" ] || e2e_fail "no build context $context"
-    ctx_key=$(e2e_key_of_dir "$context")
+  _e_ctx_key=none
+  if [ -n "$_e_context" ]; then
+    [ -d "$_e_context" ] || e2e_fail "no build context $_e_context"
+    _e_ctx_key=$(e2e_key_of_dir "$_e_context")
   fi
-  key=$(printf '%s\n' "$E2E_RECIPE_VERSION" "$name" "$pkgs" "$ctx_key" "$(cat "$extra_file")" | sha256sum | cut -c1-16)
-  E2E_IMG_DIR=$WHITTLE_E2E_CACHE/images/$name-$key
-  E2E_IMG_NAME=localhost/whittle-e2e-$name:$key
+  _e_key=$(printf '%s\n' "$E2E_RECIPE_VERSION" "$_e_name" "$_e_pkgs" "$_e_ctx_key" "$(cat "$_e_extra_file")" | sha256sum | cut -c1-16)
+  E2E_IMG_DIR=$WHITTLE_E2E_CACHE/images/$_e_name-$_e_key
+  E2E_IMG_NAME=localhost/whittle-e2e-$_e_name:$_e_key
   E2E_IMG_OCI_DIR=$E2E_IMG_DIR/oci
   E2E_IMG_OCI_ARCHIVE_FILE=$E2E_IMG_DIR/image.oci.tar
   E2E_IMG_DOCKER_ARCHIVE_FILE=$E2E_IMG_DIR/image.docker.tar
@@ -179,13 +180,13 @@ e2e_debian_image() {
   E2E_IMG_DOCKER_ARCHIVE=docker-archive:$E2E_IMG_DOCKER_ARCHIVE_FILE
   mkdir -p "$WHITTLE_E2E_CACHE/images"
   # One builder at a time per image; a second suite waits and then finds the cache filled.
-  exec 9>"$WHITTLE_E2E_CACHE/images/$name.lock"
+  exec 9>"$WHITTLE_E2E_CACHE/images/$_e_name.lock"
   flock 9
   if [ ! -f "$E2E_IMG_DIR/done" ]; then
-    e2e_build_image "$name" "$pkgs" "$context" "$extra_file" "$key" || {
+    e2e_build_image "$_e_name" "$_e_pkgs" "$_e_context" "$_e_extra_file" "$_e_key" || {
       flock -u 9
-      rm -f "$extra_file"
-      e2e_fail "building the $name image failed"
+      rm -f "$_e_extra_file"
+      e2e_fail "building the $_e_name image failed"
     }
   fi
   # The podman store may have been reset since the cache was filled.
@@ -193,52 +194,52 @@ e2e_debian_image() {
     podman load -q -i "$E2E_IMG_DOCKER_ARCHIVE_FILE" >/dev/null
   fi
   flock -u 9
-  rm -f "$extra_file"
+  rm -f "$_e_extra_file"
   export E2E_IMG_DIR E2E_IMG_NAME E2E_IMG_OCI E2E_IMG_OCI_ARCHIVE E2E_IMG_DOCKER_ARCHIVE \
     E2E_IMG_OCI_DIR E2E_IMG_OCI_ARCHIVE_FILE E2E_IMG_DOCKER_ARCHIVE_FILE
 }
 
 e2e_build_image() {
-  name=$1 pkgs=$2 context=$3 extra_file=$4 key=$5
+  _e_name=$1 _e_pkgs=$2 _e_context=$3 _e_extra_file=$4 _e_key=$5
   e2e_require mmdebstrap podman skopeo
   e2e_require_root
-  e2e_log "building Debian image $name ($pkgs), cache $E2E_IMG_DIR (a few minutes, once)"
+  e2e_log "building Debian image $_e_name ($_e_pkgs), cache $E2E_IMG_DIR (a few minutes, once)"
   rm -rf "$E2E_IMG_DIR"
-  tmp=$E2E_IMG_DIR.tmp
-  rm -rf "$tmp"
-  mkdir -p "$tmp/context" || return 1
-  if [ -n "$context" ]; then
-    cp -a "$context/." "$tmp/context/" || return 1
+  _e_tmp=$E2E_IMG_DIR.tmp
+  rm -rf "$_e_tmp"
+  mkdir -p "$_e_tmp/context" || return 1
+  if [ -n "$_e_context" ]; then
+    cp -a "$_e_context/." "$_e_tmp/context/" || return 1
   fi
-  include=""
-  if [ -n "$pkgs" ]; then
-    include="--include=$pkgs"
+  _e_include=""
+  if [ -n "$_e_pkgs" ]; then
+    _e_include="--include=$_e_pkgs"
   fi
   # Layer 1: a minbase Debian with the packages (docs, man pages, locales, shells, apt, perl-base...).
-  mmdebstrap --quiet --variant=minbase $include --format=tar bookworm "$tmp/rootfs.tar" || return 1
-  base=localhost/whittle-e2e-$name-base:$key
-  podman import -q "$tmp/rootfs.tar" "$base" >/dev/null || return 1
-  rm -f "$tmp/rootfs.tar"
+  mmdebstrap --quiet --variant=minbase $_e_include --format=tar bookworm "$_e_tmp/rootfs.tar" || return 1
+  _e_base=localhost/whittle-e2e-$_e_name-base:$_e_key
+  podman import -q "$_e_tmp/rootfs.tar" "$_e_base" >/dev/null || return 1
+  rm -f "$_e_tmp/rootfs.tar"
   {
-    echo "FROM $base"
-    cat "$extra_file"
+    echo "FROM $_e_base"
+    cat "$_e_extra_file"
     # Layer: a real `RUN rm` so the image carries whiteouts of lower-layer files.
     echo 'RUN rm -rf /usr/share/doc/*/changelog* /usr/share/doc/*/NEWS* /var/cache/debconf/*-old /var/log/*.log'
-  } >"$tmp/context/Containerfile" || return 1
-  podman build -q --network=none -f "$tmp/context/Containerfile" -t "$E2E_IMG_NAME" "$tmp/context" >/dev/null \
+  } >"$_e_tmp/context/Containerfile" || return 1
+  podman build -q --network=none -f "$_e_tmp/context/Containerfile" -t "$E2E_IMG_NAME" "$_e_tmp/context" >/dev/null \
     || return 1
-  podman save -q --format oci-archive -o "$tmp/raw.oci.tar" "$E2E_IMG_NAME" || return 1
+  podman save -q --format oci-archive -o "$_e_tmp/raw.oci.tar" "$E2E_IMG_NAME" || return 1
   # OCI layout with gzip layers, as a registry would serve them; the archive forms from it.
-  skopeo copy -q --dest-compress --dest-compress-format gzip "oci-archive:$tmp/raw.oci.tar" \
-    "oci:$tmp/oci:latest" || return 1
-  rm -f "$tmp/raw.oci.tar"
-  skopeo copy -q "oci:$tmp/oci:latest" "oci-archive:$tmp/image.oci.tar:latest" || return 1
-  podman save -q --format docker-archive -o "$tmp/image.docker.tar" "$E2E_IMG_NAME" || return 1
-  podman rmi -f "$base" >/dev/null 2>&1 || true
-  cp "$tmp/context/Containerfile" "$tmp/Containerfile" || return 1
-  rm -rf "$tmp/context"
-  date -u +%FT%TZ >"$tmp/done" || return 1
-  mv "$tmp" "$E2E_IMG_DIR" || return 1
+  skopeo copy -q --dest-compress --dest-compress-format gzip "oci-archive:$_e_tmp/raw.oci.tar" \
+    "oci:$_e_tmp/oci:latest" || return 1
+  rm -f "$_e_tmp/raw.oci.tar"
+  skopeo copy -q "oci:$_e_tmp/oci:latest" "oci-archive:$_e_tmp/image.oci.tar:latest" || return 1
+  podman save -q --format docker-archive -o "$_e_tmp/image.docker.tar" "$E2E_IMG_NAME" || return 1
+  podman rmi -f "$_e_base" >/dev/null 2>&1 || true
+  cp "$_e_tmp/context/Containerfile" "$_e_tmp/Containerfile" || return 1
+  rm -rf "$_e_tmp/context"
+  date -u +%FT%TZ >"$_e_tmp/done" || return 1
+  mv "$_e_tmp" "$E2E_IMG_DIR" || return 1
   e2e_log "built $E2E_IMG_NAME"
 }
 
@@ -265,35 +266,42 @@ e2e_nginx_image() {
 }
 
 # e2e_pull REF: puts an image named in skopeo's syntax (oci:, oci-archive:, docker-archive:) into podman's
-# store, prints its image ID and removes it at exit.
+# store under a fresh name (skopeo copy to containers-storage: podman pull would derive a name from the
+# path), prints its image ID and removes it at exit.
 e2e_pull() {
-  id=$(podman pull -q "$1") || return 1
-  E2E_CLEANUP_IMAGES="$E2E_CLEANUP_IMAGES $id"
-  echo "$id"
+  _e_name=localhost/whittle-e2e-pulled:$$-$(date +%s%N)
+  e2e_remove_at_exit "$_e_name"
+  skopeo copy -q "$1" "containers-storage:$_e_name" >&2 || return 1
+  podman image inspect --format '{{.Id}}' "$_e_name"
+}
+
+# e2e_remove_at_exit IMAGE...: podman images to remove when the suite ends (works from subshells too).
+e2e_remove_at_exit() {
+  printf '%s\n' "$@" >>"$E2E_WORK/.cleanup-images"
 }
 
 # e2e_load FILE: `podman load` of an archive; prints the loaded image's ID and removes it at exit.
 e2e_load() {
-  out=$(podman load -q -i "$1") || return 1
-  ref=$(printf '%s\n' "$out" | awk '/Loaded image/ {print $NF}' | tail -n1)
-  [ -n "$ref" ] || return 1
-  id=$(podman image inspect --format '{{.Id}}' "$ref") || return 1
-  E2E_CLEANUP_IMAGES="$E2E_CLEANUP_IMAGES $id"
-  echo "$id"
+  _e_out=$(podman load -q -i "$1") || return 1
+  _e_ref=$(printf '%s\n' "$_e_out" | awk '/Loaded image/ {print $NF}' | tail -n1)
+  [ -n "$_e_ref" ] || return 1
+  _e_id=$(podman image inspect --format '{{.Id}}' "$_e_ref") || return 1
+  e2e_remove_at_exit "$_e_id"
+  echo "$_e_id"
 }
 
 # e2e_run IMAGE [PODMAN-RUN-OPTIONS...] [-- CMD...]: `podman run --rm --network=none` (stdout to stdout).
 e2e_run() {
-  img=$1
+  _e_img=$1
   shift
-  opts=""
+  _e_opts=""
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-    opts="$opts $1"
+    _e_opts="$_e_opts $1"
     shift
   done
   [ $# -gt 0 ] && shift
   # shellcheck disable=SC2086
-  podman run --rm --network=none $opts "$img" "$@"
+  podman run --rm --network=none $_e_opts "$_e_img" "$@"
 }
 
 # e2e_image_user IMAGE: the User of a podman image's config.
@@ -304,24 +312,24 @@ e2e_image_user() {
 # e2e_serve IMAGE NAME [PODMAN-RUN-OPTIONS...]: starts IMAGE detached on the host network as container NAME
 # (removed at exit); waits until http://127.0.0.1:$E2E_NGINX_PORT/ answers (30 s).
 e2e_serve() {
-  img=$1 cname=$2
+  _e_img=$1 _e_cname=$2
   shift 2
-  podman rm -f "$cname" >/dev/null 2>&1 || true
-  E2E_CONTAINERS="${E2E_CONTAINERS:-} $cname"
-  podman run -d --name "$cname" --network=host "$@" "$img" >/dev/null || return 1
-  i=0
-  while [ $i -lt 60 ]; do
+  podman rm -f "$_e_cname" >/dev/null 2>&1 || true
+  printf '%s\n' "$_e_cname" >>"$E2E_WORK/.cleanup-containers"
+  podman run -d --name "$_e_cname" --network=host "$@" "$_e_img" >/dev/null || return 1
+  _e_i=0
+  while [ $_e_i -lt 60 ]; do
     if curl -fsS -o /dev/null "http://127.0.0.1:$E2E_NGINX_PORT/" 2>/dev/null; then
       return 0
     fi
-    if [ "$(podman inspect --format '{{.State.Running}}' "$cname" 2>/dev/null)" != true ]; then
-      podman logs "$cname" >&2 || true
+    if [ "$(podman inspect --format '{{.State.Running}}' "$_e_cname" 2>/dev/null)" != true ]; then
+      podman logs "$_e_cname" >&2 || true
       return 1
     fi
     sleep 0.5
-    i=$((i + 1))
+    _e_i=$((_e_i + 1))
   done
-  podman logs "$cname" >&2 || true
+  podman logs "$_e_cname" >&2 || true
   return 1
 }
 
@@ -342,19 +350,19 @@ e2e_image_bytes() {
 
 # e2e_uncompressed_bytes OCI_DIR: the sum of the uncompressed sizes of the layers of oci:OCI_DIR.
 e2e_uncompressed_bytes() {
-  total=0
-  for blob in $(skopeo inspect --raw "oci:$1" | python3 -c '
+  _e_total=0
+  for _e_blob in $(skopeo inspect --raw "oci:$1" | python3 -c '
 import json, sys
 for l in json.load(sys.stdin)["layers"]:
     print(l["digest"].split(":")[1])'); do
-    f=$1/blobs/sha256/$blob
-    case $(head -c4 "$f" | od -An -tx1 | tr -d ' ') in
-      28b52ffd) n=$(zstdcat "$f" | wc -c) ;;
-      *) n=$(zcat -f "$f" | wc -c) ;;
+    _e_f=$1/blobs/sha256/$_e_blob
+    case $(head -c4 "$_e_f" | od -An -tx1 | tr -d ' ') in
+      28b52ffd) _e_n=$(zstdcat "$_e_f" | wc -c) ;;
+      *) _e_n=$(zcat -f "$_e_f" | wc -c) ;;
     esac
-    total=$((total + n))
+    _e_total=$((_e_total + _e_n))
   done
-  echo "$total"
+  echo "$_e_total"
 }
 
 # e2e_verify_layout DIR [TAG]: checks an OCI layout with independent tools only (sha256sum, zcat, zstdcat,
