@@ -1,16 +1,282 @@
+// Integration tests: the static tracee runs in a tiny rootfs under the real sandbox and tracer; each case
+// asserts the exact files of the profile.
 #include "trace_fixture.hpp"
 
 #include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
 
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <sys/stat.h>
 
 using namespace whittle;
+using Lines = std::vector<std::string>;
 
-TEST_CASE("trace: debug dump", "[ptrace][.dump]")
+namespace {
+
+const std::string k_tracee = "/bin/tracee:read,exec";
+
+bool
+sandbox_available()
 {
+  if (!test::have_root_sandbox()) {
+    test::skip("tracer tests need root, namespaces and ptrace");
+    return false;
+  }
+  return true;
+}
+
+trace::TraceOutcome
+run(const test::TestDir& dir, const std::vector<std::string>& args)
+{
+  auto out = test::trace_tracee(dir, args);
+  INFO(trace::serialize_profile(out.profile));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("trace: open, stat, readlink, missing", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
   test::TestDir dir;
-  auto out = test::trace_tracee(dir, {"open", "/data/a.txt"});
-  std::cout << trace::serialize_profile(out.profile);
-  CHECK(out.stops > 0);
+  SECTION("open absolute")
+  {
+    auto out = run(dir, {"open", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("missing file")
+  {
+    auto out = run(dir, {"open", "/data/nope"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/nope:missing"});
+    CHECK(out.profile.runs.at(0).exit_code == 1);
+  }
+  SECTION("through a missing directory and a file used as directory")
+  {
+    auto out = run(dir, {"open", "/nodir/x/../y"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/nodir/y:missing"});
+  }
+  SECTION("relative symlink in the middle")
+  {
+    auto out = run(dir, {"open", "/lnk/sub/c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read", "/lnk:stat->data"});
+  }
+  SECTION("absolute symlink at the end")
+  {
+    auto out = run(dir, {"stat", "/abs"});
+    CHECK(test::file_lines(out.profile) == Lines{"/abs:stat->/data/a.txt", k_tracee, "/data/a.txt:stat"});
+  }
+  SECTION("readlink does not follow")
+  {
+    auto out = run(dir, {"readlink", "/abs"});
+    CHECK(test::file_lines(out.profile) == Lines{"/abs:readlink->/data/a.txt", k_tracee});
+  }
+  SECTION("symlink climbing above the root stays in the root")
+  {
+    auto out = run(dir, {"open", "/up/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/up:stat->../../.."});
+  }
+  SECTION("/.. at the root")
+  {
+    auto out = run(dir, {"open", "/../../data/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+  }
+  SECTION("fstat makes no stop and no entry")
+  {
+    auto out = run(dir, {"fstat", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+  }
+  SECTION("special paths are kept apart")
+  {
+    auto out = run(dir, {"open", "/dev/null"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(out.profile.special.count("/dev/null") == 1);
+  }
+  SECTION("hosts file supplied by whittle is special")
+  {
+    auto out = run(dir, {"open", "/etc/hosts"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(out.profile.special.count("/etc/hosts") == 1);
+  }
+}
+
+TEST_CASE("trace: dirfd, cwd and openat2", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("openat with a directory descriptor")
+  {
+    auto out = run(dir, {"openat", "/data/sub", "c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
+  }
+  SECTION("openat through a symlinked directory, then ..")
+  {
+    auto out = run(dir, {"openat", "/lnk", "sub/../b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data:read,dir", "/data/b.txt:read", "/lnk:stat->data"});
+  }
+  SECTION("chdir then relative open")
+  {
+    auto out = run(dir, {"chdir", "/data/sub", "../a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/data/sub:dir"});
+  }
+  SECTION("openat2")
+  {
+    auto out = run(dir, {"openat2", "/data/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+  }
+}
+
+TEST_CASE("trace: create, delete, mkdir, rename", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("create a new file")
+  {
+    auto out = run(dir, {"create", "/tmp/new"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/tmp/new:create"});
+  }
+  SECTION("overwrite an image file")
+  {
+    auto out = run(dir, {"create", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:write"});
+  }
+  SECTION("unlink")
+  {
+    auto out = run(dir, {"unlink", "/data/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:delete"});
+  }
+  SECTION("mkdir")
+  {
+    auto out = run(dir, {"mkdir", "/tmp/d"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/tmp/d:create,dir"});
+  }
+  SECTION("rename")
+  {
+    auto out = run(dir, {"rename", "/data/a.txt", "/data/z.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:delete", "/data/z.txt:create"});
+  }
+}
+
+TEST_CASE("trace: processes and threads", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("threads")
+  {
+    auto out = run(dir, {"threads", "/data/a.txt", "/data/b.txt", "/data/sub/c.txt"});
+    CHECK(test::file_lines(out.profile) ==
+          Lines{k_tracee, "/data/a.txt:read", "/data/b.txt:read", "/data/sub/c.txt:read"});
+  }
+  SECTION("vfork + exec")
+  {
+    auto out = run(dir, {"vfork-exec", "/bin/tracee", "open", "/data/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("clone3")
+  {
+    auto out = run(dir, {"clone3", "/data/sub/c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("execveat of a descriptor")
+  {
+    auto out = run(dir, {"execveat", "/bin/tracee", "open", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{"/bin/tracee:read,exec,stat", "/data/a.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("exec through a symlink records the link")
+  {
+    auto out = run(dir, {"exec", "/lnk/../bin/tracee", "open", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/lnk:stat->data"});
+  }
+  SECTION("exec from a non-leader thread")
+  {
+    auto out = run(dir, {"exec-thread", "/bin/tracee", "open", "/data/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("daemonize: the grandchild outlives the app")
+  {
+    auto out = run(dir, {"daemonize", "/data/sub/c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+    CHECK(!out.timed_out);
+  }
+  SECTION("group-stop and SIGCONT")
+  {
+    auto out = run(dir, {"group-stop", "/data/a.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("a handled signal reaches the app")
+  {
+    auto out = run(dir, {"signal", "/data/a.txt"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+  }
+  SECTION("exit code recorded")
+  {
+    auto out = run(dir, {"exit", "7"});
+    CHECK(out.profile.runs.at(0).exit_code == 7);
+  }
+}
+
+TEST_CASE("trace: --syscalls records every syscall name", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  auto out = test::trace_tracee(dir, {"fstat", "/data/a.txt"}, [](trace::TraceOptions& o) { o.all_syscalls = true; });
+  REQUIRE(out.profile.syscalls);
+  const auto& s = *out.profile.syscalls;
+  CHECK(s.count("execve") == 1);
+  CHECK(s.count("openat") == 1);
+  CHECK(s.count("newfstatat") + s.count("fstat") >= 1);
+  CHECK(s.count("close") == 1);
+  CHECK(s.count("exit_group") == 1);
+  CHECK(s.count("mount") == 0);
+}
+
+TEST_CASE("trace: user, workdir and env", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("user by name")
+  {
+    auto out = test::trace_tracee(dir, {"create", "/data/x"}, [](trace::TraceOptions& o) { o.sandbox.user = "app"; });
+    CHECK(out.profile.runs.at(0).user == "1000:1000");
+    CHECK(out.profile.runs.at(0).exit_code == 1); // /data is root's
+  }
+  SECTION("unknown user")
+  {
+    CHECK_THROWS_AS(test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.user = "nobody"; }),
+                    BadInput);
+  }
+  SECTION("relative open from the workdir")
+  {
+    auto out = test::trace_tracee(dir, {"open", "sub/c.txt"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/data"; });
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+  }
+  SECTION("missing program")
+  {
+    CHECK_THROWS_AS(test::trace_tracee(dir, {}, [](trace::TraceOptions& o) { o.sandbox.argv = {"nosuch"}; }), BadInput);
+  }
+  SECTION("missing workdir is a sandbox error naming it")
+  {
+    CHECK_THROWS_WITH(
+      test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/nowhere"; }),
+      Catch::Contains("/nowhere"));
+  }
 }
