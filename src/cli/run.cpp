@@ -13,6 +13,8 @@ commands()
   static const std::vector<Command> k_commands = {
     inspect_command(),
     convert_command(),
+    trace_command(),
+    profile_command(),
   };
   return k_commands;
 }

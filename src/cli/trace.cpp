@@ -1,0 +1,213 @@
+// `whittle trace IMAGE -o PROFILE.json [-- CMD ARGS...]`: extract the image, run its app in the sandbox
+// under the tracer, write the profile (schema in docs/profile.md).
+#include <whittle/cli/command.hpp>
+#include <whittle/oci/image.hpp>
+#include <whittle/oci/reference.hpp>
+#include <whittle/rootfs/apply.hpp>
+#include <whittle/trace/profile.hpp>
+#include <whittle/trace/session.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/temp_dir.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::cli {
+
+namespace {
+
+// "--cmd" / "--entrypoint" values: a JSON array, or words split on whitespace.
+std::vector<std::string>
+split_command(const std::string& flag, const std::string& value)
+{
+  if (!value.empty() && value[0] == '[') {
+    try {
+      return nlohmann::json::parse(value).get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+      throw UsageError(flag + " `" + value + "` is not a JSON array of strings");
+    }
+  }
+  std::vector<std::string> out;
+  std::istringstream in(value);
+  std::string word;
+  while (in >> word) {
+    out.push_back(word);
+  }
+  return out;
+}
+
+void
+set_env(std::vector<std::string>& env, const std::string& kv)
+{
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError("--env `" + kv + "` is not K=V");
+  }
+  std::string key = kv.substr(0, eq + 1);
+  for (auto& e : env) {
+    if (e.rfind(key, 0) == 0) {
+      e = kv;
+      return;
+    }
+  }
+  env.push_back(kv);
+}
+
+int
+run_trace_command(const ParsedArgs& args)
+{
+  auto output = args.get("--output");
+  if (!output) {
+    throw UsageError("trace needs -o PROFILE.json");
+  }
+  trace::TraceOptions o;
+  if (auto t = args.get("--timeout")) {
+    try {
+      o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::stod(*t) * 1000));
+    } catch (const std::exception&) {
+      throw UsageError("--timeout `" + *t + "` is not a number of seconds");
+    }
+  }
+  std::string network = args.get_or("--network", "none");
+  if (network != "none" && network != "host") {
+    throw UsageError("--network must be none or host");
+  }
+  o.sandbox.network = network == "host" ? trace::Network::host : trace::Network::none;
+  for (const auto& m : args.all("--mount")) {
+    o.sandbox.mounts.push_back(trace::parse_bind_mount(m));
+  }
+  o.http_probes = args.all("--probe");
+  o.exec_probes = args.all("--probe-exec");
+  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
+  o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
+  if (auto c = args.get("--continue-after")) {
+    trace::parse_continue_after(*c, o);
+    if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
+      throw UsageError("--continue-after probes needs --probe or --probe-exec");
+    }
+  }
+  o.all_syscalls = args.has("--syscalls");
+
+  oci::ImageRef ref = oci::parse_reference(args.positional.at(0));
+  std::optional<oci::Platform> platform;
+  if (auto p = args.get("--platform")) {
+    platform = oci::Platform::parse(*p);
+  }
+  oci::Image image = oci::open_image(ref, platform);
+  const oci::ImageConfig& cfg = image.config;
+
+  std::vector<std::string> entrypoint = cfg.entrypoint();
+  std::vector<std::string> cmd = cfg.cmd();
+  if (auto e = args.get("--entrypoint")) {
+    entrypoint = split_command("--entrypoint", *e);
+    cmd.clear(); // as docker run --entrypoint: the image's Cmd no longer applies
+  }
+  if (auto c = args.get("--cmd")) {
+    cmd = split_command("--cmd", *c);
+  }
+  if (!args.rest.empty()) {
+    cmd = args.rest;
+  }
+  o.sandbox.argv = entrypoint;
+  o.sandbox.argv.insert(o.sandbox.argv.end(), cmd.begin(), cmd.end());
+  o.sandbox.env = cfg.env();
+  for (const auto& kv : args.all("--env")) {
+    set_env(o.sandbox.env, kv);
+  }
+  o.sandbox.user = args.get_or("--user", cfg.user());
+  o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
+
+  std::string parent = args.get_or("--workdir", util::temp_root());
+  util::TempDir work(".whittle-trace-" + std::to_string(getpid()) + "-", parent);
+  if (args.has("--keep-workdir")) {
+    work.keep();
+  }
+  std::string rootfs = work.path() + "/rootfs";
+  std::string state = work.path() + "/state";
+  if (mkdir(rootfs.c_str(), 0755) != 0 || mkdir(state.c_str(), 0755) != 0) {
+    throw_errno("create work directory under `" + work.path() + "`");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  rootfs::ApplyOptions ao;
+  ao.extract_to = rootfs;
+  rootfs::apply_layers(image, ao);
+  auto t1 = std::chrono::steady_clock::now();
+  util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
+  o.sandbox.rootfs = rootfs;
+  o.sandbox.state_dir = state;
+
+  trace::TraceOutcome out = trace::run_trace(o);
+  trace::Profile& p = out.profile;
+  p.image_ref = ref.str();
+  p.manifest_digest = image.manifest_digest.str();
+  p.platform = image.platform.str();
+  trace::write_profile(p, *output);
+  const trace::RunRecord& run = p.runs.at(0);
+  if (out.timed_out) {
+    util::warn("the app was stopped by the timeout");
+  }
+  util::info("traced " + std::to_string(p.files.size()) + " image paths (" + std::to_string(p.special.size()) +
+             " special, " + std::to_string(out.stops) + " stops); app " +
+             (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
+                              : "exit code " + std::to_string(run.exit_code)) +
+             "; profile written to " + *output);
+  if (args.has("--exit-with-app")) {
+    if (run.signal != 0) {
+      return 128 + run.signal;
+    }
+    return run.exit_code < 0 ? k_exit_failed : run.exit_code;
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+Command
+trace_command()
+{
+  Command c;
+  c.spec.name = "trace";
+  c.spec.usage = "IMAGE -o PROFILE.json [options] [-- CMD ARGS...]";
+  c.spec.summary = "run an image's app in a sandbox under the tracer, record the files it touches";
+  c.spec.description =
+    "Extracts the image into a work directory and runs its Entrypoint + Cmd (or `-- CMD ARGS...`, which\n"
+    "replaces Cmd) with the image's Env, WorkingDir and User, in new mount, pid, ipc, uts and network\n"
+    "namespaces, after pivot_root into the rootfs, with a fresh /proc, a minimal /dev, Docker's default\n"
+    "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
+    "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
+    "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
+    "stderr pass through. Needs root.";
+  c.spec.flags = {
+    {"--output", "-o", "FILE", "write the profile here (required)"},
+    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+    {"--entrypoint", "", "CMD", "replace the image's Entrypoint (and drop its Cmd); words or a JSON array"},
+    {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
+    {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
+    {"--env", "-e", "K=V", "set an environment variable", true},
+    {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
+    {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)", true},
+    {"--workdir", "", "DIR", "extract the rootfs under DIR (default: $TMPDIR)"},
+    {"--keep-workdir", "", "", "keep the extracted rootfs after the run"},
+    {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
+    {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
+    {"--exit-with-app", "", "", "exit with the app's exit status (128+N when killed by signal N)"},
+    {"--syscalls", "", "", "also record every syscall name (slower: stops on every syscall)"},
+    {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
+    {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
+    {"--continue-after", "", "exit|probes|SECONDS|signal",
+     "when to stop the app (default: exit, or probes when probes are given); then SIGTERM, 5 s, SIGKILL"},
+  };
+  c.spec.min_positional = 1;
+  c.spec.max_positional = 1;
+  c.spec.passthrough = true;
+  c.run = run_trace_command;
+  return c;
+}
+
+} // namespace whittle::cli
