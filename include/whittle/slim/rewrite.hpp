@@ -1,0 +1,106 @@
+#pragma once
+// Writing the slimmed image: ONE new layer holding the kept nodes in sorted path order with their original
+// metadata and content (read from the pristine extraction, never from what the app wrote during a trace),
+// plus a config carried over from the original with the new user, labels, history and diff_id.
+// Planned first (plan_layer: a list of tar entries, testable and printable), then written (write_layer).
+//
+// Determinism: entries are sorted; uname/gname are dropped; mtimes are clamped to SOURCE_DATE_EPOCH when
+// set; new content (the nonroot passwd/group lines) gets the original file's mtime, or SOURCE_DATE_EPOCH,
+// or 0; the history entry's time is SOURCE_DATE_EPOCH or the original config's `created`, so the same
+// image and profile give the same manifest digest.
+#include <whittle/archive/compression.hpp>
+#include <whittle/archive/tar_entry.hpp>
+#include <whittle/oci/image.hpp>
+#include <whittle/oci/reference.hpp>
+#include <whittle/rootfs/tree.hpp>
+#include <whittle/slim/keep_set.hpp>
+#include <whittle/slim/root_files.hpp>
+#include <whittle/trace/profile.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace whittle::slim {
+
+inline constexpr uint32_t k_nonroot_id = 65532;
+
+// What the slimmed image runs as.
+struct UserPlan
+{
+  std::string user;           // config User to write ("" = leave the original value)
+  bool changed = false;       // user differs from the original's
+  bool non_root = false;      // the new user is not root
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  bool add_nonroot_entries = false; // add "nonroot" to /etc/passwd and /etc/group
+  std::string note;           // why (e.g. "kept root: the trace saw setuid")
+};
+
+// True for a config User that means root: "", "0", "root", "0:0", "root:root", "0:x"...
+bool is_root_user(const std::string& user);
+
+// Decides the user. mode keep: the original; nonroot: 65532:65532 if the image runs as root (unless the
+// profile says the app needs root, then root is kept and note says why); explicit_id: `id` ("UID[:GID]",
+// numeric; throws UsageError otherwise).
+UserPlan plan_user(const std::string& original_user, const trace::Profile& profile, UserMode mode,
+                   const std::string& id = "");
+
+// One entry of the new layer: header plus where its content comes from.
+struct LayerEntry
+{
+  archive::TarEntry entry;
+  std::string source;     // regular files: canonical image path to read from RootFiles ("" if `data` is used)
+  std::optional<std::string> data; // synthesized content (passwd/group with the nonroot entries)
+};
+
+struct LayerOptions
+{
+  std::optional<int64_t> source_date_epoch;
+  UserPlan user;
+};
+
+// The sorted entries of the new layer. Hardlinks stay hardlinks: the first kept name (in sorted order) of
+// a group carries the content, the others link to it. Written directories are chowned to a non-root user.
+std::vector<LayerEntry> plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
+                                   const LayerOptions& options);
+
+struct LayerResult
+{
+  oci::Digest diff_id;
+  uint64_t tar_bytes = 0;
+  uint64_t content_bytes = 0;
+  uint64_t entries = 0;
+};
+
+// Writes the entries as a tar into sink (which is finished). Throws Error if a file cannot be opened or
+// its size differs from the plan.
+LayerResult write_layer(const std::vector<LayerEntry>& entries, const RootFiles& files, util::ByteSink& sink,
+                        const std::string& what);
+
+struct ImageOptions
+{
+  archive::Compression compression = archive::Compression::gzip;
+  std::optional<int64_t> source_date_epoch;
+  UserPlan user;
+  std::map<std::string, std::string> labels; // added to the config (and base.* also as manifest annotations)
+  std::string history_created_by;
+  std::string history_comment;
+};
+
+struct ImageResult
+{
+  oci::Digest manifest_digest;
+  oci::Descriptor layer;
+  LayerResult layer_stats;
+};
+
+// Writes the image to dest atomically: the layer, the config derived from src's, the manifest. Throws Error.
+ImageResult write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
+                        const ImageOptions& options, const oci::ImageRef& dest);
+
+// Reads SOURCE_DATE_EPOCH; nullopt if unset or empty; throws UsageError if it is not a non-negative integer.
+std::optional<int64_t> source_date_epoch_from_env();
+
+} // namespace whittle::slim

@@ -1,0 +1,378 @@
+#include <whittle/archive/tar_writer.hpp>
+#include <whittle/oci/image_writer.hpp>
+#include <whittle/slim/rewrite.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
+#include <whittle/util/sha256.hpp>
+
+#include <cstdlib>
+#include <ctime>
+#include <sys/stat.h>
+
+namespace whittle::slim {
+
+namespace {
+
+std::vector<std::string>
+split(const std::string& s, char sep)
+{
+  std::vector<std::string> out;
+  size_t i = 0;
+  for (;;) {
+    size_t j = s.find(sep, i);
+    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) {
+      return out;
+    }
+    i = j + 1;
+  }
+}
+
+std::optional<uint32_t>
+parse_id(const std::string& s)
+{
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
+  if (v > UINT32_MAX - 1) {
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(v);
+}
+
+// Appends `line` to an /etc/passwd or /etc/group text unless an entry with the same name or id exists.
+std::string
+with_entry(const std::string& text, const std::string& name, const std::string& id, const std::string& line,
+           size_t id_field)
+{
+  for (const auto& l : split(text, '\n')) {
+    auto f = split(l, ':');
+    if (f[0] == name || (f.size() > id_field && f[id_field] == id)) {
+      return text;
+    }
+  }
+  std::string out = text;
+  if (!out.empty() && out.back() != '\n') {
+    out += '\n';
+  }
+  return out + line + "\n";
+}
+
+std::string
+tar_name(const std::string& canonical)
+{
+  return canonical.substr(1);
+}
+
+std::string
+iso8601(int64_t t)
+{
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+} // namespace
+
+bool
+is_root_user(const std::string& user)
+{
+  std::string u = split(user, ':')[0];
+  return u.empty() || u == "0" || u == "root";
+}
+
+UserPlan
+plan_user(const std::string& original_user, const trace::Profile& profile, UserMode mode, const std::string& id)
+{
+  UserPlan p;
+  p.user = original_user;
+  p.non_root = !is_root_user(original_user);
+  auto parts = split(original_user, ':');
+  if (auto u = parse_id(parts[0])) {
+    p.uid = *u;
+    p.gid = parts.size() > 1 ? parse_id(parts[1]).value_or(*u) : *u;
+  }
+  if (mode == UserMode::keep) {
+    p.note = "kept the original user (--user keep)";
+    return p;
+  }
+  if (mode == UserMode::explicit_id) {
+    auto f = split(id, ':');
+    auto uid = parse_id(f[0]);
+    std::optional<uint32_t> gid = f.size() == 2 ? parse_id(f[1]) : uid;
+    if (!uid || !gid || f.size() > 2) {
+      throw UsageError("--user `" + id + "`: expected keep, nonroot or a numeric UID[:GID]");
+    }
+    p.uid = *uid;
+    p.gid = *gid;
+    p.user = std::to_string(*uid) + ":" + std::to_string(*gid);
+    p.changed = p.user != original_user;
+    p.non_root = *uid != 0;
+    p.add_nonroot_entries = *uid == k_nonroot_id;
+    p.note = "runs as " + p.user + " (--user)";
+    return p;
+  }
+  if (p.non_root) {
+    p.note = "the image already runs as `" + original_user + "`";
+    return p;
+  }
+  std::string needs;
+  for (const auto& run : profile.runs) {
+    for (const auto& why : run.needs_root) {
+      if (needs.find(why) == std::string::npos) {
+        needs += (needs.empty() ? "" : ", ") + why;
+      }
+    }
+  }
+  if (!needs.empty()) {
+    p.note = "kept root: the trace shows the app needs it (" + needs + ")";
+    return p;
+  }
+  p.uid = p.gid = k_nonroot_id;
+  p.user = "65532:65532";
+  p.changed = true;
+  p.non_root = true;
+  p.add_nonroot_entries = true;
+  p.note = "the image ran as root; it now runs as nonroot 65532:65532";
+  return p;
+}
+
+std::vector<LayerEntry>
+plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan, const LayerOptions& options)
+{
+  std::map<std::string, LayerEntry> out;
+  std::map<std::string, std::string> group_first; // hardlink group primary -> first kept name
+  auto clamp = [&](int64_t t) {
+    return options.source_date_epoch && t > *options.source_date_epoch ? *options.source_date_epoch : t;
+  };
+  for (const auto& path : plan.keep.paths()) {
+    if (path == "/") {
+      continue;
+    }
+    const rootfs::Node* n = tree.find(path);
+    if (!n) {
+      continue;
+    }
+    LayerEntry le;
+    archive::TarEntry& e = le.entry;
+    e.path = tar_name(path);
+    e.mode = n->mode;
+    e.uid = n->uid;
+    e.gid = n->gid;
+    e.mtime = clamp(n->mtime);
+    e.xattrs = n->xattrs;
+    switch (n->type) {
+      case rootfs::NodeType::directory:
+        e.type = archive::EntryType::directory;
+        break;
+      case rootfs::NodeType::symlink:
+        e.type = archive::EntryType::symlink;
+        e.link_target = n->link_target;
+        break;
+      case rootfs::NodeType::char_device:
+      case rootfs::NodeType::block_device:
+        e.type = n->type == rootfs::NodeType::char_device ? archive::EntryType::char_device
+                                                          : archive::EntryType::block_device;
+        e.dev_major = n->dev_major;
+        e.dev_minor = n->dev_minor;
+        break;
+      case rootfs::NodeType::fifo:
+        e.type = archive::EntryType::fifo;
+        break;
+      case rootfs::NodeType::regular: {
+        std::string key = n->hardlink_of.empty() ? path : n->hardlink_of;
+        auto [it, first] = group_first.emplace(key, path);
+        if (first) {
+          e.type = archive::EntryType::regular;
+          e.size = n->size;
+          le.source = path;
+        } else {
+          e.type = archive::EntryType::hardlink;
+          e.link_target = tar_name(it->second);
+        }
+        break;
+      }
+    }
+    out.emplace(path, std::move(le));
+  }
+
+  const UserPlan& u = options.user;
+  if (u.changed && u.non_root) {
+    for (const auto& d : plan.written_dirs) {
+      auto it = out.find(d);
+      if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
+        it->second.entry.uid = u.uid;
+        it->second.entry.gid = u.gid;
+        it->second.entry.mode |= 0700;
+      }
+    }
+  }
+  if (u.add_nonroot_entries) {
+    struct Db
+    {
+      const char* path;
+      const char* fresh;
+      std::string line;
+      size_t id_field;
+    };
+    const std::string id = std::to_string(k_nonroot_id);
+    Db dbs[] = {
+      {"/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n",
+       "nonroot:x:" + id + ":" + id + ":nonroot:/home/nonroot:/sbin/nologin", 2},
+      {"/etc/group", "root:x:0:\n", "nonroot:x:" + id + ":", 2},
+    };
+    for (const auto& db : dbs) {
+      rootfs::Resolution r = tree.resolve(db.path);
+      std::string target = r.node && r.node->type == rootfs::NodeType::regular ? r.path : db.path;
+      std::string text = db.fresh;
+      int64_t mtime = options.source_date_epoch.value_or(0);
+      if (r.node && r.node->type == rootfs::NodeType::regular) {
+        text = files.read_small(r.path);
+        mtime = clamp(r.node->mtime);
+      }
+      std::string updated = with_entry(text, "nonroot", id, db.line, db.id_field);
+      auto it = out.find(target);
+      if (it == out.end()) {
+        if (!out.count("/etc") && tree.find("/etc") == nullptr) {
+          LayerEntry dir;
+          dir.entry.path = "etc";
+          dir.entry.type = archive::EntryType::directory;
+          dir.entry.mode = 0755;
+          dir.entry.mtime = options.source_date_epoch.value_or(0);
+          out.emplace("/etc", dir);
+        } else if (!out.count("/etc")) {
+          const rootfs::Node* etc = tree.find("/etc");
+          LayerEntry dir;
+          dir.entry.path = "etc";
+          dir.entry.type = archive::EntryType::directory;
+          dir.entry.mode = etc->mode;
+          dir.entry.uid = etc->uid;
+          dir.entry.gid = etc->gid;
+          dir.entry.mtime = clamp(etc->mtime);
+          out.emplace("/etc", dir);
+        }
+        LayerEntry le;
+        le.entry.path = tar_name(target);
+        le.entry.type = archive::EntryType::regular;
+        le.entry.mode = r.node ? r.node->mode : 0644;
+        le.entry.mtime = mtime;
+        it = out.emplace(target, le).first;
+      }
+      LayerEntry& le = it->second;
+      if (le.entry.type == archive::EntryType::hardlink) {
+        continue; // a hardlinked passwd: left as it is rather than breaking the link
+      }
+      le.entry.size = updated.size();
+      le.source.clear();
+      le.data = updated;
+    }
+  }
+  std::vector<LayerEntry> result;
+  result.reserve(out.size());
+  for (auto& [p, le] : out) {
+    result.push_back(std::move(le));
+  }
+  return result;
+}
+
+LayerResult
+write_layer(const std::vector<LayerEntry>& entries, const RootFiles& files, util::ByteSink& sink,
+            const std::string& what)
+{
+  LayerResult r;
+  util::HashingSink hashing(&sink);
+  archive::TarWriter tar(hashing, what);
+  for (const auto& le : entries) {
+    ++r.entries;
+    if (le.entry.type != archive::EntryType::regular) {
+      tar.add(le.entry);
+      continue;
+    }
+    if (le.data) {
+      util::StringSource src(*le.data);
+      tar.add(le.entry, &src);
+      r.content_bytes += le.entry.size;
+      continue;
+    }
+    util::Fd fd = files.open(le.source);
+    if (!fd) {
+      throw Error("write " + what + ": cannot open `" + le.source + "` in the extracted image `" + files.dir() + "`");
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != le.entry.size) {
+      throw Error("write " + what + ": `" + le.source + "` in the extraction has " + std::to_string(st.st_size) +
+                  " bytes, the image says " + std::to_string(le.entry.size));
+    }
+    util::FdSource src(fd.get(), le.source, 0, le.entry.size);
+    tar.add(le.entry, &src);
+    r.content_bytes += le.entry.size;
+  }
+  tar.finish();
+  r.tar_bytes = hashing.size();
+  r.diff_id = oci::Digest::sha256(hashing.hex_final());
+  return r;
+}
+
+ImageResult
+write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
+            const ImageOptions& options, const oci::ImageRef& dest)
+{
+  oci::ImageWriter writer(dest);
+  archive::Compression c = options.compression;
+  if (dest.transport == oci::Transport::docker_archive) {
+    c = archive::Compression::none; // docker-archive layers are plain tar, as `docker save` writes them
+  }
+  std::string what = "slimmed layer for " + dest.str();
+  ImageResult result;
+  auto blob = writer.begin_blob();
+  auto encoder = archive::make_encoder(c, *blob, what);
+  result.layer_stats = write_layer(entries, files, *encoder, what);
+  result.layer = blob->finish_blob(oci::layer_media_type(c));
+
+  oci::ImageConfig cfg = src.config;
+  cfg.set_diff_ids({result.layer_stats.diff_id});
+  std::string created;
+  if (options.source_date_epoch) {
+    created = iso8601(*options.source_date_epoch);
+  } else if (cfg.raw.contains("created") && cfg.raw["created"].is_string()) {
+    created = cfg.raw["created"].get<std::string>();
+  }
+  std::vector<oci::HistoryEntry> history = cfg.history();
+  for (auto& h : history) {
+    h.empty_layer = true; // their layers are folded into the one new layer
+  }
+  history.push_back({created, options.history_created_by, options.history_comment, false});
+  cfg.set_history(history);
+  if (options.user.changed) {
+    cfg.set_user(options.user.user);
+  }
+  std::map<std::string, std::string> annotations;
+  for (const auto& [k, v] : options.labels) {
+    cfg.set_label(k, v);
+    if (k.rfind("org.opencontainers.image.base.", 0) == 0) {
+      annotations[k] = v;
+    }
+  }
+  result.manifest_digest = writer.commit(cfg, {result.layer}, annotations);
+  return result;
+}
+
+std::optional<int64_t>
+source_date_epoch_from_env()
+{
+  const char* v = std::getenv("SOURCE_DATE_EPOCH");
+  if (!v || !*v) {
+    return std::nullopt;
+  }
+  std::string s = v;
+  if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError("SOURCE_DATE_EPOCH `" + s + "`: expected a non-negative integer (seconds since 1970)");
+  }
+  return std::stoll(s);
+}
+
+} // namespace whittle::slim
