@@ -64,10 +64,10 @@ TarWriter::TarWriter(util::ByteSink& sink, std::string what)
 
 TarWriter::~TarWriter()
 {
-  if (!m_finished) {
-    // Freeing would otherwise close the archive, writing end blocks into a sink the caller discards.
-    archive_write_fail(m_ar);
-  }
+  // Freeing closes the archive. For an unfinished writer that close must not reach the sink (the caller
+  // discards that output), yet it must run: libarchive frees its block buffer only when closing, so
+  // archive_write_fail() would leak it.
+  m_discard = !m_finished;
   archive_write_free(m_ar);
 }
 
@@ -75,6 +75,9 @@ long
 TarWriter::write_callback(struct ::archive* ar, void* self, const void* buf, size_t n)
 {
   auto* w = static_cast<TarWriter*>(self);
+  if (w->m_discard) {
+    return static_cast<long>(n);
+  }
   try {
     w->m_sink.write(buf, n);
     return static_cast<long>(n);

@@ -36,6 +36,7 @@ private:
   std::string m_what;
   struct ::archive* m_ar;
   bool m_finished = false;
+  bool m_discard = false;          // set by the destructor of an unfinished writer: output goes nowhere
   std::unique_ptr<char[]> m_buf;  // content copy buffer
   std::exception_ptr m_sink_error; // thrown by m_sink inside libarchive's callback, rethrown outside it
 };
