@@ -1,0 +1,83 @@
+# Shared functions of whittle's benchmarks (sourced by bench/*.sh). Each benchmark writes one markdown
+# fragment, bench/results/<name>.md, carrying its own machine line, date and exact commands; bench/run.sh
+# joins the fragments into bench/RESULTS.md.
+set -eu
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+WHITTLE_SRC=$(cd "$BENCH_DIR/.." && pwd)
+export WHITTLE_SRC
+WHITTLE=${1:-${WHITTLE:-$WHITTLE_SRC/build/whittle}}
+WHITTLE=$(cd "$(dirname "$WHITTLE")" && pwd)/$(basename "$WHITTLE")
+export WHITTLE
+# The same image cache as ctest's (WHITTLE_E2E_CACHE=<build>/e2e-cache): the e2e images are built once.
+: "${WHITTLE_E2E_CACHE:=$(dirname "$WHITTLE")/e2e-cache}"
+export WHITTLE_E2E_CACHE
+: "${BENCH_RUNS:=5}"
+: "${BENCH_WARMUP:=1}"
+
+# bench_machine: a markdown line naming the machine, the kernel, the date and the load.
+bench_machine() {
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+  printf -- '- Machine: %s x %s, %s GiB RAM, kernel %s, %s\n' "$(nproc)" "$cpu" \
+    "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" "$(uname -r)" \
+    "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  printf -- '- Date: %s; load average at start: %s; whittle %s (commit %s)\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$("$WHITTLE" --version | awk '{print $2}')" \
+    "$(git -C "$WHITTLE_SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+}
+
+# bench_hyperfine NAME PREPARE CMD: runs CMD $BENCH_RUNS times (after $BENCH_WARMUP warm-ups) with hyperfine,
+# PREPARE before each run; leaves $BENCH_TMP/NAME.json. Prints nothing.
+bench_hyperfine() {
+  hyperfine --style none --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" --prepare "$2" \
+    --export-json "$BENCH_TMP/$1.json" "$3" >/dev/null
+}
+
+# bench_stats NAME: "median min max" in seconds from $BENCH_TMP/NAME.json.
+bench_stats() {
+  python3 -c '
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+t = r["times"]
+print(f"{statistics.median(t):.3f} {min(t):.3f} {max(t):.3f} {len(t)}")' "$BENCH_TMP/$1.json"
+}
+
+# bench_rss PREPARE CMD: peak resident set size in MiB of CMD (and its children), from GNU time -v.
+bench_rss() {
+  sh -c "$1" >/dev/null 2>&1
+  /usr/bin/time -v sh -c "$2" 2>"$BENCH_TMP/time.txt" >/dev/null || {
+    cat "$BENCH_TMP/time.txt" >&2
+    echo "n/a"
+    return 0
+  }
+  awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$BENCH_TMP/time.txt"
+}
+
+# bench_row LABEL NAME PREPARE CMD: measures CMD (times and RSS) and appends a table row to $BENCH_ROWS.
+bench_row() {
+  echo "bench: $1" >&2
+  bench_hyperfine "$2" "$3" "$4"
+  set -- "$1" "$2" "$3" "$4" "$(bench_stats "$2")" "$(bench_rss "$3" "$4")"
+  # shellcheck disable=SC2086
+  set -- "$1" "$2" "$3" "$4" $5 "$6"
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$5" "$6 - $7" "$9" "$8" >>"$BENCH_ROWS"
+  printf '%s %s\n' "$2" "$5" >>"$BENCH_TMP/medians"
+}
+
+# bench_median NAME: the median recorded by bench_row for NAME.
+bench_median() {
+  awk -v n="$1" '$1 == n {print $2}' "$BENCH_TMP/medians"
+}
+
+bench_setup() {
+  for tool in hyperfine python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench: missing $tool (scripts/install-deps.sh)" >&2; exit 1; }
+  done
+  [ -x "$WHITTLE" ] || { echo "bench: no whittle binary at $WHITTLE" >&2; exit 1; }
+  BENCH_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/whittle-bench.XXXXXX")
+  BENCH_ROWS=$BENCH_TMP/rows.md
+  : >"$BENCH_ROWS"
+  : >"$BENCH_TMP/medians"
+  trap 'rm -rf "$BENCH_TMP"' EXIT
+  mkdir -p "$BENCH_DIR/results"
+}
