@@ -37,7 +37,8 @@ for src in "$E2E_IMG_OCI" "$E2E_IMG_OCI_ARCHIVE" "$E2E_IMG_DOCKER_ARCHIVE"; do
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert isinstance(j.get(\"layers\"), list), \"no top-level layers array\"
-assert len(j[\"layers\"]) == int(sys.argv[2]), f\"{len(j[\"layers\"])} layers\"
+n = len(j[\"layers\"])
+assert n == int(sys.argv[2]), str(n) + \" layers\"
 " "$2/inspect.json" "$3"' - "$src" "$W" "$nlayers"
 done
 # The JSON names every layer digest of the OCI layout.
