@@ -27,14 +27,16 @@ step() {
 
 # podman_run REF: runs an image with podman when podman can run containers here (root + runc config).
 podman_run() {
-  if [ "$(id -u)" != 0 ] || ! command -v podman >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v podman >/dev/null 2>&1 || ! command -v skopeo >/dev/null 2>&1; then
     return 0
   fi
-  id=$(podman pull -q "$1" 2>/dev/null) || { echo "(podman could not load $1)"; return 0; }
+  name=localhost/whittle-demo:$$
+  skopeo copy -q "$1" "containers-storage:$name" >/dev/null 2>&1 || { echo "(podman could not load $1)"; return 0; }
+  id=$(podman image inspect --format '{{.Id}}' "$name")
   printf '\n$ podman run --rm --network=none %s   # user: %s\n' "$1" \
     "$(podman image inspect --format '{{.Config.User}}' "$id")"
   podman run --rm --network=none "$id" || echo "(exit $?)"
-  podman rmi -f "$id" >/dev/null 2>&1 || true
+  podman rmi -f "$name" >/dev/null 2>&1 || true
 }
 
 size() {
