@@ -22,6 +22,7 @@ make_tracee_rootfs(const TestDir& dir)
   write_file(root + "/data/a.txt", "a\n");
   write_file(root + "/data/b.txt", "b\n");
   write_file(root + "/data/sub/c.txt", "c\n");
+  ::symlink("tracee", (root + "/bin/sh").c_str());
   ::symlink("data", (root + "/lnk").c_str());
   ::symlink("/data/a.txt", (root + "/abs").c_str());
   ::symlink("../../..", (root + "/up").c_str());

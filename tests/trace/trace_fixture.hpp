@@ -11,7 +11,7 @@
 namespace whittle::test {
 
 // Builds the fixture rootfs under dir/rootfs: /bin/tracee, /etc/passwd, /data/{a,b}.txt, /data/sub/c.txt,
-// /lnk -> data, /abs -> /data/a.txt, /up -> ../../.., /tmp. Returns the rootfs path.
+// /bin/sh -> tracee, /lnk -> data, /abs -> /data/a.txt, /up -> ../../.., /tmp. Returns the rootfs path.
 std::string make_tracee_rootfs(const TestDir& dir);
 
 // Traces /bin/tracee ARGS in that rootfs (state under dir/state); returns the outcome.

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -60,9 +62,48 @@ ignore(int sig)
   (void)sig;
 }
 
+static int
+serve(int port)
+{
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(s, (struct sockaddr*)&a, sizeof a) != 0 || listen(s, 8) != 0) {
+    return 1;
+  }
+  for (;;) {
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+      continue;
+    }
+    char buf[1024];
+    (void)!read(c, buf, sizeof buf);
+    touch("/data/a.txt");
+    const char* answer = "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    (void)!write(c, answer, strlen(answer));
+    close(c);
+  }
+}
+
 int
 main(int argc, char** argv)
 {
+  if (argc == 3 && strcmp(argv[1], "-c") == 0) {
+    /* Called as /bin/sh -c "COMMAND ARGS": words split on spaces. */
+    static char* words[32];
+    int n = 0;
+    words[n++] = argv[0];
+    for (char* w = strtok(argv[2], " "); w != NULL && n < 31; w = strtok(NULL, " ")) {
+      words[n++] = w;
+    }
+    words[n] = NULL;
+    return main(n, words);
+  }
   if (argc < 2) {
     fprintf(stderr, "usage: tracee COMMAND ARGS...\n");
     return 2;
@@ -199,6 +240,9 @@ main(int argc, char** argv)
     signal(SIGUSR1, ignore);
     raise(SIGUSR1);
     return touch(argv[2]);
+  }
+  if (strcmp(cmd, "serve") == 0 && argc == 3) {
+    return serve(atoi(argv[2]));
   }
   if (strcmp(cmd, "exit") == 0 && argc == 3) {
     return atoi(argv[2]);
