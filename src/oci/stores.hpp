@@ -42,7 +42,8 @@ public:
   // duplicate or unsafe member names.
   explicit TarIndex(const std::string& file);
   const std::string& file() const { return m_file; }
-  // Returns the member named `name` ("./" prefixes ignored; hardlinks resolved), or nullptr.
+  // Returns the member named `name` ("./" prefixes ignored; hardlinks and relative symlinks that stay
+  // inside the archive resolved, at most 8 hops), or nullptr.
   const Member* find(const std::string& name) const;
   // Returns a stream of a member's bytes; `self` must own this index (the stream keeps it alive).
   static std::unique_ptr<util::ByteSource> open(const std::shared_ptr<const TarIndex>& self, const Member& m);
@@ -50,8 +51,6 @@ public:
   std::string read_small(const std::string& name, const std::string& what) const;
   // Reads the first bytes of a member (for sniffing compression).
   size_t peek(const Member& m, unsigned char* buf, size_t n) const;
-  // Names of all members, sorted.
-  std::vector<std::string> names() const;
   int fd() const { return m_fd.get(); }
 
 private:
@@ -59,6 +58,7 @@ private:
   util::Fd m_fd;
   std::map<std::string, Member> m_members;
   std::map<std::string, std::string> m_hardlinks; // name -> target name
+  std::map<std::string, std::string> m_symlinks;  // name -> target name, resolved against the link's directory
 };
 
 // Opens an oci-archive (a tar of an OCI layout) in place. Throws BadInput.

@@ -96,7 +96,7 @@ TarIndex::TarIndex(const std::string& file) : m_file(file)
     if (key->empty() || e.type == archive::EntryType::directory) {
       continue;
     }
-    if (m_members.count(*key) || m_hardlinks.count(*key)) {
+    if (m_members.count(*key) || m_hardlinks.count(*key) || m_symlinks.count(*key)) {
       throw BadInput("read image archive `" + file + "`: duplicate entry `" + printable(*key) + "`");
     }
     if (e.type == archive::EntryType::hardlink) {
@@ -107,8 +107,18 @@ TarIndex::TarIndex(const std::string& file) : m_file(file)
       m_hardlinks[*key] = *target;
       continue;
     }
+    if (e.type == archive::EntryType::symlink) {
+      // `docker save` (and podman's docker-archive) link "<id>/layer.tar" to "../<hex>.tar".
+      std::string base = key->find('/') == std::string::npos ? "" : key->substr(0, key->rfind('/') + 1);
+      auto target = e.link_target.empty() || e.link_target.front() == '/' ? std::nullopt
+                                                                          : member_key(base + e.link_target);
+      if (target) {
+        m_symlinks[*key] = *target;
+      }
+      continue; // a symlink out of the archive is simply not a member
+    }
     if (e.type != archive::EntryType::regular) {
-      continue; // symlinks and the like are never blobs
+      continue; // devices and the like are never blobs
     }
     // Walk the header chain (pax / GNU extension headers) from the entry's first header to find where
     // its data starts; libarchive reports the position of the first header only.
@@ -152,8 +162,16 @@ TarIndex::find(const std::string& name) const
   if (!key) {
     return nullptr;
   }
-  auto link = m_hardlinks.find(*key);
-  auto it = m_members.find(link == m_hardlinks.end() ? *key : link->second);
+  std::string resolved = *key;
+  for (int hops = 0; hops < 8; ++hops) {
+    auto sym = m_symlinks.find(resolved);
+    if (sym == m_symlinks.end()) {
+      break;
+    }
+    resolved = sym->second;
+  }
+  auto link = m_hardlinks.find(resolved);
+  auto it = m_members.find(link == m_hardlinks.end() ? resolved : link->second);
   return it == m_members.end() ? nullptr : &it->second;
 }
 
@@ -204,22 +222,6 @@ TarIndex::peek(const Member& m, unsigned char* buf, size_t n) const
     throw_errno("read `" + m_file + "`");
   }
   return static_cast<size_t>(got);
-}
-
-std::vector<std::string>
-TarIndex::names() const
-{
-  std::vector<std::string> out;
-  for (const auto& [k, v] : m_members) {
-    (void)v;
-    out.push_back(k);
-  }
-  for (const auto& [k, v] : m_hardlinks) {
-    (void)v;
-    out.push_back(k);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 } // namespace whittle::oci::detail

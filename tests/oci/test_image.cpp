@@ -185,6 +185,27 @@ TEST_CASE("oci::open_image reads docker-archive and selects by name", "[oci]")
     CHECK(img.layers[0].descriptor.digest.hex == test::sha256_hex(gz));
     CHECK(read_layer(img, 0) == tar0);
   }
+  SECTION("layers named through symlinks, as docker save and podman write them")
+  {
+    fs::create_directories(t / "ds/abc");
+    std::string tar0 = test::make_tar(fx.layers[0]);
+    std::string hex = test::sha256_hex(tar0);
+    json cfg = {{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
+    test::write_file(t / "ds/cfg.json", cfg.dump());
+    test::write_file(t / ("ds/" + hex + ".tar"), tar0);
+    fs::create_symlink("../" + hex + ".tar", t / "ds/abc/layer.tar");
+    fs::create_directories(t / "ds/evil");
+    fs::create_symlink("../../../../etc/passwd", t / "ds/evil/layer.tar");
+    test::write_file(t / "ds/manifest.json",
+                     json::array({{{"Config", "cfg.json"}, {"RepoTags", {"good:1"}}, {"Layers", {"abc/layer.tar"}}},
+                                  {{"Config", "cfg.json"}, {"RepoTags", {"evil:1"}}, {"Layers", {"evil/layer.tar"}}}})
+                       .dump());
+    test::tar_directory(t / "ds", t / "ds.tar");
+    Image img = open_image(parse_reference("docker-archive:" + t / "ds.tar:good:1"));
+    CHECK(read_layer(img, 0) == tar0);
+    CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "ds.tar:evil:1")),
+                      Catch::Contains("evil/layer.tar") && Catch::Contains("missing"));
+  }
   SECTION("several images need a name")
   {
     fs::create_directories(t / "two");
