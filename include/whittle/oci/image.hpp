@@ -34,6 +34,14 @@ struct Image
 // platform (default Platform::host()); docker-archive picks by NAME:TAG or the only image. Verifies the
 // manifest and config digests and that layers and diff_ids agree in number. Throws BadInput (naming the
 // file and the object) or Error.
+// Details: without a tag, index.json must list one manifest (or only platform-annotated entries, which
+// are then chosen by platform); several tagged images give an error listing the tags. Nested indexes are
+// followed up to 4 deep; a loop is refused. An explicit `platform` must also match the config's; the
+// default (host) only steers the choice in an index, so a single foreign-arch image still opens.
+// JSON documents (index, manifest, config, manifest.json) are limited to 4 MiB. Archives are read in
+// place (never extracted); a compressed outer archive (.tar.gz) is refused. For docker-archive the
+// manifest is synthesized (Docker v2s2 media types) and manifest_digest is the digest of its canonical
+// serialisation; uncompressed layers get their diff_id as digest (checked as they stream).
 Image open_image(const ImageRef& ref, const std::optional<Platform>& platform = std::nullopt);
 
 // Returns the uncompressed tar stream of layer i: the blob is verified against its descriptor and the

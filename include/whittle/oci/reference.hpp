@@ -23,7 +23,10 @@ struct ImageRef
 // Parses "oci:DIR[:TAG]", "oci:DIR@sha256:HEX", "oci-archive:FILE[:TAG]", "docker-archive:FILE[:NAME[:TAG]]"
 // or a bare path: a directory holding `oci-layout`, or a tar file holding `oci-layout` (oci-archive) or
 // `manifest.json` (docker-archive). `for_output` allows the target not to exist yet (a bare output path
-// ending in ".tar" means oci-archive, otherwise an oci layout dir). Throws UsageError on a malformed ref.
+// ending in ".tar" means oci-archive, otherwise an oci layout dir; an existing bare output directory must
+// be empty or an OCI layout). Splitting follows skopeo: the first ':' after the path ends it, so a tag may
+// hold colons ("oci:dir:localhost/app:1"). Throws UsageError on a malformed ref, an unsupported transport
+// ("docker://", "containers-storage:"), a missing bare input path or a compressed bare archive.
 ImageRef parse_reference(const std::string& text, bool for_output = false);
 
 } // namespace whittle::oci
