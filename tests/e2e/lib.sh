@@ -217,7 +217,7 @@ e2e_build_image() {
   fi
   # Layer 1: a minbase Debian with the packages (docs, man pages, locales, shells, apt, perl-base...).
   mmdebstrap --quiet --variant=minbase $_e_include --format=tar bookworm "$_e_tmp/rootfs.tar" || return 1
-  _e_base=localhost/whittle-e2e-$_e_name-base:$_e_key
+  _e_base=localhost/whittle-e2e-$_e_name-base:$_e_key-$$
   podman import -q "$_e_tmp/rootfs.tar" "$_e_base" >/dev/null || return 1
   rm -f "$_e_tmp/rootfs.tar"
   {
