@@ -15,6 +15,7 @@ commands()
     convert_command(),
     trace_command(),
     profile_command(),
+    build_command(),
   };
   return k_commands;
 }

@@ -1,0 +1,24 @@
+#pragma once
+// The build options shared by `whittle build` and `whittle slim` (flags, parsing, the shipped rules
+// directory), so both commands accept exactly the same ones.
+#include <whittle/cli/args.hpp>
+#include <whittle/slim/pipeline.hpp>
+
+#include <string>
+#include <vector>
+
+namespace whittle::cli {
+
+// --user, --include-path, --include-exe, --include-shell, --exclude-pattern, --rules, --no-strip,
+// --compression, --artifacts.
+std::vector<FlagSpec> build_flags();
+
+// Parses and checks them (before any work starts); loads the shipped rule files and every --rules file.
+// Throws UsageError on a bad value, BadInput/Error on an unreadable or invalid rule file.
+slim::BuildOptions parse_build_options(const ParsedArgs& args);
+
+// The directory whittle's shipped rule files live in: $WHITTLE_PROFILES_DIR, else share/whittle/profiles
+// beside the installed binary, else the source tree's profiles/.
+std::string rules_dir();
+
+} // namespace whittle::cli

@@ -1,0 +1,65 @@
+#pragma once
+// The build job as three steps shared by `whittle build`, `whittle slim` and `whittle verify`:
+// extract the original image (pristine: nothing ever runs in it), plan (keep set, user, layer entries,
+// report: pure data), write (the one-layer image). Keeping plan and write apart lets `slim` verify a
+// written candidate before anything reaches the destination.
+#include <whittle/oci/image.hpp>
+#include <whittle/rootfs/tree.hpp>
+#include <whittle/slim/keep_set.hpp>
+#include <whittle/slim/report.hpp>
+#include <whittle/slim/rewrite.hpp>
+#include <whittle/trace/profile.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace whittle::slim {
+
+struct ExtractedImage
+{
+  oci::Image image;
+  rootfs::Tree tree;
+  std::string root; // host directory holding the extraction
+};
+
+// Applies every layer of image into dir (an existing empty directory). Throws BadInput/Error.
+ExtractedImage extract_image(oci::Image image, const std::string& dir);
+
+// Where to put a work directory that will hold about need_bytes: /dev/shm (tmpfs, as fast as decoding)
+// when it has twice that free, else $TMPDIR.
+std::string work_parent(uint64_t need_bytes);
+
+struct BuildOptions
+{
+  std::vector<std::string> include_paths;
+  std::vector<std::string> include_exes;
+  std::vector<std::string> exclude_patterns;
+  bool include_shell = false;
+  bool strip = true;
+  std::vector<RuleSet> rules;
+  UserMode user_mode = UserMode::nonroot;
+  std::string user_id; // UserMode::explicit_id
+  archive::Compression compression = archive::Compression::gzip;
+  std::optional<int64_t> source_date_epoch;
+};
+
+struct BuildPlan
+{
+  KeepPlan keep;
+  UserPlan user;
+  std::vector<LayerEntry> entries;
+  ImageOptions image_options;
+  Report report;
+};
+
+// Plans the slimmed image of `src` for `profile`. Throws UsageError for includes that do not exist.
+BuildPlan plan_build(const ExtractedImage& src, const trace::Profile& profile, const BuildOptions& options);
+
+// Writes the planned image to dest and completes the report's output fields. Throws Error.
+ImageResult write_build(const ExtractedImage& src, BuildPlan& plan, const oci::ImageRef& dest);
+
+// The default artifacts directory for an output reference: "<output path>.whittle".
+std::string default_artifacts_dir(const oci::ImageRef& dest);
+
+} // namespace whittle::slim

@@ -1,0 +1,186 @@
+#include <whittle/slim/artifacts.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/temp_dir.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::slim {
+
+const std::vector<std::string>&
+seccomp_baseline()
+{
+  static const std::vector<std::string> k_baseline = {
+    // runc after loading the filter: signal the exec fifo, then execve; Go's runtime meanwhile.
+    "openat", "open", "write", "close", "fcntl", "execve", "execveat", "futex", "nanosleep", "sched_yield",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "mmap", "munmap", "madvise", "getpid",
+    "gettid", "tgkill", "epoll_ctl", "epoll_pwait", "epoll_wait", "capget", "capset", "prctl", "fstat",
+    "newfstatat", "fstatfs", "statfs", "getdents64", "close_range", "lseek", "dup3", "faccessat2", "access",
+    // the app's own start and end, whatever the trace saw of them
+    "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "exit", "exit_group",
+    "read", "mprotect", "getrandom", "restart_syscall",
+  };
+  return k_baseline;
+}
+
+nlohmann::json
+seccomp_profile(const std::set<std::string>& syscalls, const std::string& architecture)
+{
+  std::set<std::string> names = syscalls;
+  names.insert(seccomp_baseline().begin(), seccomp_baseline().end());
+  std::vector<std::string> arches;
+  if (architecture == "amd64") {
+    arches = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  } else if (architecture == "arm64") {
+    arches = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
+  } else if (architecture == "386") {
+    arches = {"SCMP_ARCH_X86"};
+  } else if (architecture == "ppc64le") {
+    arches = {"SCMP_ARCH_PPC64LE"};
+  } else if (architecture == "s390x") {
+    arches = {"SCMP_ARCH_S390X"};
+  } else if (architecture == "riscv64") {
+    arches = {"SCMP_ARCH_RISCV64"};
+  }
+  nlohmann::json j;
+  j["defaultAction"] = "SCMP_ACT_ERRNO";
+  j["defaultErrnoRet"] = ENOSYS;
+  j["architectures"] = arches;
+  j["syscalls"] = nlohmann::json::array(
+    {{{"names", std::vector<std::string>(names.begin(), names.end())}, {"action", "SCMP_ACT_ALLOW"}}});
+  return j;
+}
+
+namespace {
+
+std::string
+user_flag(const Report& r)
+{
+  return r.user.user.empty() ? "0:0" : r.user.user;
+}
+
+} // namespace
+
+std::string
+run_flags(const Report& r, bool with_seccomp)
+{
+  std::string o = "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n";
+  if (!r.hints.read_only_rootfs) {
+    o += "# The root is not read-only: " + r.hints.why_not + ".\n";
+  }
+  if (!r.user.non_root) {
+    o += "# Runs as root: " + r.user.note + ".\n";
+  }
+  o += "podman run --rm";
+  if (r.hints.read_only_rootfs) {
+    o += " --read-only";
+    for (const auto& p : r.hints.writable_paths) {
+      o += " --tmpfs " + p;
+    }
+  }
+  o += " --cap-drop=ALL --security-opt=no-new-privileges --user " + user_flag(r);
+  if (with_seccomp) {
+    o += " --security-opt seccomp=seccomp.json";
+  }
+  o += " IMAGE\n";
+  return o;
+}
+
+std::string
+security_context(const Report& r, bool with_seccomp)
+{
+  std::string uid = "65532";
+  std::string gid = "65532";
+  std::string u = user_flag(r);
+  size_t colon = u.find(':');
+  uid = u.substr(0, colon);
+  gid = colon == std::string::npos ? uid : u.substr(colon + 1);
+  bool numeric = uid.find_first_not_of("0123456789") == std::string::npos &&
+                 gid.find_first_not_of("0123456789") == std::string::npos;
+  std::string o = "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n";
+  if (!r.user.non_root) {
+    o += "# The image runs as root (" + r.user.note + "); the restricted standard will refuse it.\n";
+  }
+  o += "securityContext:\n";
+  o += std::string("  runAsNonRoot: ") + (r.user.non_root ? "true" : "false") + "\n";
+  if (numeric) {
+    o += "  runAsUser: " + uid + "\n  runAsGroup: " + gid + "\n";
+  }
+  o += std::string("  readOnlyRootFilesystem: ") + (r.hints.read_only_rootfs ? "true" : "false") + "\n";
+  o += "  allowPrivilegeEscalation: false\n";
+  o += "  capabilities:\n    drop:\n      - ALL\n";
+  o += "  seccompProfile:\n";
+  if (with_seccomp) {
+    o += "    type: Localhost\n    localhostProfile: whittle/seccomp.json # copy seccomp.json to <kubelet root>/seccomp/whittle/\n";
+  } else {
+    o += "    type: RuntimeDefault\n";
+  }
+  if (r.hints.read_only_rootfs && !r.hints.writable_paths.empty()) {
+    o += "# Writable paths: mount an emptyDir volume at each.\n";
+    o += "# volumeMounts:\n";
+    int i = 0;
+    for (const auto& p : r.hints.writable_paths) {
+      o += "#   - name: whittle-tmp-" + std::to_string(i++) + "\n#     mountPath: " + p + "\n";
+    }
+  }
+  return o;
+}
+
+namespace {
+
+void
+write_text(const std::string& path, const std::string& text)
+{
+  util::AtomicOutput out(path, util::AtomicOutput::Kind::file);
+  int fd = ::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw_errno("write `" + path + "`");
+  }
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(errno_message("write `" + path + "`", err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    throw_errno("close `" + path + "`");
+  }
+  out.commit();
+}
+
+} // namespace
+
+std::vector<std::string>
+write_artifacts(const std::string& dir, Report& report, const trace::Profile& profile, const std::string& architecture)
+{
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw_errno("create artifacts directory `" + dir + "`");
+  }
+  std::vector<std::string> written;
+  bool with_seccomp = profile.syscalls.has_value();
+  if (with_seccomp) {
+    write_text(dir + "/seccomp.json", seccomp_profile(*profile.syscalls, architecture).dump(2) + "\n");
+    written.push_back(dir + "/seccomp.json");
+  }
+  write_text(dir + "/run-flags.txt", run_flags(report, with_seccomp));
+  written.push_back(dir + "/run-flags.txt");
+  write_text(dir + "/securitycontext.yaml", security_context(report, with_seccomp));
+  written.push_back(dir + "/securitycontext.yaml");
+  write_text(dir + "/profile.json", trace::serialize_profile(profile));
+  written.push_back(dir + "/profile.json");
+  written.push_back(dir + "/report.json");
+  report.artifacts = written;
+  write_text(dir + "/report.json", report_json(report).dump(2) + "\n");
+  return written;
+}
+
+} // namespace whittle::slim
