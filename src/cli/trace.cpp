@@ -126,19 +126,28 @@ run_trace_command(const ParsedArgs& args)
   util::TempDir work(".whittle-trace-" + std::to_string(getpid()) + "-", parent);
   if (args.has("--keep-workdir")) {
     work.keep();
+    util::info("work directory kept: " + work.path());
   }
   std::string rootfs = work.path() + "/rootfs";
   std::string state = work.path() + "/state";
-  if (mkdir(rootfs.c_str(), 0755) != 0 || mkdir(state.c_str(), 0755) != 0) {
+  if (mkdir(state.c_str(), 0755) != 0) {
     throw_errno("create work directory under `" + work.path() + "`");
   }
-  auto t0 = std::chrono::steady_clock::now();
-  rootfs::ApplyOptions ao;
-  ao.extract_to = rootfs;
-  rootfs::apply_layers(image, ao);
-  auto t1 = std::chrono::steady_clock::now();
-  util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
+  if (auto given = args.get("--rootfs")) {
+    rootfs = *given;
+  } else {
+    if (mkdir(rootfs.c_str(), 0755) != 0) {
+      throw_errno("create work directory under `" + work.path() + "`");
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    rootfs::ApplyOptions ao;
+    ao.extract_to = rootfs;
+    rootfs::apply_layers(image, ao);
+    auto t1 = std::chrono::steady_clock::now();
+    util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
+  }
+  o.untraced = args.has("--untraced");
   o.sandbox.rootfs = rootfs;
   o.sandbox.state_dir = state;
 
@@ -194,6 +203,8 @@ trace_command()
     {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)", true},
     {"--workdir", "", "DIR", "extract the rootfs under DIR (default: $TMPDIR)"},
     {"--keep-workdir", "", "", "keep the extracted rootfs after the run"},
+    {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
+    {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
     {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
     {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
     {"--exit-with-app", "", "", "exit with the app's exit status (128+N when killed by signal N)"},

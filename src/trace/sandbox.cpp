@@ -57,9 +57,11 @@ make_pipe(util::Fd& r, util::Fd& w)
 
 } // namespace
 
-Sandbox::Sandbox(SandboxPlan plan) : m_plan(std::move(plan))
+Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan))
 {
-  m_filter = build_trace_filter();
+  if (filter == Filter::trace) {
+    m_filter = build_trace_filter();
+  }
   m_caps = docker_default_caps();
   m_argv_store = m_plan.argv;
   for (auto& a : m_argv_store) {
@@ -196,7 +198,7 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
     report_child_error(sync, errno, "chdir to working directory", m_plan.workdir.c_str());
     _exit(127);
   }
-  if (install_filter(m_filter) != 0) {
+  if (!m_filter.empty() && install_filter(m_filter) != 0) {
     report_child_error(sync, errno, "install seccomp filter", "");
     _exit(127);
   }

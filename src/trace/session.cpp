@@ -95,7 +95,7 @@ run_trace(const TraceOptions& o)
   }
   SandboxPlan plan = make_plan(o.sandbox);
   util::debug("sandbox plan:\n" + describe(plan));
-  Sandbox sandbox(plan);
+  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : Sandbox::Filter::trace);
   PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
@@ -107,7 +107,9 @@ run_trace(const TraceOptions& o)
   if (!cgroup.add(init)) {
     util::warn("no writable pids cgroup: a fork bomb is only ended by --timeout");
   }
-  tracer.seize(init);
+  if (!o.untraced) {
+    tracer.seize(init);
+  }
 
   struct sigaction sa = {};
   struct sigaction old_int = {}, old_term = {};

@@ -20,7 +20,9 @@ class Sandbox
 public:
   // Prepares everything the child side needs (argv/env arrays, BPF program, pipes, mount targets).
   // Throws SandboxError.
-  explicit Sandbox(SandboxPlan plan);
+  // With Filter::none the app runs without the seccomp filter (untraced baseline runs).
+  enum class Filter { trace, none };
+  explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
   // Kills the init (and so the namespace) if it still runs; does not wait.
