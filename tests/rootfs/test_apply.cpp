@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 using namespace whittle;
@@ -174,6 +176,49 @@ TEST_CASE("rootfs::apply_layers resolves hardlinks to lower layers and replaces 
     CHECK(first.tree.find("/d/x") != nullptr);
     CHECK(first.tree.find("/usr/bin/perl") == nullptr);
   }
+}
+
+TEST_CASE("rootfs::apply_layers extracts owners, xattrs, device nodes and directory metadata", "[rootfs]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  FixtureEntry owned = test::file("home/user/notes", "n", 0600);
+  owned.uid = 1000;
+  owned.gid = 1001;
+  owned.xattrs = {{"user.origin", "fixture"}};
+  FixtureEntry dev;
+  dev.kind = FixtureEntry::Kind::chardev;
+  dev.path = "dev/null";
+  dev.mode = 0666;
+  dev.dev_major = 1;
+  dev.dev_minor = 3;
+  FixtureEntry ro = test::dir("ro/", 0555);
+  ro.mtime = 1234567890;
+  fx.layers = {{test::dir("home/", 0755), owned, dev, ro, test::file("ro/inside", "filled after the dir")}};
+  oci::Image image = open_fixture(t, fx);
+  ApplyResult r = apply_and_extract(t, image);
+  CHECK(r.tree.find("/dev/null")->type == NodeType::char_device);
+  CHECK(r.tree.find("/home/user/notes")->xattrs.at("user.origin") == "fixture");
+
+  std::string root = t / "root";
+  struct stat st;
+  REQUIRE(::lstat((root + "/ro").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0555);
+  CHECK(st.st_mtime == 1234567890); // set after ro/inside was written
+  CHECK(test::read_file(root + "/ro/inside") == "filled after the dir");
+  char value[64] = {};
+  ssize_t n = ::lgetxattr((root + "/home/user/notes").c_str(), "user.origin", value, sizeof value);
+  CHECK(std::string(value, n > 0 ? static_cast<size_t>(n) : 0) == "fixture");
+  if (::geteuid() != 0) {
+    test::skip("owners and device nodes need root");
+    return;
+  }
+  REQUIRE(::lstat((root + "/home/user/notes").c_str(), &st) == 0);
+  CHECK(st.st_uid == 1000);
+  CHECK(st.st_gid == 1001);
+  REQUIRE(::lstat((root + "/dev/null").c_str(), &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  CHECK(st.st_rdev == makedev(1, 3));
 }
 
 TEST_CASE("rootfs::apply_layers refuses hostile entries and writes nothing outside", "[rootfs][security]")

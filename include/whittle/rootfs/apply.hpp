@@ -1,10 +1,19 @@
 #pragma once
 // Applying an image's layers in order: into the in-memory Tree, and optionally into a directory on disk.
-// Safety rules (all in this stage): entry names are cleaned and refused if they climb out of the root or
-// are absolute-after-cleaning-with-".."; whiteouts follow archive/whiteout; a hardlink must name a path that
-// exists in the tree (this or a lower layer); on disk every path is opened component by component with
-// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) so no symlink in the image can lead a write out of the
-// root (umoci's CVE class). Errors are BadInput naming the layer digest and the entry.
+// Safety rules (all in this stage), each a BadInput "apply layer DIGEST of `REF`: entry `NAME`: cause":
+//  - names are cleaned lexically (util::clean_in_root); a name that climbs above the root ("../x",
+//    "a/../../x") is refused, and so is any absolute name ("/etc/x"): image builders never write them,
+//    so one marks a crafted layer (tar would strip the "/"; we refuse instead, as issue 2 asks);
+//  - an entry whose parent path, in the tree as it stands (this layer's earlier entries and all lower
+//    layers), crosses a symlink is refused ("evil -> /" then "evil/etc/passwd"), as is one whose parent
+//    is not a directory; real layers (overlay diffs) always name the real path. Links themselves may
+//    point anywhere: they are stored as written and resolved in-root by Tree::resolve;
+//  - a hardlink must name, by a clean relative path not crossing a symlink, a non-directory that exists
+//    in this or a lower layer;
+//  - whiteouts follow archive/whiteout: they hide lower layers only, whatever their place in the stream.
+// On disk (rootfs/extract) every path is additionally opened with openat2(RESOLVE_IN_ROOT |
+// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and the last component is never followed, so even a rule
+// missed above cannot lead a write out of the root (umoci's CVE class).
 #include <whittle/oci/image.hpp>
 #include <whittle/rootfs/tree.hpp>
 
@@ -28,7 +37,8 @@ struct ApplyOptions
 {
   // When non-empty, also extract into this existing, empty directory.
   std::string extract_to;
-  // Extraction as non-root, or into a filesystem that refuses them: skip chown/mknod/xattrs (warn once).
+  // Extraction: chown and device nodes when true and running as root (otherwise, or when false, they are
+  // skipped with one warning); xattrs the filesystem refuses are skipped with one warning.
   bool preserve_owners = true;
   // Which layers to apply (all when empty).
   size_t layer_limit = SIZE_MAX;
@@ -40,8 +50,12 @@ struct ApplyResult
   std::vector<LayerStats> layers;
 };
 
-// Reads every layer once, in order (decoding of layer i+1 overlaps applying layer i on the second core),
-// building the tree (and the extraction). Throws BadInput/Error.
+// Reads every layer once, in order, each to the end of its stream so its blob digest and diff_id are
+// verified (decoding of layer i+1 overlaps applying layer i on the second core; memory stays bounded: at
+// most a few MiB of queued entries and content per layer in flight, never a whole layer), building the
+// tree (and the extraction, whose directories get their final metadata at the end). LayerStats::waste_*
+// count, per layer, its non-directory nodes later removed or replaced (bytes only while no other
+// hardlinked name keeps the content). Throws BadInput (hostile or corrupt image) or Error (I/O).
 ApplyResult apply_layers(const oci::Image& image, const ApplyOptions& options = {});
 
 } // namespace whittle::rootfs
