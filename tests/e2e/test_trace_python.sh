@@ -42,7 +42,7 @@ assert files["/usr/bin/python3"].get("link_target") == "python3.11", files["/usr
 need("/app/main.py", "read")
 need("/app/data.json", "read")
 for m in ["base64.py", "collections/__init__.py", "dataclasses.py", "fractions.py", "hashlib.py",
-          "json/__init__.py", "json/decoder.py", "re/__init__.py", "statistics.py", "textwrap.py", "os.py",
+          "json/__init__.py", "json/decoder.py", "re/__init__.py", "statistics.py", "textwrap.py",
           "encodings/__init__.py"]:
     # CPython stats the source and reads the cached bytecode Debian compiled at install time.
     need("/usr/lib/python3.11/" + m, "stat")
