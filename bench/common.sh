@@ -60,8 +60,15 @@ bench_row() {
   set -- "$1" "$2" "$3" "$4" "$(bench_stats "$2")" "$(bench_rss "$3" "$4")"
   # shellcheck disable=SC2086
   set -- "$1" "$2" "$3" "$4" $5 "$6"
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$5" "$6 - $7" "$9" "$8" >>"$BENCH_ROWS"
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$5" "$6 - $7" "$8" "$9" >>"$BENCH_ROWS"
   printf '%s %s\n' "$2" "$5" >>"$BENCH_TMP/medians"
+}
+
+# bench_commands: the measured commands, in the order measured.
+bench_commands() {
+  for _b_name in $(awk '{print $1}' "$BENCH_TMP/medians"); do
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["command"])' "$BENCH_TMP/$_b_name.json"
+  done
 }
 
 # bench_median NAME: the median recorded by bench_row for NAME.

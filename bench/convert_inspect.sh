@@ -51,14 +51,14 @@ frag=$BENCH_DIR/results/convert_inspect.md
   echo "  $(e2e_image_bytes "$E2E_IMG_OCI_DIR") bytes stored, $(e2e_uncompressed_bytes "$E2E_IMG_OCI_DIR") bytes uncompressed."
   echo "- Method: \`bench/convert_inspect.sh\` — hyperfine, $BENCH_RUNS runs after $BENCH_WARMUP warm-up, output removed before each"
   echo "  run (\`--prepare\`), outputs on the image's disk (ext4), page cache warm; peak RSS of one run by \`/usr/bin/time -v\`."
-  echo "  IMG below is \`$img\`, OUT a fresh path."
+  echo "  IMG below is \`$img\` (IMG-DIR its directory), OUT a fresh path."
   echo
   cat "$BENCH_ROWS"
   echo
   echo "Exact commands (IMG, OUT as above):"
   echo
   echo '```'
-  grep -h '"command"' "$BENCH_TMP"/*.json | sed 's/.*"command": "\(.*\)",*/\1/' | sed "s#$img#IMG#g; s#$out#OUT#g; s#$W#whittle#g"
+  bench_commands | sed "s#$img#IMG#g; s#$E2E_IMG_OCI_DIR#IMG-DIR#g; s#$out#OUT#g; s#$W#whittle#g"
   echo '```'
   echo
   echo "Ratios of medians: convert -> oci gzip / umoci unpack = $(ratio w_oci_gzip umoci);"

@@ -85,11 +85,11 @@ med_umoci=$(bench_median umoci)
   echo
   cat "$BENCH_ROWS"
   echo
-  echo "Exact commands (IMG = \`$img\`, OUT and ART fresh paths):"
+  echo "Exact commands (IMG = \`$img\`, IMG-DIR its directory, OUT and ART fresh paths):"
   echo
   echo '```'
-  grep -h '"command"' "$BENCH_TMP"/*.json | sed 's/.*"command": "\(.*\)",*/\1/' |
-    sed "s#$img#IMG#g; s#${img#oci:}#IMG-DIR#g; s#$out#OUT#g; s#$art#ART#g; s#$W#whittle#g"
+  bench_commands |
+    sed "s#$img#IMG#g; s#$E2E_IMG_OCI_DIR#IMG-DIR#g; s#$out#OUT#g; s#$art#ART#g; s#$W#whittle#g"
   echo '```'
   echo
   awk -v s="$med_slim" -v u="$med_umoci" -v a="$app_ms" 'BEGIN {
