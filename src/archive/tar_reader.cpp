@@ -55,7 +55,8 @@ TarReader::TarReader(util::ByteSource& src, std::string what)
   }
   // Only tar (ustar, pax, GNU); no filters: decompression is ours (compression.hpp), with its limits.
   if (archive_read_support_format_tar(m_ar) != ARCHIVE_OK ||
-      archive_read_open(m_ar, this, nullptr, &TarReader::read_callback, nullptr) != ARCHIVE_OK) {
+      archive_read_open2(m_ar, this, nullptr, &TarReader::read_callback, &TarReader::skip_callback, nullptr) !=
+        ARCHIVE_OK) {
     std::exception_ptr err = m_src_error;
     std::string msg = "read " + m_what + ": " + libarchive_message(m_ar);
     archive_read_free(m_ar);
@@ -89,6 +90,26 @@ TarReader::read_callback(struct ::archive* ar, void* self, const void** buf)
     r->m_src_error = std::current_exception();
     archive_set_error(ar, EIO, "reading the stream failed");
     return -1;
+  }
+}
+
+int64_t
+TarReader::skip_callback(struct ::archive* ar, void* self, int64_t n)
+{
+  // Content nobody reads is skipped in the source when it can (a tar file indexed in place); sources that
+  // verify or decode return 0 and libarchive reads through instead.
+  auto* r = static_cast<TarReader*>(self);
+  if (r->m_src_eof || n <= 0) {
+    return 0;
+  }
+  try {
+    uint64_t skipped = r->m_src.skip(static_cast<uint64_t>(n));
+    r->m_src_bytes += skipped;
+    return static_cast<int64_t>(skipped);
+  } catch (...) {
+    r->m_src_error = std::current_exception();
+    archive_set_error(ar, EIO, "skipping in the stream failed");
+    return ARCHIVE_FATAL;
   }
 }
 

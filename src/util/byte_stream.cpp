@@ -66,6 +66,18 @@ FdSource::read(void* buf, size_t n)
   }
 }
 
+uint64_t
+FdSource::skip(uint64_t n)
+{
+  if (!m_positional) {
+    return 0;
+  }
+  n = std::min(n, m_remaining);
+  m_offset += n;
+  m_remaining -= n;
+  return n;
+}
+
 FdSink::FdSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
 
 void

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace whittle;
@@ -79,6 +81,33 @@ public:
 private:
   std::string m_data;
   size_t m_fail_at;
+  size_t m_pos = 0;
+};
+
+// A source over a string that can skip, counting what it skipped.
+class SkippingSource : public util::StringSource
+{
+public:
+  explicit SkippingSource(std::string data) : util::StringSource(data), m_size(data.size()) {}
+  size_t read(void* buf, size_t n) override
+  {
+    size_t got = util::StringSource::read(buf, n);
+    m_pos += got;
+    return got;
+  }
+  uint64_t skip(uint64_t n) override
+  {
+    n = std::min<uint64_t>(n, m_size - m_pos);
+    std::string sink(n, '\0');
+    util::StringSource::read(sink.data(), n);
+    m_pos += n;
+    skipped += n;
+    return n;
+  }
+  uint64_t skipped = 0;
+
+private:
+  size_t m_size;
   size_t m_pos = 0;
 };
 
@@ -215,6 +244,61 @@ TEST_CASE("archive::TarReader reads empty archives and raw non-UTF-8 names", "[a
     CHECK(entries[0].entry.path == "b\xff");
     CHECK(entries[0].content == "binary");
     CHECK(entries[1].entry.path == "caf\xc3\xa9");
+  }
+}
+
+TEST_CASE("archive::TarReader skips unread content in sources that can skip", "[archive]")
+{
+  const std::string big(3 << 20, 'b');
+  const std::string tar = test::make_tar({test::file("big", big), test::file("small", "s"), test::file("big2", big)});
+  {
+    SkippingSource src(tar);
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    std::vector<std::string> names;
+    std::string small;
+    while (reader.next(e)) {
+      names.push_back(e.path);
+      if (e.path == "small") {
+        small = util::read_all(reader.data(), 100, "small");
+      }
+    }
+    CHECK(names == std::vector<std::string>{"big", "small", "big2"});
+    CHECK(small == "s");
+    CHECK(src.skipped > 5 << 20);
+  }
+  {
+    SkippingSource src(tar.substr(0, 2 << 20));
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    REQUIRE(reader.next(e));
+    CHECK_THROWS_WITH(reader.next(e), Catch::Contains("unexpected end of archive"));
+  }
+  {
+    // util::FdSource skips within its file range.
+    test::TestDir dir;
+    test::write_file(dir / "t.tar", "prefix" + tar);
+    int fd = ::open((dir / "t.tar").c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    util::FdSource src(fd, "t.tar", 6, tar.size());
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    size_t n = 0;
+    while (reader.next(e)) {
+      ++n;
+    }
+    CHECK(n == 3);
+    ::close(fd);
+  }
+  {
+    // Content that is read is never skipped.
+    SkippingSource src(tar);
+    TarReader reader(src, "layer test");
+    TarEntry e;
+    while (reader.next(e)) {
+      util::drain(reader.data());
+    }
+    CHECK(src.skipped == 0);
   }
 }
 

@@ -46,6 +46,7 @@ private:
   };
 
   static long read_callback(struct ::archive*, void* self, const void** buf);
+  static int64_t skip_callback(struct ::archive*, void* self, int64_t n);
   [[noreturn]] void fail(const std::string& context);
 
   util::ByteSource& m_src;

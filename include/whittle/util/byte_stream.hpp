@@ -15,6 +15,9 @@ public:
   // Reads up to n bytes into buf; returns the count, 0 only at end of stream. Throws Error (or BadInput)
   // on failure, including a verification failure detected at end of stream.
   virtual size_t read(void* buf, size_t n) = 0;
+  // Skips up to n bytes without reading them where that is cheap (a file range); returns how many were
+  // skipped, possibly 0 (the default: the caller reads instead). Sources that hash or decode never skip.
+  virtual uint64_t skip(uint64_t) { return 0; }
 };
 
 class ByteSink
@@ -41,6 +44,8 @@ public:
   static constexpr uint64_t npos = UINT64_MAX;
   FdSource(int fd, std::string name, uint64_t offset = 0, uint64_t length = npos);
   size_t read(void* buf, size_t n) override;
+  // Skips within the range (positional mode only).
+  uint64_t skip(uint64_t n) override;
 
 private:
   int m_fd;
