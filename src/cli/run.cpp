@@ -16,6 +16,8 @@ commands()
     trace_command(),
     profile_command(),
     build_command(),
+    slim_command(),
+    verify_command(),
   };
   return k_commands;
 }

@@ -1,0 +1,48 @@
+#pragma once
+// What `whittle slim` and `whittle verify` share with `whittle trace`: the trace flags and their parsing
+// into trace::TraceOptions, one traced run of an image in a fresh work directory with the app's stdout
+// captured and hashed, and the comparison of two runs (verify).
+#include <whittle/cli/args.hpp>
+#include <whittle/oci/image.hpp>
+#include <whittle/trace/session.hpp>
+
+#include <string>
+#include <vector>
+
+namespace whittle::cli {
+
+// --entrypoint, --cmd, --env, --cwd, --mount, --timeout, --network, --syscalls, --probe, --probe-exec,
+// --continue-after, --workdir, --keep-workdir (the meaning of each as in `whittle trace`).
+std::vector<FlagSpec> trace_flags();
+
+// Checks the trace flags and fills everything but the sandbox's rootfs, state_dir and user (argv, env and
+// workdir from cfg and the flags; `rest` replaces Cmd). Throws UsageError.
+trace::TraceOptions parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg);
+
+struct TracedRun
+{
+  trace::Profile profile;
+  bool timed_out = false;
+  std::string stdout_bytes; // what the app (and exec probes) printed
+};
+
+// Extracts `image` under work_dir/<name>, runs it as `user` with `options`, returns the profile with the
+// image fields and the run's stdout digest set. The app's stdout is captured (and echoed to stderr);
+// the extraction is removed afterwards. Throws SandboxError/BadInput/Error as trace::run_trace.
+TracedRun traced_run(const oci::Image& image, trace::TraceOptions options, const std::string& user,
+                     const std::string& work_dir, const std::string& name);
+
+struct VerifyOutcome
+{
+  bool ok = true;
+  std::vector<std::string> differences;   // "exit code 0 -> 1", "stdout differs", "probe http://..: status 200 -> 404"
+  std::vector<std::string> not_found;     // paths the slimmed run looked up and did not find, that the original had
+};
+
+// Compares the first run of each profile (exit code, signal, stdout digest, probes' status and body).
+VerifyOutcome compare_runs(const trace::Profile& original, const trace::Profile& slimmed);
+
+// Prints the outcome on stderr (differences and paths not found).
+void print_verify_failure(const VerifyOutcome& v);
+
+} // namespace whittle::cli

@@ -1,0 +1,131 @@
+// `whittle slim IMAGE -o DST [trace options] [build options] [--no-verify]`: the main job. Trace the app in
+// the sandbox, plan and write the slimmed image to a candidate in the work directory, run the candidate
+// the same way as its new user and compare (verify), and only then write DST and the artifacts. On a
+// failed verify nothing reaches DST.
+#include <whittle/cli/build_options.hpp>
+#include <whittle/cli/command.hpp>
+#include <whittle/cli/trace_options.hpp>
+#include <whittle/oci/reference.hpp>
+#include <whittle/slim/artifacts.hpp>
+#include <whittle/slim/pipeline.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/temp_dir.hpp>
+
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::cli {
+
+namespace {
+
+int
+run_slim(const ParsedArgs& args)
+{
+  auto output = args.get("--output");
+  if (!output) {
+    throw UsageError("slim needs -o DST (an image reference such as oci:DIR:TAG)");
+  }
+  oci::ImageRef src_ref = oci::parse_reference(args.positional.at(0));
+  oci::ImageRef dest = oci::parse_reference(*output, true);
+  slim::BuildOptions options = parse_build_options(args);
+  std::optional<oci::Platform> platform;
+  if (auto p = args.get("--platform")) {
+    platform = oci::Platform::parse(*p);
+  }
+  oci::Image image = oci::open_image(src_ref, platform);
+  trace::TraceOptions topts = parse_trace_options(args, image.config);
+  std::string user = args.get_or("--trace-user", image.config.user());
+
+  uint64_t size = 0;
+  for (const auto& l : image.layers) {
+    size += static_cast<uint64_t>(l.descriptor.size) * 4;
+  }
+  std::string parent = args.get_or("--workdir", slim::work_parent(size * 2));
+  util::TempDir work(".whittle-slim-" + std::to_string(::getpid()) + "-", parent);
+  if (args.has("--keep-workdir")) {
+    work.keep();
+  }
+
+  util::info("tracing " + src_ref.str());
+  TracedRun traced = traced_run(image, topts, user, work.path(), "trace");
+  trace::Profile& profile = traced.profile;
+  if (traced.timed_out) {
+    util::warn("the app was stopped by the timeout");
+  }
+  const trace::RunRecord& run = profile.runs.at(0);
+  util::info("traced " + std::to_string(profile.files.size()) + " image paths; app " +
+             (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
+                              : "exit code " + std::to_string(run.exit_code)));
+
+  std::string root = work.path() + "/rootfs";
+  if (::mkdir(root.c_str(), 0755) != 0) {
+    throw_errno("create `" + root + "`");
+  }
+  slim::ExtractedImage src = slim::extract_image(image, root);
+  slim::BuildPlan plan = slim::plan_build(src, profile, options);
+  for (const auto& w : plan.keep.warnings) {
+    util::warn(w);
+  }
+
+  if (!args.has("--no-verify")) {
+    oci::ImageRef candidate_ref = oci::parse_reference("oci:" + work.path() + "/candidate:slim", true);
+    slim::write_build(src, plan, candidate_ref);
+    oci::Image candidate = oci::open_image(candidate_ref);
+    std::string slim_user = plan.user.changed ? plan.user.user : user;
+    util::info("verifying the slimmed image as " + (slim_user.empty() ? std::string("root") : slim_user));
+    TracedRun check = traced_run(candidate, topts, slim_user, work.path(), "verify");
+    VerifyOutcome v = compare_runs(profile, check.profile);
+    if (!v.ok) {
+      print_verify_failure(v);
+      return k_exit_failed;
+    }
+    util::info("verify passed: same exit status, stdout and probe results");
+  }
+  slim::write_build(src, plan, dest);
+  std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
+  slim::write_artifacts(art, plan.report, profile, src.image.platform.architecture);
+  if (args.has("--json")) {
+    std::cout << slim::report_json(plan.report).dump(2) << "\n";
+  } else {
+    std::cout << slim::report_summary(plan.report);
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+Command
+slim_command()
+{
+  Command c;
+  c.spec.name = "slim";
+  c.spec.usage = "IMAGE -o DST [trace options] [build options] [--no-verify] [-- CMD ARGS...]";
+  c.spec.summary = "trace, build and verify in one step: the minimal image that still works";
+  c.spec.description =
+    "Runs the image's app in the sandbox under the tracer (as `whittle trace`), builds the slimmed image\n"
+    "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the same\n"
+    "command, env and probes as its new user: exit status, stdout and probe results must equal the traced\n"
+    "run's. On a mismatch whittle prints the paths the slimmed run looked up and did not find, writes\n"
+    "nothing and exits 1. Needs root.";
+  c.spec.flags = {
+    {"--output", "-o", "DST", "the output image reference (required)"},
+    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+    {"--trace-user", "", "USER[:GROUP]", "run the traced app as this user (default: the image's User)"},
+    {"--no-verify", "", "", "do not run the slimmed image to compare"},
+  };
+  for (auto& f : trace_flags()) {
+    c.spec.flags.push_back(f);
+  }
+  for (auto& f : build_flags()) {
+    c.spec.flags.push_back(f);
+  }
+  c.spec.min_positional = 1;
+  c.spec.max_positional = 1;
+  c.spec.passthrough = true;
+  c.run = run_slim;
+  return c;
+}
+
+} // namespace whittle::cli

@@ -1,0 +1,270 @@
+#include <whittle/cli/trace_options.hpp>
+#include <whittle/rootfs/apply.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/sha256.hpp>
+#include <whittle/util/temp_dir.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fcntl.h>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace whittle::cli {
+
+std::vector<FlagSpec>
+trace_flags()
+{
+  return {
+    {"--entrypoint", "", "CMD", "replace the image's Entrypoint (and drop its Cmd); words or a JSON array"},
+    {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
+    {"--env", "-e", "K=V", "set an environment variable for the traced run", true},
+    {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
+    {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox", true},
+    {"--workdir", "", "DIR", "extract under DIR (default: /dev/shm when it has room, else $TMPDIR)"},
+    {"--keep-workdir", "", "", "keep the work directory"},
+    {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
+    {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
+    {"--syscalls", "", "", "record every syscall name (for seccomp.json; slower)"},
+    {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
+    {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
+    {"--continue-after", "", "exit|probes|SECONDS|signal", "when to stop the app (as in `whittle trace`)"},
+  };
+}
+
+namespace {
+
+std::vector<std::string>
+split_command(const std::string& flag, const std::string& value)
+{
+  if (!value.empty() && value[0] == '[') {
+    try {
+      return nlohmann::json::parse(value).get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+      throw UsageError(flag + " `" + value + "` is not a JSON array of strings");
+    }
+  }
+  std::vector<std::string> out;
+  std::istringstream in(value);
+  std::string word;
+  while (in >> word) {
+    out.push_back(word);
+  }
+  return out;
+}
+
+// Redirects fd 1 into a file for the duration of a traced run, so the app's output can be compared.
+class StdoutCapture
+{
+public:
+  explicit StdoutCapture(const std::string& path) : m_path(path)
+  {
+    std::cout.flush();
+    std::fflush(stdout);
+    m_saved = ::dup(STDOUT_FILENO);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (m_saved < 0 || fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) {
+      throw_errno("capture the app's stdout in `" + path + "`");
+    }
+    ::close(fd);
+  }
+  ~StdoutCapture() { restore(); }
+  std::string finish()
+  {
+    restore();
+    util::Fd fd(::open(m_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      throw_errno("read `" + m_path + "`");
+    }
+    util::FdSource src(fd.get(), m_path);
+    return util::read_all(src, 64 << 20, "the app's stdout");
+  }
+
+private:
+  void restore()
+  {
+    if (m_saved >= 0) {
+      std::fflush(stdout);
+      ::dup2(m_saved, STDOUT_FILENO);
+      ::close(m_saved);
+      m_saved = -1;
+    }
+  }
+  std::string m_path;
+  int m_saved = -1;
+};
+
+} // namespace
+
+trace::TraceOptions
+parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
+{
+  trace::TraceOptions o;
+  if (auto t = args.get("--timeout")) {
+    try {
+      o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::stod(*t) * 1000));
+    } catch (const std::exception&) {
+      throw UsageError("--timeout `" + *t + "` is not a number of seconds");
+    }
+  }
+  std::string network = args.get_or("--network", "none");
+  if (network != "none" && network != "host") {
+    throw UsageError("--network must be none or host");
+  }
+  o.sandbox.network = network == "host" ? trace::Network::host : trace::Network::none;
+  for (const auto& m : args.all("--mount")) {
+    o.sandbox.mounts.push_back(trace::parse_bind_mount(m));
+  }
+  o.http_probes = args.all("--probe");
+  o.exec_probes = args.all("--probe-exec");
+  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
+  o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
+  if (auto c = args.get("--continue-after")) {
+    trace::parse_continue_after(*c, o);
+    if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
+      throw UsageError("--continue-after probes needs --probe or --probe-exec");
+    }
+  }
+  o.all_syscalls = args.has("--syscalls");
+
+  std::vector<std::string> entrypoint = cfg.entrypoint();
+  std::vector<std::string> cmd = cfg.cmd();
+  if (auto e = args.get("--entrypoint")) {
+    entrypoint = split_command("--entrypoint", *e);
+    cmd.clear();
+  }
+  if (auto c = args.get("--cmd")) {
+    cmd = split_command("--cmd", *c);
+  }
+  if (!args.rest.empty()) {
+    cmd = args.rest;
+  }
+  o.sandbox.argv = entrypoint;
+  o.sandbox.argv.insert(o.sandbox.argv.end(), cmd.begin(), cmd.end());
+  o.sandbox.env = cfg.env();
+  for (const auto& kv : args.all("--env")) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError("--env `" + kv + "` is not K=V");
+    }
+    std::string key = kv.substr(0, eq + 1);
+    bool replaced = false;
+    for (auto& e : o.sandbox.env) {
+      if (e.rfind(key, 0) == 0) {
+        e = kv;
+        replaced = true;
+      }
+    }
+    if (!replaced) {
+      o.sandbox.env.push_back(kv);
+    }
+  }
+  o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
+  return o;
+}
+
+TracedRun
+traced_run(const oci::Image& image, trace::TraceOptions options, const std::string& user,
+           const std::string& work_dir, const std::string& name)
+{
+  std::string root = work_dir + "/" + name + "-rootfs";
+  std::string state = work_dir + "/" + name + "-state";
+  if (::mkdir(root.c_str(), 0755) != 0 || ::mkdir(state.c_str(), 0755) != 0) {
+    throw_errno("create work directories under `" + work_dir + "`");
+  }
+  rootfs::ApplyOptions ao;
+  ao.extract_to = root;
+  rootfs::apply_layers(image, ao);
+  options.sandbox.rootfs = root;
+  options.sandbox.state_dir = state;
+  options.sandbox.user = user;
+  TracedRun out;
+  trace::TraceOutcome outcome;
+  {
+    StdoutCapture capture(work_dir + "/" + name + "-stdout");
+    outcome = trace::run_trace(options);
+    out.stdout_bytes = capture.finish();
+  }
+  std::fwrite(out.stdout_bytes.data(), 1, out.stdout_bytes.size(), stderr);
+  out.profile = std::move(outcome.profile);
+  out.timed_out = outcome.timed_out;
+  out.profile.image_ref = image.ref.str();
+  out.profile.manifest_digest = image.manifest_digest.str();
+  out.profile.platform = image.platform.str();
+  if (!out.profile.runs.empty() && out.profile.runs[0].stdout_sha256.empty()) {
+    out.profile.runs[0].stdout_sha256 = util::sha256_hex(out.stdout_bytes);
+  }
+  util::remove_all(root);
+  return out;
+}
+
+VerifyOutcome
+compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
+{
+  VerifyOutcome v;
+  if (original.runs.empty() || slimmed.runs.empty()) {
+    v.ok = false;
+    v.differences.push_back("a profile has no run record to compare");
+    return v;
+  }
+  const trace::RunRecord& a = original.runs[0];
+  const trace::RunRecord& b = slimmed.runs[0];
+  if (a.exit_code != b.exit_code || a.signal != b.signal) {
+    v.differences.push_back("exit status " + std::to_string(a.exit_code) + "/signal " + std::to_string(a.signal) +
+                            " -> " + std::to_string(b.exit_code) + "/signal " + std::to_string(b.signal));
+  }
+  if (a.stdout_sha256 != b.stdout_sha256) {
+    v.differences.push_back("stdout differs (sha256 " + a.stdout_sha256.substr(0, 12) + " -> " +
+                            b.stdout_sha256.substr(0, 12) + ")");
+  }
+  if (a.probes.size() != b.probes.size()) {
+    v.differences.push_back("probe count " + std::to_string(a.probes.size()) + " -> " + std::to_string(b.probes.size()));
+  }
+  for (size_t i = 0; i < a.probes.size() && i < b.probes.size(); ++i) {
+    const auto& pa = a.probes[i];
+    const auto& pb = b.probes[i];
+    if (pa.status != pb.status || pa.ok != pb.ok) {
+      v.differences.push_back("probe " + pa.target + ": status " + std::to_string(pa.status) + " -> " +
+                              std::to_string(pb.status));
+    }
+    if (pa.body_sha256 != pb.body_sha256) {
+      v.differences.push_back("probe " + pa.target + ": body differs");
+    }
+  }
+  v.ok = v.differences.empty();
+  if (!v.ok) {
+    for (const auto& [path, rec] : slimmed.files) {
+      if (!rec.has(trace::Access::missing)) {
+        continue;
+      }
+      auto it = original.files.find(path);
+      if (it == original.files.end() || !it->second.has(trace::Access::missing) ||
+          (it->second.access & ~static_cast<uint16_t>(trace::Access::missing)) != 0) {
+        v.not_found.push_back(path);
+      }
+    }
+  }
+  return v;
+}
+
+void
+print_verify_failure(const VerifyOutcome& v)
+{
+  std::fprintf(stderr, "whittle: verify failed: the slimmed image does not behave like the original\n");
+  for (const auto& d : v.differences) {
+    std::fprintf(stderr, "  %s\n", d.c_str());
+  }
+  if (!v.not_found.empty()) {
+    std::fprintf(stderr, "  paths the slimmed run looked up and did not find:\n");
+    for (const auto& p : v.not_found) {
+      std::fprintf(stderr, "    %s\n", p.c_str());
+    }
+  }
+}
+
+} // namespace whittle::cli
