@@ -45,6 +45,12 @@ forward_signal(int sig)
 }
 
 void
+on_child(int)
+{
+  // Only interrupts ppoll in the init's loop.
+}
+
+void
 make_pipe(util::Fd& r, util::Fd& w)
 {
   int fds[2];
@@ -242,6 +248,15 @@ Sandbox::init_main() noexcept
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
+  // SIGCHLD stays blocked except inside ppoll, so a child's exit always wakes the loop at once.
+  sa.sa_handler = on_child;
+  sigaction(SIGCHLD, &sa, nullptr);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigset_t wait_mask;
+  sigprocmask(SIG_BLOCK, &chld, &wait_mask);
+  sigdelset(&wait_mask, SIGCHLD);
 
   pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync);
   if (app < 0) {
@@ -260,7 +275,8 @@ Sandbox::init_main() noexcept
   bool control_open = true;
   for (;;) {
     pollfd p = {m_control_read.get(), POLLIN, 0};
-    int rc = poll(&p, control_open ? 1 : 0, 50);
+    timespec tick = {1, 0};
+    int rc = ppoll(&p, control_open ? 1 : 0, &tick, &wait_mask);
     if (rc > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) {
       n = read(m_control_read.get(), &req, sizeof req);
       if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {

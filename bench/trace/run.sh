@@ -1,0 +1,100 @@
+#!/bin/sh
+# The trace harness's benchmark (issue 3, item 8): the same syscall-heavy python3 workload
+# (bench/trace/bench.py: ~50 stdlib imports, then os.stat of every file under /usr/lib/python3.11) run
+#   1. untraced in whittle's sandbox      whittle trace --untraced (same namespaces and mounts, no tracer)
+#   2. under whittle trace                 the ptrace + seccomp-bpf tracer, profile written
+#   3. under strace -f -e trace=%file -o /dev/null           (in a chroot of the same rootfs)
+#   4. under strace -f --seccomp-bpf -e trace=%file -o /dev/null
+#   (and, for reference, untraced in a plain chroot)
+# Medians of $BENCH_RUNS (default 7) hyperfine runs after a warm-up; wall time and CPU time (user + sys of
+# every process, hyperfine's rusage of the children).
+#   bench/trace/run.sh [WHITTLE] [FRAGMENT.md]     (bench/run.sh calls it as `run.sh WHITTLE bench/results/trace.md`)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+WHITTLE_SRC=$(cd "$here/../.." && pwd)
+export WHITTLE_SRC
+WHITTLE=${1:-$WHITTLE_SRC/build/whittle}
+WHITTLE=$(cd "$(dirname "$WHITTLE")" && pwd)/$(basename "$WHITTLE")
+FRAGMENT=${2:-$WHITTLE_SRC/bench/results/trace.md}
+: "${WHITTLE_E2E_CACHE:=$(dirname "$WHITTLE")/e2e-cache}"
+: "${BENCH_RUNS:=7}"
+export WHITTLE WHITTLE_E2E_CACHE
+for tool in hyperfine strace python3 chroot; do
+  command -v "$tool" >/dev/null || { echo "bench/trace: missing $tool (scripts/install-deps.sh)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench/trace: needs root (the sandbox)" >&2; exit 1; }
+
+# The e2e python3 image (built once, cached).
+. "$WHITTLE_SRC/tests/e2e/lib.sh"
+e2e_python_image
+IMG=$E2E_IMG_OCI
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/whittle-bench-trace.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# Extract once (whittle's own extraction, kept), then every run uses that rootfs.
+"$WHITTLE" trace "$IMG" -o "$work/extract.json" --workdir "$work" --keep-workdir --quiet -- true
+ROOT=$(ls -d "$work"/.whittle-trace-*/rootfs)
+cp "$here/bench.py" "$ROOT/bench.py"
+W="$WHITTLE trace $IMG --rootfs $ROOT --quiet"
+
+# Sanity: the traced run records the workload (interpreter, script and the stat-ed tree).
+$W -o "$work/check.json" -- python3 /bench.py >/dev/null
+python3 - "$work/check.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+paths = {f["path"] for f in p["files"]}
+assert "/usr/bin/python3.11" in paths and "/bench.py" in paths, "workload not traced"
+assert "/usr/lib/python3.11/zipfile.py" in paths and "/usr/lib/python3.11/wsgiref/util.py" in paths
+PY
+
+run() { # NAME COMMAND
+  echo "bench/trace: $1" >&2
+  hyperfine -N --style none --runs "$BENCH_RUNS" --warmup 1 --export-json "$work/$1.json" "$2" >/dev/null
+}
+run untraced "$W -o $work/u.json --untraced -- python3 /bench.py"
+run whittle "$W -o $work/t.json -- python3 /bench.py"
+run strace "strace -f -e trace=%file -o /dev/null chroot $ROOT python3 /bench.py"
+run strace_bpf "strace -f --seccomp-bpf -e trace=%file -o /dev/null chroot $ROOT python3 /bench.py"
+run chroot "chroot $ROOT python3 /bench.py"
+stops=$($W -o "$work/t2.json" --verbose -- python3 /bench.py 2>&1 >/dev/null | sed -n 's/.*special, \([0-9]*\) stops.*/\1/p')
+
+mkdir -p "$(dirname "$FRAGMENT")"
+python3 - "$work" "$FRAGMENT" "$IMG" "$stops" "$BENCH_RUNS" <<'PY' 
+import json, os, statistics, subprocess, sys, time
+work, out, img, stops, runs = sys.argv[1:6]
+def stats(name):
+    r = json.load(open(os.path.join(work, name + ".json")))["results"][0]
+    t = r["times"]
+    cpu = [u + s for u, s in zip(r["user"], r["system"])] if isinstance(r.get("user"), list) else [r["user"] + r["system"]]
+    return statistics.median(t), min(t), max(t), statistics.median(cpu) if len(cpu) > 1 else r["user"] + r["system"]
+rows = [("untraced, in whittle's sandbox (`--untraced`)", "untraced"), ("whittle trace", "whittle"),
+        ("strace -f -e trace=%file -o /dev/null", "strace"),
+        ("strace -f --seccomp-bpf -e trace=%file -o /dev/null", "strace_bpf"), ("untraced, plain chroot", "chroot")]
+base = stats("untraced")
+base_chroot = stats("chroot")
+cpu_model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1048576
+osname = next(l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME"))
+commit = subprocess.run(["git", "-C", os.environ["WHITTLE_SRC"], "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+lines = []
+lines.append("## whittle trace beside strace (issue 3)\n")
+lines.append(f"- Machine: {os.cpu_count()} x {cpu_model}, {mem:.0f} GiB RAM, kernel {os.uname().release}, {osname}")
+lines.append(f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at start: {' '.join(open('/proc/loadavg').read().split()[:3])}; commit {commit}")
+lines.append(f"- Workload: `python3 /bench.py` (`bench/trace/bench.py`: 54 stdlib imports, then `os.stat` of the 1,142 files")
+lines.append(f"  under /usr/lib/python3.11) in the e2e python3 image `{img}`, extracted once; whittle made {stops} tracer")
+lines.append(f"  stops per run. Method: `bench/trace/run.sh`, hyperfine -N, {runs} runs after 1 warm-up; CPU = user + sys of all")
+lines.append(f"  processes of the run. Each whittle run includes the sandbox setup (namespaces, mounts, pivot_root).")
+lines.append(f"  W below is `whittle trace IMG --rootfs ROOT --quiet -o OUT`; strace runs in `chroot ROOT`.\n")
+lines.append("| run | command | median wall s | min - max s | vs untraced (sandbox) | median CPU s |")
+lines.append("|---|---|---|---|---|---|")
+cmds = {"untraced": "W --untraced -- python3 /bench.py", "whittle": "W -- python3 /bench.py",
+        "strace": "strace -f -e trace=%file -o /dev/null chroot ROOT python3 /bench.py",
+        "strace_bpf": "strace -f --seccomp-bpf -e trace=%file -o /dev/null chroot ROOT python3 /bench.py",
+        "chroot": "chroot ROOT python3 /bench.py"}
+for label, name in rows:
+    med, lo, hi, cpu = stats(name)
+    lines.append(f"| {label} | `{cmds[name]}` | {med:.3f} | {lo:.3f} - {hi:.3f} | {med / base[0]:.2f}x | {cpu:.3f} |")
+lines.append("")
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
