@@ -93,6 +93,39 @@ RootResolver::is_special(std::string_view canonical) const
   return false;
 }
 
+std::optional<RootResolver::Node>
+RootResolver::lookup(const std::string& path, bool /*last*/) const
+{
+  auto it = m_cache.find(path);
+  if (it != m_cache.end()) {
+    return it->second;
+  }
+  std::string host = m_host_root + path;
+  struct stat st;
+  if (lstat(host.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  Node n;
+  n.is_dir = S_ISDIR(st.st_mode);
+  n.is_symlink = S_ISLNK(st.st_mode);
+  if (n.is_symlink) {
+    char buf[4096];
+    ssize_t len = readlink(host.c_str(), buf, sizeof buf - 1);
+    if (len < 0) {
+      return std::nullopt;
+    }
+    n.target.assign(buf, static_cast<size_t>(len));
+  }
+  // Plain files are never cached: the last component is always looked up anew.
+  if (n.is_dir || n.is_symlink) {
+    if (m_cache.size() > 200000) {
+      m_cache.clear();
+    }
+    m_cache.emplace(path, n);
+  }
+  return n;
+}
+
 Resolved
 RootResolver::resolve(std::string_view absolute, Follow follow) const
 {
@@ -120,20 +153,18 @@ RootResolver::resolve(std::string_view absolute, Follow follow) const
       r.path = join_rest(next, rest);
       return r;
     }
-    struct stat st;
-    if (lstat((m_host_root + next).c_str(), &st) != 0) {
+    bool last = rest.empty();
+    std::optional<Node> node = lookup(next, last);
+    if (!node) {
       r.path = join_rest(next, rest);
       return r;
     }
-    bool last = rest.empty();
-    if (S_ISLNK(st.st_mode) && (!last || follow == Follow::yes)) {
-      char buf[4096];
-      ssize_t n = readlink((m_host_root + next).c_str(), buf, sizeof buf - 1);
-      if (n < 0 || ++links > k_max_links) {
+    if (node->is_symlink && (!last || follow == Follow::yes)) {
+      if (++links > k_max_links) {
         r.path = join_rest(next, rest);
         return r;
       }
-      std::string target(buf, static_cast<size_t>(n));
+      const std::string& target = node->target;
       r.links.emplace_back(next, target);
       std::deque<std::string> comps;
       for (auto& c : util::split_components(target)) {
@@ -155,11 +186,11 @@ RootResolver::resolve(std::string_view absolute, Follow follow) const
     if (last) {
       r.path = next;
       r.exists = true;
-      r.is_dir = S_ISDIR(st.st_mode);
-      r.is_symlink = S_ISLNK(st.st_mode);
+      r.is_dir = node->is_dir;
+      r.is_symlink = node->is_symlink;
       return r;
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (!node->is_dir) {
       // ENOTDIR: the walk ends here; the path named does not exist.
       r.path = join_rest(next, rest);
       return r;

@@ -320,6 +320,9 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
     bits = bit(Access::stat);
   }
 
+  if (creates || removes || (s->kind & (k_sys_rename | k_sys_symlink | k_sys_link | k_sys_mkdir | k_sys_unlink)) != 0) {
+    m_resolver.invalidate();
+  }
   std::string p0, p1;
   switch (s->shape) {
   case PathShape::none:

@@ -6,8 +6,10 @@
 // met on the way is recorded with its target, ".." at the root stays at the root, and nothing is ever
 // looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle supplies (/etc/hosts,
 // /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded apart.
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -56,9 +58,23 @@ public:
 
   const std::string& host_root() const { return m_host_root; }
 
+  // Forgets the cached directories and symlinks. The tracer calls it at every call that creates, removes
+  // or renames: only those change what a path resolves to (the last component is always looked up anew).
+  void invalidate() const { m_cache.clear(); }
+
 private:
+  struct Node
+  {
+    bool is_dir = false;
+    bool is_symlink = false;
+    std::string target;
+  };
+  // lstat (and readlink) of an image path; cached for directories and symlinks. nullopt when absent.
+  std::optional<Node> lookup(const std::string& path, bool last) const;
+
   std::string m_host_root;
   std::vector<std::string> m_special;
+  mutable std::unordered_map<std::string, Node> m_cache;
 };
 
 } // namespace whittle::trace
