@@ -18,6 +18,9 @@ seccomp_baseline()
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "mmap", "munmap", "madvise", "getpid",
     "gettid", "tgkill", "epoll_ctl", "epoll_pwait", "epoll_wait", "capget", "capset", "prctl", "fstat",
     "newfstatat", "fstatfs", "statfs", "getdents64", "close_range", "lseek", "dup3", "faccessat2", "access",
+    // runc without no-new-privileges loads the filter before it switches to the container's user
+    "fchown", "fchownat", "chown", "lchown", "setgroups", "setresuid", "setresgid", "setuid", "setgid", "getuid",
+    "getgid", "geteuid", "getegid", "chdir", "fchdir", "umask", "getcwd", "getppid", "dup2",
     // the app's own start and end, whatever the trace saw of them
     "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "exit", "exit_group",
     "read", "mprotect", "getrandom", "restart_syscall",

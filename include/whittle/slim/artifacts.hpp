@@ -12,8 +12,8 @@
 
 namespace whittle::slim {
 
-// Syscalls a runtime (runc with no-new-privileges) makes between installing the filter and the app's
-// first instruction, plus what the kernel needs to deliver signals: always allowed.
+// Syscalls a runtime (runc) makes between installing the filter and the app's first instruction (with
+// no-new-privileges it installs it just before execve; without, before it switches user and capabilities), plus what the kernel needs to deliver signals: always allowed.
 const std::vector<std::string>& seccomp_baseline();
 
 // An OCI/Docker seccomp profile: default action SCMP_ACT_ERRNO (ENOSYS, so libc falls back as it would on
