@@ -107,7 +107,9 @@ run_trace(const TraceOptions& o)
   if (!cgroup.add(init)) {
     util::warn("no writable pids cgroup: a fork bomb is only ended by --timeout");
   }
-  if (!o.untraced) {
+  if (o.untraced) {
+    tracer.adopt(init);
+  } else {
     tracer.seize(init);
   }
 
@@ -247,17 +249,10 @@ run_trace(const TraceOptions& o)
   run.signal = ex.known ? ex.signal : 0;
   auto end = ex.known ? ex.ended : Clock::now();
   run.duration_ms = std::chrono::duration_cast<milliseconds>(end - (ex.known ? ex.started : started)).count();
-  for (size_t i = 0; i < probes.size(); ++i) {
-    if (probes[i].kind == "exec") {
-      int index = 0;
-      for (size_t j = 0, k = 0; j < o.exec_probes.size(); ++j) {
-        if (o.exec_probes[j] == probes[i].target) {
-          index = static_cast<int>(j) + 1;
-          (void)k;
-          break;
-        }
-      }
-      probes[i].files = as_vector(tracer.group_files(index));
+  int exec_index = 0;
+  for (auto& probe : probes) {
+    if (probe.kind == "exec") {
+      probe.files = as_vector(tracer.group_files(++exec_index)); // exec probes run in order, from 1
     }
   }
   run.probes = probes;

@@ -443,6 +443,12 @@ Tracer::run()
         m_app.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         m_app.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
       }
+      if (pid == m_init && !m_app.known && m_app_pid < 0) {
+        // Untraced runs see only the init, which exits with the app's status (128 + N for a signal).
+        m_app.known = true;
+        m_app.ended = std::chrono::steady_clock::now();
+        m_app.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
       m_groups.erase(pid);
       continue;
     }

@@ -44,6 +44,12 @@ public:
 
   // Seizes the sandbox init (which must not have forked yet). Throws SandboxError.
   void seize(pid_t init);
+  // Untraced runs: only waits for the init (a child of this process) and takes the app's exit from it.
+  void adopt(pid_t init)
+  {
+    m_init = init;
+    m_groups[init] = -1;
+  }
   // The next process the init forks belongs to probe `index` (>= 1); the first one is the app (0).
   // Callable from another thread.
   void expect_group(int index) { m_next_group.store(index); }
