@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
+#include <random>
 #include <vector>
 
 using namespace whittle;
@@ -499,4 +500,31 @@ TEST_CASE("archive::TarWriter enforces entry sizes", "[archive]")
   }
   // An unfinished writer leaves no end-of-archive blocks behind.
   CHECK(sink3.data().find(std::string(1024, '\0'), 512) == std::string::npos);
+}
+
+TEST_CASE("archive::TarReader survives random corruption", "[archive]")
+{
+  auto exe = test::file("usr/bin/" + std::string(120, 'x'), std::string(5000, 'e'), 04755);
+  exe.xattrs["security.capability"] = "cap";
+  const std::string tar = test::make_tar({test::dir("usr"), exe, test::symlink("a", "b"), test::hardlink("c", "a"),
+                                          test::file("d", "ddd")});
+  std::mt19937 rng(3);
+  int rejected = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string bad = tar;
+    for (int k = 0; k < 1 + round % 5; ++k) {
+      // Mostly headers: that is where the parsing is.
+      size_t pos = rng() % 3 == 0 ? rng() % bad.size() : (rng() % (bad.size() / 512)) * 512 + rng() % 512;
+      bad[pos] = static_cast<char>(rng());
+    }
+    if (round % 7 == 0) {
+      bad.resize(rng() % bad.size());
+    }
+    try {
+      read_tar(bad);
+    } catch (const BadInput&) {
+      ++rejected;
+    }
+  }
+  CHECK(rejected > 50);
 }
