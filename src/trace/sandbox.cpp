@@ -88,8 +88,14 @@ Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan))
 
 Sandbox::~Sandbox()
 {
-  if (m_init > 0) {
-    kill(m_init, SIGKILL);
+  signal(SIGKILL);
+}
+
+void
+Sandbox::signal(int sig) noexcept
+{
+  if (m_pidfd) {
+    syscall(SYS_pidfd_send_signal, m_pidfd.get(), sig, nullptr, 0);
   }
 }
 
@@ -107,6 +113,8 @@ Sandbox::start()
     init_main();
   }
   m_init = static_cast<pid_t>(pid);
+  // The init is our unreaped child: its pid cannot be recycled before this pidfd exists.
+  m_pidfd = util::Fd(static_cast<int>(syscall(SYS_pidfd_open, m_init, 0)));
   m_go_read.close();
   m_sync_write.close();
   m_control_read.close();
@@ -174,9 +182,9 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
   if (pid != 0) {
     return pid;
   }
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGHUP, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

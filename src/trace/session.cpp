@@ -200,9 +200,9 @@ run_trace(const TraceOptions& o)
       }
     }
     // Stop: SIGTERM to the init (it forwards to every process), a grace period, then SIGKILL.
-    kill(init, SIGTERM);
+    sandbox.signal(SIGTERM);
     if (!control.wait_done_until(Clock::now() + o.grace)) {
-      kill(init, SIGKILL);
+      sandbox.signal(SIGKILL);
       cgroup.kill_all();
     }
   });
@@ -210,7 +210,7 @@ run_trace(const TraceOptions& o)
   try {
     tracer.run();
   } catch (...) {
-    kill(init, SIGKILL);
+    sandbox.signal(SIGKILL);
     {
       std::lock_guard<std::mutex> lock(control.mutex);
       control.traced_done = true;

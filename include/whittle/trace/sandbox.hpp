@@ -42,6 +42,9 @@ public:
   // After the init ended: the error the init or the app reported before exec, as a message.
   std::optional<std::string> child_error();
 
+  // Sends sig to the init through a pidfd, so a reaped init's recycled pid is never hit. Never throws.
+  void signal(int sig) noexcept;
+
   pid_t init_pid() const { return m_init; }
   const SandboxPlan& plan() const { return m_plan; }
 
@@ -60,6 +63,7 @@ private:
   util::Fd m_control_read, m_control_write;
   util::Fd m_status_read, m_status_write;
   util::Fd m_devnull;
+  util::Fd m_pidfd;
   pid_t m_init = -1;
 };
 
