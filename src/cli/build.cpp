@@ -10,6 +10,7 @@
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <sys/stat.h>
@@ -137,9 +138,17 @@ run_build(const ParsedArgs& args)
   if (::mkdir(root.c_str(), 0755) != 0) {
     throw_errno("create `" + root + "`");
   }
-  util::verbose("extracting " + src_ref.str() + " into " + root);
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count()) +
+           " ms";
+  };
+  auto t0 = std::chrono::steady_clock::now();
   slim::ExtractedImage src = slim::extract_image(std::move(image), root);
+  util::verbose("extracted " + src_ref.str() + " into " + root + " in " + ms_since(t0));
+  t0 = std::chrono::steady_clock::now();
   slim::BuildPlan plan = slim::plan_build(src, profile, options);
+  util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths in " + ms_since(t0));
   if (util::verbosity() == util::Verbosity::debug) {
     for (const auto& p : plan.keep.keep.paths()) {
       std::string why;
@@ -152,7 +161,9 @@ run_build(const ParsedArgs& args)
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }
+  t0 = std::chrono::steady_clock::now();
   slim::write_build(src, plan, dest);
+  util::verbose("wrote " + dest.str() + " in " + ms_since(t0));
   std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
   slim::write_artifacts(art, plan.report, profile, src.image.platform.architecture);
   if (args.has("--json")) {
