@@ -231,7 +231,7 @@ open_image(const ImageRef& ref, const std::optional<Platform>& platform)
     img.layers.push_back(l);
   }
   img.platform = img.config.platform();
-  if (platform && !platform->matches(img.platform)) {
+  if (platform && !img.platform.architecture.empty() && !platform->matches(img.platform)) {
     throw BadInput("open image " + ref.str() + ": it is for " + img.platform.str() + ", not " + platform->str());
   }
   return img;
@@ -269,6 +269,10 @@ open_layer(const Image& image, size_t i)
   std::string what = "layer " + std::to_string(i) + " (" + l.descriptor.digest.str() + ") in " + image.store->name();
   if (l.diff_id.algorithm != "sha256") {
     throw BadInput("verify " + what + ": diff_id algorithm " + l.diff_id.algorithm + " is not supported");
+  }
+  if (l.compression == archive::Compression::none && l.descriptor.digest == l.diff_id) {
+    // An uncompressed layer is its own diff: the blob stream already checks that digest (and the size).
+    return image.store->open(l.descriptor);
   }
   return std::make_unique<LayerSource>(image.store->open(l.descriptor), l.compression, l.diff_id, what);
 }

@@ -161,6 +161,17 @@ TEST_CASE("oci::open_image reads docker-archive and selects by name", "[oci]")
   CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "d.tar:other:2")),
                     Catch::Contains("no such name") && Catch::Contains("localhost/app:1.0"));
 
+  SECTION("a corrupt byte in an uncompressed layer member")
+  {
+    std::string data = test::read_file(t / "d.tar");
+    size_t at = data.find("echo hi");
+    REQUIRE(at != std::string::npos);
+    data[at] = 'E';
+    test::write_file(t / "bad.tar", data);
+    Image img = open_image(parse_reference("docker-archive:" + t / "bad.tar"));
+    CHECK_THROWS_WITH(read_layer(img, 0), Catch::Contains("digest mismatch") && Catch::Contains("bad.tar"));
+    CHECK(read_layer(img, 1) == test::make_tar(fx.layers[1]));
+  }
   SECTION("docker.io short names match")
   {
     test::write_docker_archive(fx, t / "hub.tar", "docker.io/library/busybox:latest");
