@@ -19,6 +19,6 @@ trap 'rm -rf "$work"' EXIT
 podman build -t "$image-fat" "$@"
 podman save --format oci-archive -o "$work/fat.oci.tar" "$image-fat"
 # shellcheck disable=SC2086
-"$whittle" slim "oci-archive:$work/fat.oci.tar" -o "docker-archive:$work/slim.tar:$image" \
+"$whittle" slim "oci-archive:$work/fat.oci.tar" -o "oci-archive:$work/slim.oci.tar:$image" \
   --artifacts "${ARTIFACTS:-whittle-artifacts}" ${WHITTLE_FLAGS:-}
-podman load -i "$work/slim.tar"
+podman load -i "$work/slim.oci.tar"

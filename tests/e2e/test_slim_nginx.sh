@@ -133,7 +133,9 @@ PY
   e2e_check "run-flags.txt asks for --read-only and a tmpfs" sh -c \
     'printf "%s" "$1" | grep -q -- "--read-only" && printf "%s" "$1" | grep -q -- "--tmpfs"' - "$flags"
   # shellcheck disable=SC2086
-  if (cd "$W/art" && eval "e2e_serve \"\$id\" whittle-e2e-nginx-ro $flags"); then
+  # --read-only-tmpfs=false: podman would otherwise mount its own tmpfs on /tmp, /var/tmp and /run, and
+  # hide a writable path that run-flags.txt forgot.
+  if (cd "$W/art" && eval "e2e_serve \"\$id\" whittle-e2e-nginx-ro --read-only-tmpfs=false $flags"); then
     fetch "" ro-index
     e2e_stop whittle-e2e-nginx-ro
     e2e_check "slimmed nginx serves with run-flags.txt (read-only root)" cmp -s "$W/ro-index.body" "$W/orig-index.body"

@@ -159,7 +159,8 @@ PY
   # seccomp=PATH in run-flags points at the artifact; it is passed as given (an absolute path or relative to art/).
   net=--network=none
   case $flags in *--network*|*--net=*) net="" ;; esac
-  sh -c 'cd "$1" && eval "podman run --rm $2 $3 \"\$4\""' - "$W/art" "$net" "$flags" "$id" \
+  # --read-only-tmpfs=false: no tmpfs podman adds on its own may hide a writable path run-flags.txt forgot.
+  sh -c 'cd "$1" && eval "podman run --rm --read-only-tmpfs=false $2 $3 \"\$4\""' - "$W/art" "$net" "$flags" "$id" \
     >"$W/flags-run.out" 2>"$W/flags-run.err" || true
   e2e_check "podman run with run-flags.txt gives the original's output" cmp -s "$W/flags-run.out" "$W/orig.out"
   podman run --rm --network=none --security-opt "seccomp=$W/art/seccomp.json" "$id" >"$W/seccomp-run.out" 2>&1 || true
@@ -179,6 +180,20 @@ if [ -n "$profile" ]; then
   d2=$(skopeo inspect --format '{{.Digest}}' "oci:$W/build2:latest" 2>/dev/null || echo none2)
   e2e_check "build twice gives the same manifest digest ($d1)" test "$d1" = "$d2"
   e2e_check "build with the slim's profile gives the slim's digest ($slim_digest)" test "$d1" = "$slim_digest"
+  # The docker-archive transport too (what `podman load` takes): written, loaded and run.
+  rc=0
+  "$WHITTLE" build "$E2E_IMG_OCI" --profile "$profile" -o "docker-archive:$W/slim.docker.tar:whittle-e2e/slim:py" \
+    --artifacts "$W/art-docker" >/dev/null 2>"$W/build-docker.err" || rc=$?
+  e2e_check "whittle build -o docker-archive exits 0 (got $rc)" test "$rc" = 0
+  [ "$rc" = 0 ] || sed 's/^/    /' "$W/build-docker.err" | tail -n 3
+  if [ -s "$W/slim.docker.tar" ]; then
+    id=$(e2e_load "$W/slim.docker.tar") || id=""
+    e2e_check "podman load of the docker-archive" test -n "$id"
+    if [ -n "$id" ]; then
+      e2e_run "$id" >"$W/docker-run.out" 2>/dev/null || true
+      e2e_check "the loaded docker-archive gives the original's output" cmp -s "$W/docker-run.out" "$W/orig.out"
+    fi
+  fi
 fi
 
 # Verify catches a broken slim: without the app's data file the output differs -> exit 1, nothing written.
