@@ -14,9 +14,9 @@ e2e_require_whittle slim
 e2e_workdir
 W=$E2E_WORK
 recipes=$WHITTLE_SRC/docs/recipes
-e2e_check "the README points at both recipes" sh -c \
-  'grep -q "docs/recipes/Makefile.release" "$1/README.md" && grep -q "docs/recipes/slim-after-build.sh" "$1/README.md"' \
-  - "$WHITTLE_SRC"
+e2e_check "the README points at the recipes (docs/recipes)" grep -q "docs/recipes" "$WHITTLE_SRC/README.md"
+e2e_check "docs/recipes/README.md shows both recipes" sh -c \
+  'grep -q "Makefile.release" "$1/README.md" && grep -q "slim-after-build.sh" "$1/README.md"' - "$recipes"
 
 e2e_python_image
 # The builder stage of the multi-stage build leaves an unnamed image; remove the ones this suite made.
