@@ -433,3 +433,40 @@ TEST_CASE("oci::open_image refuses broken archives", "[oci]")
     CHECK(got1 == test::make_tar(fx.layers[1]));
   }
 }
+
+TEST_CASE("oci archives: members behind pax headers and hardlinks; duplicates and escapes refused", "[oci]")
+{
+  test::TestDir t;
+  std::string tar0 = test::make_tar({test::file("f", "layer content")});
+  std::string hex = test::sha256_hex(tar0);
+  json cfg = {{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
+  // > 100 characters: libarchive writes a pax extended header before the entry's own.
+  std::string long_name = "layers/" + std::string(130, 'l') + ".tar"; // no ustar split fits
+  auto docker = [&](const std::vector<test::FixtureEntry>& extra, const std::string& layer_name) {
+    std::vector<test::FixtureEntry> entries = {test::file("cfg.json", cfg.dump()), test::file(long_name, tar0)};
+    entries.insert(entries.end(), extra.begin(), extra.end());
+    entries.push_back(test::file(
+      "manifest.json", json::array({{{"Config", "cfg.json"}, {"RepoTags", {"x:1"}}, {"Layers", {layer_name}}}}).dump()));
+    return test::make_tar(entries);
+  };
+
+  test::write_file(t / "pax.tar", docker({}, long_name));
+  REQUIRE(test::read_file(t / "pax.tar").find(" path=layers/") != std::string::npos); // a pax record is there
+  CHECK(read_layer(open_image(parse_reference("docker-archive:" + t / "pax.tar")), 0) == tar0);
+
+  test::write_file(t / "hard.tar", docker({test::hardlink("other/layer.tar", long_name)}, "other/layer.tar"));
+  CHECK(read_layer(open_image(parse_reference("docker-archive:" + t / "hard.tar")), 0) == tar0);
+
+  test::write_file(t / "dup.tar", docker({test::file("cfg.json", "{}")}, long_name));
+  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "dup.tar")), Catch::Contains("duplicate entry `cfg.json`"));
+
+  test::write_file(t / "up.tar", docker({test::file("../escape", "x")}, long_name));
+  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "up.tar")), Catch::Contains("outside the archive root"));
+
+  test::write_file(t / "hardout.tar", docker({test::hardlink("h", "../../etc/passwd")}, long_name));
+  CHECK_THROWS_AS(open_image(parse_reference("docker-archive:" + t / "hardout.tar")), BadInput);
+
+  test::write_file(t / "nolayer.tar", docker({}, "missing/layer.tar"));
+  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "nolayer.tar")),
+                    Catch::Contains("layer `missing/layer.tar`") && Catch::Contains("missing"));
+}
