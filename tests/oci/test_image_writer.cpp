@@ -9,6 +9,7 @@
 #include <boost/filesystem.hpp>
 
 #include <cstdlib>
+#include <thread>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -306,4 +307,23 @@ TEST_CASE("oci::ImageWriter replaces an existing layout and prunes unused blobs"
     ++blobs;
   }
   CHECK(blobs == 4); // manifest, config, two layers
+}
+
+TEST_CASE("oci::ImageWriter copies layers from several threads", "[oci]")
+{
+  test::TestDir t;
+  test::write_oci_archive(fixture(), t / "src.tar");
+  Image src = open_image(parse_reference(t / "src.tar"));
+  Digest sequential = convert(src, parse_reference("oci:" + t / "seq", true), archive::Compression::zstd);
+  ImageWriter w(parse_reference("oci:" + t / "par", true));
+  std::vector<Descriptor> layers(src.layers.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < src.layers.size(); ++i) {
+    threads.emplace_back([&, i] { layers[i] = w.copy_layer(src, i, archive::Compression::zstd); });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  CHECK(w.commit(src.config, layers) == sequential);
+  CHECK(tree(t / "par") == tree(t / "seq"));
 }
