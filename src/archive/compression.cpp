@@ -68,6 +68,7 @@ private:
 
 // gzip through ISA-L (several times faster than zlib's inflate). Members are decoded one after another
 // (RFC 1952 allows concatenation); anything after the last member that is not a gzip member is an error.
+// Headers are parsed here, not by ISA-L: its header-CRC (FHCRC) check fails on headers split across reads.
 class GzipDecoder : public util::ByteSource
 {
 public:
@@ -75,7 +76,6 @@ public:
     : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer)
   {
     isal_inflate_init(&m_state);
-    m_state.crc_flag = ISAL_GZIP;
   }
 
   size_t read(void* buf, size_t n) override
@@ -85,15 +85,19 @@ public:
     }
     n = std::min<size_t>(n, UINT32_MAX);
     for (;;) {
-      if (m_state.block_state == ISAL_BLOCK_FINISH) {
-        // A member ended: the stream ends here, or another member follows.
-        if (m_state.avail_in == 0 && !fill()) {
+      if (!m_need_header && m_state.block_state == ISAL_BLOCK_FINISH) {
+        ++m_members_done;
+        m_need_header = true;
+      }
+      if (m_need_header) {
+        // At a member boundary: the stream ends here, or another member follows.
+        if (!read_header()) {
           m_finished = true;
           return 0;
         }
         isal_inflate_reset(&m_state);
-        m_state.crc_flag = ISAL_GZIP;
-        ++m_members_done;
+        m_state.crc_flag = ISAL_GZIP_NO_HDR_VER; // deflate data, then CRC-32 and ISIZE checked
+        m_need_header = false;
       }
       if (m_state.avail_in == 0 && !m_in_eof) {
         fill();
@@ -102,7 +106,9 @@ public:
       m_state.avail_out = static_cast<uint32_t>(n);
       int rc = isal_inflate(&m_state);
       if (rc != ISAL_DECOMP_OK) {
-        fail(rc);
+        fail(rc == ISAL_INCORRECT_CHECKSUM ? "gzip checksum or length mismatch (corrupt data)"
+             : rc == ISAL_NEED_DICT        ? "gzip data needs a preset dictionary"
+                                           : "corrupt gzip data");
       }
       size_t produced = n - m_state.avail_out;
       if (produced > 0) {
@@ -113,7 +119,7 @@ public:
         continue;
       }
       if (m_state.avail_in == 0 && m_in_eof) {
-        throw BadInput("decompress " + m_what + ": unexpected end of gzip data (truncated?)");
+        fail("unexpected end of gzip data (truncated?)");
       }
     }
   }
@@ -135,39 +141,97 @@ private:
     return true;
   }
 
-  [[noreturn]] void fail(int rc)
+  // Consumes one member header from the input; returns false at a clean end of stream after a member.
+  bool read_header()
   {
-    if (rc == ISAL_INVALID_WRAPPER && m_members_done > 0) {
-      throw BadInput("decompress " + m_what + ": trailing garbage after the gzip data");
+    constexpr size_t k_step = 4096;
+    constexpr size_t k_max_header = 1 << 20;
+    m_header.clear();
+    for (;;) {
+      if (m_state.avail_in == 0 && !fill()) {
+        if (m_header.empty() && m_members_done > 0) {
+          return false;
+        }
+        fail("unexpected end of gzip data (truncated?)");
+      }
+      size_t old = m_header.size();
+      size_t take = std::min<size_t>(m_state.avail_in, k_step);
+      m_header.append(reinterpret_cast<const char*>(m_state.next_in), take);
+      std::optional<size_t> len = parse_header();
+      size_t used = len ? *len - old : take;
+      m_state.next_in += used;
+      m_state.avail_in -= static_cast<uint32_t>(used);
+      if (len) {
+        return true;
+      }
+      if (m_header.size() > k_max_header) {
+        fail("gzip header longer than " + std::to_string(k_max_header) + " bytes");
+      }
     }
-    const char* cause = "corrupt gzip data";
-    switch (rc) {
-    case ISAL_INVALID_WRAPPER:
-      cause = "not gzip data (bad header)";
-      break;
-    case ISAL_UNSUPPORTED_METHOD:
-      cause = "unsupported gzip compression method";
-      break;
-    case ISAL_INCORRECT_CHECKSUM:
-      cause = "gzip checksum or length mismatch (corrupt data)";
-      break;
-    case ISAL_NEED_DICT:
-      cause = "gzip data needs a preset dictionary";
-      break;
-    default:
-      break;
-    }
-    throw BadInput("decompress " + m_what + ": " + cause);
   }
+
+  // Returns the header length once m_header holds a whole RFC 1952 header, nullopt while it is incomplete.
+  std::optional<size_t> parse_header()
+  {
+    const auto* h = reinterpret_cast<const unsigned char*>(m_header.data());
+    const size_t n = m_header.size();
+    if ((n >= 1 && h[0] != 0x1f) || (n >= 2 && h[1] != 0x8b)) {
+      fail(m_members_done > 0 ? "trailing garbage after the gzip data" : "not gzip data (bad magic)");
+    }
+    if (n < 10) {
+      return std::nullopt;
+    }
+    if (h[2] != 8) {
+      fail("unsupported gzip compression method " + std::to_string(h[2]));
+    }
+    const unsigned flags = h[3];
+    if (flags & 0xe0) {
+      fail("reserved gzip header flags set");
+    }
+    size_t pos = 10;
+    if (flags & 4) { // FEXTRA
+      if (n < pos + 2) {
+        return std::nullopt;
+      }
+      pos += 2 + (h[pos] | (static_cast<size_t>(h[pos + 1]) << 8));
+      if (n < pos) {
+        return std::nullopt;
+      }
+    }
+    for (unsigned text_flag : {8U, 16U}) { // FNAME, FCOMMENT: NUL-terminated
+      if (flags & text_flag) {
+        const void* nul = std::memchr(h + pos, 0, n - pos);
+        if (!nul) {
+          return std::nullopt;
+        }
+        pos = static_cast<size_t>(static_cast<const unsigned char*>(nul) - h) + 1;
+      }
+    }
+    if (flags & 2) { // FHCRC: low 16 bits of the CRC-32 of the header so far
+      if (n < pos + 2) {
+        return std::nullopt;
+      }
+      uLong crc = crc32(0, h, static_cast<uInt>(pos)) & 0xffff;
+      if (crc != (h[pos] | (static_cast<uLong>(h[pos + 1]) << 8))) {
+        fail("gzip header checksum mismatch");
+      }
+      pos += 2;
+    }
+    return pos;
+  }
+
+  [[noreturn]] void fail(const std::string& cause) { throw BadInput("decompress " + m_what + ": " + cause); }
 
   util::ByteSource& m_in;
   std::string m_what;
   LimitGuard m_guard;
   std::vector<uint8_t> m_inbuf;
   inflate_state m_state{};
+  std::string m_header;
   uint64_t m_in_total = 0;
   bool m_in_eof = false;
   bool m_finished = false;
+  bool m_need_header = true;
   uint64_t m_members_done = 0;
 };
 

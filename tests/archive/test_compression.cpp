@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <zlib.h>
 
 using namespace whittle;
 using namespace whittle::archive;
@@ -345,4 +346,41 @@ TEST_CASE("archive decoders survive random corruption", "[archive]")
     }
     CHECK(rejected > 100);
   }
+}
+
+TEST_CASE("archive gzip reads headers with extra field, name, comment and header CRC", "[archive]")
+{
+  const std::string data = sample_data(100000, 11);
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  gz_header h{};
+  std::string extra = "SG\x04\x00abcd"; // eStargz-style subfield
+  std::string name = "layer.tar";
+  std::string comment = "a comment";
+  h.extra = reinterpret_cast<Bytef*>(extra.data());
+  h.extra_len = static_cast<uInt>(extra.size());
+  h.name = reinterpret_cast<Bytef*>(name.data());
+  h.comment = reinterpret_cast<Bytef*>(comment.data());
+  h.hcrc = 1;
+  h.time = 1700000000;
+  REQUIRE(deflateSetHeader(&z, &h) == Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 256, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  REQUIRE((out[3] & 28) == 28);
+  for (size_t chunk : {size_t(1), size_t(3), size_t(20), size_t(40), SIZE_MAX}) {
+    INFO(chunk);
+    CHECK(decode(Compression::gzip, out + test::gzip("x") + out, chunk) == data + "x" + data);
+  }
+  std::string bad_hcrc = out;
+  bad_hcrc[10 + 2 + extra.size() + name.size() + 1 + comment.size() + 1] ^= 1;
+  CHECK_THROWS_WITH(decode(Compression::gzip, bad_hcrc), Catch::Contains("header checksum mismatch"));
+  std::string reserved = out;
+  reserved[3] = static_cast<char>(reserved[3] | 0x20);
+  CHECK_THROWS_WITH(decode(Compression::gzip, reserved), Catch::Contains("reserved gzip header flags"));
 }
