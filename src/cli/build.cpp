@@ -1,5 +1,10 @@
 // `whittle build IMAGE --profile P.json [--profile ...] -o DST [options]`: the slimmed image from profiles
 // traced earlier (no tracing here): extract, plan the keep set, write one layer, write the artifacts.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
 #include <whittle/oci/reference.hpp>
@@ -10,28 +15,25 @@
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
-#include <chrono>
-#include <cstdlib>
-#include <iostream>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace whittle::cli {
 
 std::vector<FlagSpec>
 build_flags()
 {
   return {
-    {"--user", "", "keep|nonroot|UID[:GID]",
-     "the user of the slimmed image (default nonroot: 65532:65532 when the image runs as root)"},
-    {"--include-path", "", "PATH", "also keep PATH (a directory with everything below it)", true},
-    {"--include-exe", "", "NAME", "also keep program NAME found on the image's PATH, with its libraries", true},
-    {"--include-shell", "", "", "also keep /bin/sh and what it needs"},
-    {"--exclude-pattern", "", "GLOB", "drop paths matching GLOB, even traced ones (a directory takes its subtree)", true},
-    {"--rules", "", "FILE", "apply this rule file too (schema in docs/rules.md)", true},
-    {"--no-strip", "", "", "do not apply the strip groups (docs, man, locales, headers, ...)"},
-    {"--compression", "", "gzip|zstd|none", "layer compression (default gzip)"},
-    {"--artifacts", "", "DIR", "write report.json, run-flags.txt, ... here (default: OUTPUT.whittle beside the output)"},
+      {"--user", "", "keep|nonroot|UID[:GID]",
+       "the user of the slimmed image (default nonroot: 65532:65532 when the image runs as root)"},
+      {"--include-path", "", "PATH", "also keep PATH (a directory with everything below it)", true},
+      {"--include-exe", "", "NAME", "also keep program NAME found on the image's PATH, with its libraries",
+       true},
+      {"--include-shell", "", "", "also keep /bin/sh and what it needs"},
+      {"--exclude-pattern", "", "GLOB",
+       "drop paths matching GLOB, even traced ones (a directory takes its subtree)", true},
+      {"--rules", "", "FILE", "apply this rule file too (schema in docs/rules.md)", true},
+      {"--no-strip", "", "", "do not apply the strip groups (docs, man, locales, headers, ...)"},
+      {"--compression", "", "gzip|zstd|none", "layer compression (default gzip)"},
+      {"--artifacts", "", "DIR",
+       "write report.json, run-flags.txt, ... here (default: OUTPUT.whittle beside the output)"},
   };
 }
 
@@ -78,7 +80,8 @@ parse_build_options(const ParsedArgs& args)
   o.exclude_patterns = args.all("--exclude-pattern");
   for (const auto& g : o.exclude_patterns) {
     if (g.empty() || g[0] != '/') {
-      throw UsageError("--exclude-pattern `" + g + "`: must be an absolute path glob such as /usr/share/doc/**");
+      throw UsageError("--exclude-pattern `" + g +
+                       "`: must be an absolute path glob such as /usr/share/doc/**");
     }
   }
   o.strip = !args.has("--no-strip");
@@ -140,7 +143,8 @@ run_build(const ParsedArgs& args)
   }
   auto ms_since = [](std::chrono::steady_clock::time_point t) {
     return std::to_string(
-             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count()) +
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+                   .count()) +
            " ms";
   };
   auto t0 = std::chrono::steady_clock::now();
@@ -184,16 +188,18 @@ build_command()
   c.spec.usage = "IMAGE --profile P.json [--profile ...] -o DST [options]";
   c.spec.summary = "write the slimmed image for traced profiles (no tracing)";
   c.spec.description =
-    "Keeps every path the profiles name that exists in IMAGE, with its parent directories, the symlinks on\n"
-    "the way and their targets, the libraries and interpreters it needs (parsed from ELF headers and #!\n"
-    "lines, resolved as ld.so does inside the image), the rule files of profiles/ that apply, and the\n"
-    "--include-* paths; drops the rest and the strip groups; writes ONE layer with the original metadata,\n"
-    "the config carried over, USER 65532:65532 when the image ran as root, read-only hints as labels.\n"
-    "Artifacts (docs/artifacts.md) go to --artifacts DIR or OUTPUT.whittle. SOURCE_DATE_EPOCH clamps mtimes.";
+      "Keeps every path the profiles name that exists in IMAGE, with its parent directories, the symlinks "
+      "on\n"
+      "the way and their targets, the libraries and interpreters it needs (parsed from ELF headers and #!\n"
+      "lines, resolved as ld.so does inside the image), the rule files of profiles/ that apply, and the\n"
+      "--include-* paths; drops the rest and the strip groups; writes ONE layer with the original metadata,\n"
+      "the config carried over, USER 65532:65532 when the image ran as root, read-only hints as labels.\n"
+      "Artifacts (docs/artifacts.md) go to --artifacts DIR or OUTPUT.whittle. SOURCE_DATE_EPOCH clamps "
+      "mtimes.";
   c.spec.flags = {
-    {"--output", "-o", "DST", "the output image reference (required)"},
-    {"--profile", "", "FILE", "a profile written by `whittle trace` (several are merged)", true},
-    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+      {"--output", "-o", "DST", "the output image reference (required)"},
+      {"--profile", "", "FILE", "a profile written by `whittle trace` (several are merged)", true},
+      {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
   };
   for (auto& f : build_flags()) {
     c.spec.flags.push_back(f);

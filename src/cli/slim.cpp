@@ -2,6 +2,9 @@
 // the sandbox, plan and write the slimmed image to a candidate in the work directory, run the candidate
 // the same way as its new user and compare (verify), and only then write DST and the artifacts. On a
 // failed verify nothing reaches DST.
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
@@ -11,10 +14,6 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
-
-#include <iostream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace whittle::cli {
 
@@ -104,16 +103,17 @@ slim_command()
   c.spec.usage = "IMAGE -o DST [trace options] [build options] [--no-verify] [-- CMD ARGS...]";
   c.spec.summary = "trace, build and verify in one step: the minimal image that still works";
   c.spec.description =
-    "Runs the image's app in the sandbox under the tracer (as `whittle trace`), builds the slimmed image\n"
-    "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the same\n"
-    "command, env and probes as its new user: exit status, stdout and probe results must equal the traced\n"
-    "run's. On a mismatch whittle prints the paths the slimmed run looked up and did not find, writes\n"
-    "nothing and exits 1. Needs root.";
+      "Runs the image's app in the sandbox under the tracer (as `whittle trace`), builds the slimmed image\n"
+      "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the "
+      "same\n"
+      "command, env and probes as its new user: exit status, stdout and probe results must equal the traced\n"
+      "run's. On a mismatch whittle prints the paths the slimmed run looked up and did not find, writes\n"
+      "nothing and exits 1. Needs root.";
   c.spec.flags = {
-    {"--output", "-o", "DST", "the output image reference (required)"},
-    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
-    {"--trace-user", "", "USER[:GROUP]", "run the traced app as this user (default: the image's User)"},
-    {"--no-verify", "", "", "do not run the slimmed image to compare"},
+      {"--output", "-o", "DST", "the output image reference (required)"},
+      {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+      {"--trace-user", "", "USER[:GROUP]", "run the traced app as this user (default: the image's User)"},
+      {"--no-verify", "", "", "do not run the slimmed image to compare"},
   };
   for (auto& f : trace_flags()) {
     c.spec.flags.push_back(f);

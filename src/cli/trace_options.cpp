@@ -1,3 +1,10 @@
+#include <cstdio>
+#include <fcntl.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/util/error.hpp>
@@ -6,34 +13,26 @@
 #include <whittle/util/sha256.hpp>
 #include <whittle/util/temp_dir.hpp>
 
-#include <nlohmann/json.hpp>
-
-#include <cstdio>
-#include <fcntl.h>
-#include <iostream>
-#include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace whittle::cli {
 
 std::vector<FlagSpec>
 trace_flags()
 {
   return {
-    {"--entrypoint", "", "CMD", "replace the image's Entrypoint (and drop its Cmd); words or a JSON array"},
-    {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
-    {"--env", "-e", "K=V", "set an environment variable for the traced run", true},
-    {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
-    {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox", true},
-    {"--workdir", "", "DIR", "extract under DIR (default: /dev/shm when it has room, else $TMPDIR)"},
-    {"--keep-workdir", "", "", "keep the work directory"},
-    {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
-    {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
-    {"--syscalls", "", "", "record every syscall name (for seccomp.json; slower)"},
-    {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
-    {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
-    {"--continue-after", "", "exit|probes|SECONDS|signal", "when to stop the app (as in `whittle trace`)"},
+      {"--entrypoint", "", "CMD", "replace the image's Entrypoint (and drop its Cmd); words or a JSON array"},
+      {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
+      {"--env", "-e", "K=V", "set an environment variable for the traced run", true},
+      {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
+      {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox", true},
+      {"--workdir", "", "DIR", "extract under DIR (default: /dev/shm when it has room, else $TMPDIR)"},
+      {"--keep-workdir", "", "", "keep the work directory"},
+      {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
+      {"--network", "", "none|host",
+       "none: a private loopback only (default); host: share the host's network"},
+      {"--syscalls", "", "", "record every syscall name (for seccomp.json; slower)"},
+      {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
+      {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
+      {"--continue-after", "", "exit|probes|SECONDS|signal", "when to stop the app (as in `whittle trace`)"},
   };
 }
 
@@ -215,15 +214,17 @@ compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
   const trace::RunRecord& a = original.runs[0];
   const trace::RunRecord& b = slimmed.runs[0];
   if (a.exit_code != b.exit_code || a.signal != b.signal) {
-    v.differences.push_back("exit status " + std::to_string(a.exit_code) + "/signal " + std::to_string(a.signal) +
-                            " -> " + std::to_string(b.exit_code) + "/signal " + std::to_string(b.signal));
+    v.differences.push_back("exit status " + std::to_string(a.exit_code) + "/signal " +
+                            std::to_string(a.signal) + " -> " + std::to_string(b.exit_code) + "/signal " +
+                            std::to_string(b.signal));
   }
   if (a.stdout_sha256 != b.stdout_sha256) {
     v.differences.push_back("stdout differs (sha256 " + a.stdout_sha256.substr(0, 12) + " -> " +
                             b.stdout_sha256.substr(0, 12) + ")");
   }
   if (a.probes.size() != b.probes.size()) {
-    v.differences.push_back("probe count " + std::to_string(a.probes.size()) + " -> " + std::to_string(b.probes.size()));
+    v.differences.push_back("probe count " + std::to_string(a.probes.size()) + " -> " +
+                            std::to_string(b.probes.size()));
   }
   for (size_t i = 0; i < a.probes.size() && i < b.probes.size(); ++i) {
     const auto& pa = a.probes[i];
@@ -245,7 +246,8 @@ compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
       // Only what the original found: lookups that differ for another reason (the new user's home
       // directory) are noise.
       auto it = original.files.find(path);
-      if (it != original.files.end() && (it->second.access & ~static_cast<uint16_t>(trace::Access::missing)) != 0) {
+      if (it != original.files.end() &&
+          (it->second.access & ~static_cast<uint16_t>(trace::Access::missing)) != 0) {
         v.not_found.push_back(path);
       }
     }

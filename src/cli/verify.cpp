@@ -1,5 +1,7 @@
 // `whittle verify ORIGINAL SLIMMED [trace options]`: run both images in the sandbox with the same command,
 // env and probes (each as its own User) and compare exit status, stdout and probe results.
+#include <iostream>
+#include <unistd.h>
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/reference.hpp>
@@ -7,9 +9,6 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
-
-#include <iostream>
-#include <unistd.h>
 
 namespace whittle::cli {
 
@@ -35,15 +34,16 @@ run_verify(const ParsedArgs& args)
   }
   util::info("running the original " + a_ref.str());
   TracedRun ra = traced_run(a, topts, a.config.user(), work.path(), "original");
-  util::info("running the slimmed " + b_ref.str() + " as " + (b.config.user().empty() ? "root" : b.config.user()));
+  util::info("running the slimmed " + b_ref.str() + " as " +
+             (b.config.user().empty() ? "root" : b.config.user()));
   TracedRun rb = traced_run(b, topts, b.config.user(), work.path(), "slimmed");
   VerifyOutcome v = compare_runs(ra.profile, rb.profile);
   if (!v.ok) {
     print_verify_failure(v);
     return k_exit_failed;
   }
-  std::cout << "verify passed: " << b_ref.str() << " behaves like " << a_ref.str()
-            << " (exit status, stdout" << (ra.profile.runs[0].probes.empty() ? "" : ", probes") << ")\n";
+  std::cout << "verify passed: " << b_ref.str() << " behaves like " << a_ref.str() << " (exit status, stdout"
+            << (ra.profile.runs[0].probes.empty() ? "" : ", probes") << ")\n";
   return k_exit_ok;
 }
 
@@ -57,9 +57,11 @@ verify_command()
   c.spec.usage = "ORIGINAL SLIMMED [trace options] [-- CMD ARGS...]";
   c.spec.summary = "run an image and its slimmed version in the sandbox and compare their behaviour";
   c.spec.description =
-    "Runs ORIGINAL and then SLIMMED in the trace sandbox with ORIGINAL's command and env (or the ones given),\n"
-    "each as its own User, and compares exit status, stdout and probe results (HTTP status and body).\n"
-    "Exit status 0 when they agree; 1 otherwise, with the paths the slimmed run looked up and did not find.";
+      "Runs ORIGINAL and then SLIMMED in the trace sandbox with ORIGINAL's command and env (or the ones "
+      "given),\n"
+      "each as its own User, and compares exit status, stdout and probe results (HTTP status and body).\n"
+      "Exit status 0 when they agree; 1 otherwise, with the paths the slimmed run looked up and did not "
+      "find.";
   c.spec.flags = trace_flags();
   c.spec.min_positional = 2;
   c.spec.max_positional = 2;

@@ -1,11 +1,10 @@
-#include <whittle/slim/artifacts.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/temp_dir.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/slim/artifacts.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/temp_dir.hpp>
 
 namespace whittle::slim {
 
@@ -13,17 +12,76 @@ const std::vector<std::string>&
 seccomp_baseline()
 {
   static const std::vector<std::string> k_baseline = {
-    // runc after loading the filter: signal the exec fifo, then execve; Go's runtime meanwhile.
-    "openat", "open", "write", "close", "fcntl", "execve", "execveat", "futex", "nanosleep", "sched_yield",
-    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "mmap", "munmap", "madvise", "getpid",
-    "gettid", "tgkill", "epoll_ctl", "epoll_pwait", "epoll_wait", "capget", "capset", "prctl", "fstat",
-    "newfstatat", "fstatfs", "statfs", "getdents64", "close_range", "lseek", "dup3", "faccessat2", "access",
-    // runc without no-new-privileges loads the filter before it switches to the container's user
-    "fchown", "fchownat", "chown", "lchown", "setgroups", "setresuid", "setresgid", "setuid", "setgid", "getuid",
-    "getgid", "geteuid", "getegid", "chdir", "fchdir", "umask", "getcwd", "getppid", "dup2",
-    // the app's own start and end, whatever the trace saw of them
-    "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "exit", "exit_group",
-    "read", "mprotect", "getrandom", "restart_syscall",
+      // runc after loading the filter: signal the exec fifo, then execve; Go's runtime meanwhile.
+      "openat",
+      "open",
+      "write",
+      "close",
+      "fcntl",
+      "execve",
+      "execveat",
+      "futex",
+      "nanosleep",
+      "sched_yield",
+      "rt_sigaction",
+      "rt_sigprocmask",
+      "rt_sigreturn",
+      "sigaltstack",
+      "mmap",
+      "munmap",
+      "madvise",
+      "getpid",
+      "gettid",
+      "tgkill",
+      "epoll_ctl",
+      "epoll_pwait",
+      "epoll_wait",
+      "capget",
+      "capset",
+      "prctl",
+      "fstat",
+      "newfstatat",
+      "fstatfs",
+      "statfs",
+      "getdents64",
+      "close_range",
+      "lseek",
+      "dup3",
+      "faccessat2",
+      "access",
+      // runc without no-new-privileges loads the filter before it switches to the container's user
+      "fchown",
+      "fchownat",
+      "chown",
+      "lchown",
+      "setgroups",
+      "setresuid",
+      "setresgid",
+      "setuid",
+      "setgid",
+      "getuid",
+      "getgid",
+      "geteuid",
+      "getegid",
+      "chdir",
+      "fchdir",
+      "umask",
+      "getcwd",
+      "getppid",
+      "dup2",
+      // the app's own start and end, whatever the trace saw of them
+      "brk",
+      "arch_prctl",
+      "set_tid_address",
+      "set_robust_list",
+      "rseq",
+      "prlimit64",
+      "exit",
+      "exit_group",
+      "read",
+      "mprotect",
+      "getrandom",
+      "restart_syscall",
   };
   return k_baseline;
 }
@@ -52,7 +110,7 @@ seccomp_profile(const std::set<std::string>& syscalls, const std::string& archit
   j["defaultErrnoRet"] = ENOSYS;
   j["architectures"] = arches;
   j["syscalls"] = nlohmann::json::array(
-    {{{"names", std::vector<std::string>(names.begin(), names.end())}, {"action", "SCMP_ACT_ALLOW"}}});
+      {{{"names", std::vector<std::string>(names.begin(), names.end())}, {"action", "SCMP_ACT_ALLOW"}}});
   return j;
 }
 
@@ -69,7 +127,8 @@ user_flag(const Report& r)
 std::string
 run_flags(const Report& r, bool with_seccomp)
 {
-  std::string o = "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n";
+  std::string o =
+      "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n";
   if (!r.hints.read_only_rootfs) {
     o += "# The root is not read-only: " + r.hints.why_not + ".\n";
   }
@@ -102,7 +161,8 @@ security_context(const Report& r, bool with_seccomp)
   gid = colon == std::string::npos ? uid : u.substr(colon + 1);
   bool numeric = uid.find_first_not_of("0123456789") == std::string::npos &&
                  gid.find_first_not_of("0123456789") == std::string::npos;
-  std::string o = "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n";
+  std::string o =
+      "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n";
   if (!r.user.non_root) {
     o += "# The image runs as root (" + r.user.note + "); the restricted standard will refuse it.\n";
   }
@@ -116,7 +176,8 @@ security_context(const Report& r, bool with_seccomp)
   o += "  capabilities:\n    drop:\n      - ALL\n";
   o += "  seccompProfile:\n";
   if (with_seccomp) {
-    o += "    type: Localhost\n    localhostProfile: whittle/seccomp.json # copy seccomp.json to <kubelet root>/seccomp/whittle/\n";
+    o += "    type: Localhost\n    localhostProfile: whittle/seccomp.json # copy seccomp.json to <kubelet "
+         "root>/seccomp/whittle/\n";
   } else {
     o += "    type: RuntimeDefault\n";
   }
@@ -163,7 +224,8 @@ write_text(const std::string& path, const std::string& text)
 } // namespace
 
 std::vector<std::string>
-write_artifacts(const std::string& dir, Report& report, const trace::Profile& profile, const std::string& architecture)
+write_artifacts(const std::string& dir, Report& report, const trace::Profile& profile,
+                const std::string& architecture)
 {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     throw_errno("create artifacts directory `" + dir + "`");

@@ -1,9 +1,8 @@
-#include <whittle/slim/elf.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/slim/elf.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::slim {
 
@@ -50,7 +49,10 @@ BytesElfInput::read_at(uint64_t off, void* buf, size_t n) const
 bool
 is_elf_magic(const void* head, size_t n)
 {
-  return n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0;
+  return n >= 4 && std::memcmp(head,
+                               "\x7f"
+                               "ELF",
+                               4) == 0;
 }
 
 namespace {

@@ -1,12 +1,11 @@
+#include <algorithm>
+#include <deque>
+#include <sstream>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/ld_resolver.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
-
-#include <algorithm>
-#include <deque>
-#include <sstream>
 
 namespace whittle::slim {
 
@@ -71,9 +70,10 @@ constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin
 class Planner
 {
 public:
-  Planner(const rootfs::Tree& tree, const RootFiles& files, const trace::Profile& profile, const KeepOptions& o)
-    : m_tree(tree), m_files(files), m_profile(profile), m_o(o), m_ld(tree, files, o.env, o.workdir),
-      m_path_env(env_value(o.env, "PATH", k_default_path)), m_cwd(o.workdir.empty() ? "/" : o.workdir)
+  Planner(const rootfs::Tree& tree, const RootFiles& files, const trace::Profile& profile,
+          const KeepOptions& o)
+      : m_tree(tree), m_files(files), m_profile(profile), m_o(o), m_ld(tree, files, o.env, o.workdir),
+        m_path_env(env_value(o.env, "PATH", k_default_path)), m_cwd(o.workdir.empty() ? "/" : o.workdir)
   {
   }
 
@@ -161,7 +161,8 @@ private:
         continue;
       }
       rootfs::Resolution self = m_tree.resolve(path, rootfs::Follow::no, m_cwd);
-      if (exists && rec.has(trace::Access::write) && self.node && self.node->type == rootfs::NodeType::regular) {
+      if (exists && rec.has(trace::Access::write) && self.node &&
+          self.node->type == rootfs::NodeType::regular) {
         m_plan.written_files.push_back(self.path);
       }
       // The directory that received the new or removed entry: the nearest existing ancestor directory.
@@ -263,7 +264,7 @@ private:
       }
       Strength s = m_plan.keep.strong(path) ? Strength::strong : Strength::weak;
       // Parents are structure: always kept, whatever brought the child in.
-      for (std::string p = util::parent_path(path); ; p = util::parent_path(p)) {
+      for (std::string p = util::parent_path(path);; p = util::parent_path(p)) {
         keep(p, "parent");
         if (p == "/") {
           break;

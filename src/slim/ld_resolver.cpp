@@ -1,10 +1,9 @@
-#include <whittle/slim/ld_resolver.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/path.hpp>
-
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <whittle/slim/ld_resolver.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::slim {
 
@@ -65,7 +64,8 @@ replace_token(const std::string& s, const std::string& name, const std::string& 
       }
       if (s.compare(i, plain.size(), plain) == 0) {
         size_t after = i + plain.size();
-        bool ident = after < s.size() && (std::isalnum(static_cast<unsigned char>(s[after])) || s[after] == '_');
+        bool ident =
+            after < s.size() && (std::isalnum(static_cast<unsigned char>(s[after])) || s[after] == '_');
         if (!ident) {
           out += value;
           i = after;
@@ -90,22 +90,22 @@ std::string
 multiarch_triplet(uint16_t machine, ElfClass c)
 {
   switch (machine) {
-    case k_em_x86_64:
-      return c == ElfClass::elf64 ? "x86_64-linux-gnu" : "x86_64-linux-gnux32";
-    case k_em_386:
-      return "i386-linux-gnu";
-    case k_em_aarch64:
-      return "aarch64-linux-gnu";
-    case k_em_arm:
-      return "arm-linux-gnueabihf";
-    case k_em_ppc64:
-      return "powerpc64le-linux-gnu";
-    case k_em_s390:
-      return "s390x-linux-gnu";
-    case k_em_riscv:
-      return "riscv64-linux-gnu";
-    default:
-      return "";
+  case k_em_x86_64:
+    return c == ElfClass::elf64 ? "x86_64-linux-gnu" : "x86_64-linux-gnux32";
+  case k_em_386:
+    return "i386-linux-gnu";
+  case k_em_aarch64:
+    return "aarch64-linux-gnu";
+  case k_em_arm:
+    return "arm-linux-gnueabihf";
+  case k_em_ppc64:
+    return "powerpc64le-linux-gnu";
+  case k_em_s390:
+    return "s390x-linux-gnu";
+  case k_em_riscv:
+    return "riscv64-linux-gnu";
+  default:
+    return "";
   }
 }
 
@@ -113,22 +113,22 @@ std::string
 platform_name(uint16_t machine, ElfClass c)
 {
   switch (machine) {
-    case k_em_x86_64:
-      return c == ElfClass::elf64 ? "x86_64" : "x32";
-    case k_em_386:
-      return "i686";
-    case k_em_aarch64:
-      return "aarch64";
-    case k_em_arm:
-      return "v7l";
-    case k_em_ppc64:
-      return "power8";
-    case k_em_s390:
-      return "z13";
-    case k_em_riscv:
-      return "riscv64";
-    default:
-      return "";
+  case k_em_x86_64:
+    return c == ElfClass::elf64 ? "x86_64" : "x32";
+  case k_em_386:
+    return "i686";
+  case k_em_aarch64:
+    return "aarch64";
+  case k_em_arm:
+    return "v7l";
+  case k_em_ppc64:
+    return "power8";
+  case k_em_s390:
+    return "z13";
+  case k_em_riscv:
+    return "riscv64";
+  default:
+    return "";
   }
 }
 
@@ -201,7 +201,7 @@ struct LdResolver::Obj
 
 LdResolver::LdResolver(const rootfs::Tree& tree, const RootFiles& files, std::vector<std::string> env,
                        std::string cwd)
-  : m_tree(tree), m_files(files), m_env(std::move(env)), m_cwd(cwd.empty() ? "/" : util::clamp_to_root(cwd))
+    : m_tree(tree), m_files(files), m_env(std::move(env)), m_cwd(cwd.empty() ? "/" : util::clamp_to_root(cwd))
 {
 }
 
@@ -253,7 +253,8 @@ LdResolver::parse_conf(const std::string& path, int depth)
   }
   for (const auto& inc : conf.includes) {
     // Relative include patterns are taken relative to the including file's directory, as ldconfig does.
-    std::string pattern = inc[0] == '/' ? util::clamp_to_root(inc) : util::join_in_root(util::parent_path(path), inc);
+    std::string pattern =
+        inc[0] == '/' ? util::clamp_to_root(inc) : util::join_in_root(util::parent_path(path), inc);
     std::string dir = util::parent_path(pattern);
     std::string base = util::base_name(pattern);
     rootfs::Resolution dr = m_tree.resolve(dir);
@@ -403,8 +404,8 @@ LdResolver::load(const std::string& path)
   if (!main->interpreter.empty()) {
     rootfs::Resolution ir = m_tree.resolve(main->interpreter);
     if (ir.node) {
-      result.objects.push_back({main->interpreter, pr.path, util::clamp_to_root(main->interpreter), ir.path,
-                                ir.symlinks});
+      result.objects.push_back(
+          {main->interpreter, pr.path, util::clamp_to_root(main->interpreter), ir.path, ir.symlinks});
       if (const ElfInfo* ii = elf(ir.path)) {
         by_path[ir.path] = static_cast<int>(objs.size());
         if (!ii->soname.empty()) {

@@ -1,9 +1,8 @@
+#include <sys/statvfs.h>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/slim/pipeline.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
-
-#include <sys/statvfs.h>
 
 namespace whittle::slim {
 
@@ -75,10 +74,10 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
     writable += (writable.empty() ? "" : ",") + p;
   }
   io.labels = {
-    {"io.whittle.read-only-rootfs", plan.report.hints.read_only_rootfs ? "true" : "false"},
-    {"io.whittle.writable-paths", writable},
-    {"org.opencontainers.image.base.name", src.image.ref.str()},
-    {"org.opencontainers.image.base.digest", src.image.manifest_digest.str()},
+      {"io.whittle.read-only-rootfs", plan.report.hints.read_only_rootfs ? "true" : "false"},
+      {"io.whittle.writable-paths", writable},
+      {"org.opencontainers.image.base.name", src.image.ref.str()},
+      {"org.opencontainers.image.base.digest", src.image.manifest_digest.str()},
   };
   io.history_created_by = "whittle: kept " + std::to_string(plan.report.paths_after) + " of " +
                           std::to_string(plan.report.paths_before) + " paths of " + src.image.ref.str() +

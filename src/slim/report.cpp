@@ -1,8 +1,7 @@
-#include <whittle/slim/report.hpp>
-#include <whittle/util/path.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <whittle/slim/report.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::slim {
 
@@ -76,7 +75,8 @@ make_report(const rootfs::Tree& tree, const KeepPlan& plan)
   // Hardlinks to a removed primary that are kept carry the bytes in the new image.
   for (const auto& p : plan.keep.paths()) {
     const rootfs::Node* n = tree.find(p);
-    if (n && n->type == rootfs::NodeType::regular && !n->hardlink_of.empty() && !plan.keep.contains(n->hardlink_of)) {
+    if (n && n->type == rootfs::NodeType::regular && !n->hardlink_of.empty() &&
+        !plan.keep.contains(n->hardlink_of)) {
       r.bytes_after += n->size;
     }
   }
@@ -143,7 +143,8 @@ report_json(const Report& r)
   json j;
   j["schema"] = "whittle/report/v1";
   j["source"] = {{"reference", r.source}, {"manifest_digest", r.source_digest}};
-  j["output"] = {{"reference", r.output}, {"manifest_digest", r.output_digest}, {"layer_bytes", r.layer_bytes}};
+  j["output"] = {
+      {"reference", r.output}, {"manifest_digest", r.output_digest}, {"layer_bytes", r.layer_bytes}};
   j["before"] = {{"paths", r.paths_before}, {"files", r.files_before}, {"bytes", r.bytes_before}};
   j["after"] = {{"paths", r.paths_after}, {"files", r.files_after}, {"bytes", r.bytes_after}};
   j["ratio"] = r.bytes_after ? static_cast<double>(r.bytes_before) / static_cast<double>(r.bytes_after) : 0.0;
@@ -163,7 +164,10 @@ report_json(const Report& r)
   j["missing"] = r.missing;
   j["warnings"] = r.warnings;
   j["written_dirs"] = r.written_dirs;
-  j["user"] = {{"user", r.user.user}, {"changed", r.user.changed}, {"non_root", r.user.non_root}, {"note", r.user.note}};
+  j["user"] = {{"user", r.user.user},
+               {"changed", r.user.changed},
+               {"non_root", r.user.non_root},
+               {"note", r.user.note}};
   j["read_only_rootfs"] = r.hints.read_only_rootfs;
   j["writable_paths"] = r.hints.writable_paths;
   if (!r.hints.why_not.empty()) {
@@ -202,10 +206,11 @@ report_summary(const Report& r)
   if (!r.output_digest.empty()) {
     o += "  digest:  " + r.output_digest + "\n";
   }
-  std::snprintf(line, sizeof line, "  before:  %8llu files %12s\n", static_cast<unsigned long long>(r.files_before),
-                human(r.bytes_before).c_str());
+  std::snprintf(line, sizeof line, "  before:  %8llu files %12s\n",
+                static_cast<unsigned long long>(r.files_before), human(r.bytes_before).c_str());
   o += line;
-  double ratio = r.bytes_after ? static_cast<double>(r.bytes_before) / static_cast<double>(r.bytes_after) : 0.0;
+  double ratio =
+      r.bytes_after ? static_cast<double>(r.bytes_before) / static_cast<double>(r.bytes_after) : 0.0;
   std::snprintf(line, sizeof line, "  after:   %8llu files %12s  (%.1fx smaller; layer %s)\n",
                 static_cast<unsigned long long>(r.files_after), human(r.bytes_after).c_str(), ratio,
                 human(r.layer_bytes).c_str());
@@ -230,7 +235,8 @@ report_summary(const Report& r)
     }
     o += "\n";
   }
-  o += "  user:    " + (r.user.user.empty() ? std::string("(image default: root)") : r.user.user) + " - " + r.user.note + "\n";
+  o += "  user:    " + (r.user.user.empty() ? std::string("(image default: root)") : r.user.user) + " - " +
+       r.user.note + "\n";
   o += std::string("  read-only root: ") + (r.hints.read_only_rootfs ? "yes" : "no");
   if (!r.hints.writable_paths.empty()) {
     o += " (writable:";

@@ -1,13 +1,12 @@
+#include <cstdlib>
+#include <ctime>
+#include <sys/stat.h>
 #include <whittle/archive/tar_writer.hpp>
 #include <whittle/oci/image_writer.hpp>
 #include <whittle/slim/rewrite.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/sha256.hpp>
-
-#include <cstdlib>
-#include <ctime>
-#include <sys/stat.h>
 
 namespace whittle::slim {
 
@@ -86,7 +85,8 @@ is_root_user(const std::string& user)
 }
 
 UserPlan
-plan_user(const std::string& original_user, const trace::Profile& profile, UserMode mode, const std::string& id)
+plan_user(const std::string& original_user, const trace::Profile& profile, UserMode mode,
+          const std::string& id)
 {
   UserPlan p;
   p.user = original_user;
@@ -142,7 +142,8 @@ plan_user(const std::string& original_user, const trace::Profile& profile, UserM
 }
 
 std::vector<LayerEntry>
-plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan, const LayerOptions& options)
+plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
+           const LayerOptions& options)
 {
   std::map<std::string, LayerEntry> out;
   std::map<std::string, std::string> group_first; // hardlink group primary -> first kept name
@@ -166,36 +167,36 @@ plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& pla
     e.mtime = clamp(n->mtime);
     e.xattrs = n->xattrs;
     switch (n->type) {
-      case rootfs::NodeType::directory:
-        e.type = archive::EntryType::directory;
-        break;
-      case rootfs::NodeType::symlink:
-        e.type = archive::EntryType::symlink;
-        e.link_target = n->link_target;
-        break;
-      case rootfs::NodeType::char_device:
-      case rootfs::NodeType::block_device:
-        e.type = n->type == rootfs::NodeType::char_device ? archive::EntryType::char_device
-                                                          : archive::EntryType::block_device;
-        e.dev_major = n->dev_major;
-        e.dev_minor = n->dev_minor;
-        break;
-      case rootfs::NodeType::fifo:
-        e.type = archive::EntryType::fifo;
-        break;
-      case rootfs::NodeType::regular: {
-        std::string key = n->hardlink_of.empty() ? path : n->hardlink_of;
-        auto [it, first] = group_first.emplace(key, path);
-        if (first) {
-          e.type = archive::EntryType::regular;
-          e.size = n->size;
-          le.source = path;
-        } else {
-          e.type = archive::EntryType::hardlink;
-          e.link_target = tar_name(it->second);
-        }
-        break;
+    case rootfs::NodeType::directory:
+      e.type = archive::EntryType::directory;
+      break;
+    case rootfs::NodeType::symlink:
+      e.type = archive::EntryType::symlink;
+      e.link_target = n->link_target;
+      break;
+    case rootfs::NodeType::char_device:
+    case rootfs::NodeType::block_device:
+      e.type = n->type == rootfs::NodeType::char_device ? archive::EntryType::char_device
+                                                        : archive::EntryType::block_device;
+      e.dev_major = n->dev_major;
+      e.dev_minor = n->dev_minor;
+      break;
+    case rootfs::NodeType::fifo:
+      e.type = archive::EntryType::fifo;
+      break;
+    case rootfs::NodeType::regular: {
+      std::string key = n->hardlink_of.empty() ? path : n->hardlink_of;
+      auto [it, first] = group_first.emplace(key, path);
+      if (first) {
+        e.type = archive::EntryType::regular;
+        e.size = n->size;
+        le.source = path;
+      } else {
+        e.type = archive::EntryType::hardlink;
+        e.link_target = tar_name(it->second);
       }
+      break;
+    }
     }
     out.emplace(path, std::move(le));
   }
@@ -221,9 +222,9 @@ plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& pla
     };
     const std::string id = std::to_string(k_nonroot_id);
     Db dbs[] = {
-      {"/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n",
-       "nonroot:x:" + id + ":" + id + ":nonroot:/home/nonroot:/sbin/nologin", 2},
-      {"/etc/group", "root:x:0:\n", "nonroot:x:" + id + ":", 2},
+        {"/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n",
+         "nonroot:x:" + id + ":" + id + ":nonroot:/home/nonroot:/sbin/nologin", 2},
+        {"/etc/group", "root:x:0:\n", "nonroot:x:" + id + ":", 2},
     };
     for (const auto& db : dbs) {
       rootfs::Resolution r = tree.resolve(db.path);
@@ -300,12 +301,13 @@ write_layer(const std::vector<LayerEntry>& entries, const RootFiles& files, util
     }
     util::Fd fd = files.open(le.source);
     if (!fd) {
-      throw Error("write " + what + ": cannot open `" + le.source + "` in the extracted image `" + files.dir() + "`");
+      throw Error("write " + what + ": cannot open `" + le.source + "` in the extracted image `" +
+                  files.dir() + "`");
     }
     struct stat st;
     if (::fstat(fd.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != le.entry.size) {
-      throw Error("write " + what + ": `" + le.source + "` in the extraction has " + std::to_string(st.st_size) +
-                  " bytes, the image says " + std::to_string(le.entry.size));
+      throw Error("write " + what + ": `" + le.source + "` in the extraction has " +
+                  std::to_string(st.st_size) + " bytes, the image says " + std::to_string(le.entry.size));
     }
     util::FdSource src(fd.get(), le.source, 0, le.entry.size);
     tar.add(le.entry, &src);

@@ -1,11 +1,10 @@
-#include <whittle/slim/root_files.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <whittle/slim/root_files.hpp>
 
 namespace whittle::slim {
 

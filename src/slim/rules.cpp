@@ -1,15 +1,12 @@
+#include <algorithm>
+#include <boost/filesystem.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <whittle/slim/rules.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <fstream>
-#include <set>
-#include <sstream>
-
-#include <boost/filesystem.hpp>
 
 namespace whittle::slim {
 
@@ -26,7 +23,8 @@ glob_list(const nlohmann::json& j, const std::string& key, const std::string& wh
   }
   for (const auto& g : j) {
     if (!g.is_string() || g.get<std::string>().empty() || g.get<std::string>()[0] != '/') {
-      throw BadInput("parse rules `" + what + "`: `" + key + "` entries must be absolute path globs, got " + g.dump());
+      throw BadInput("parse rules `" + what + "`: `" + key + "` entries must be absolute path globs, got " +
+                     g.dump());
     }
     out.push_back(g.get<std::string>());
   }

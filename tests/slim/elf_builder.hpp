@@ -11,10 +11,10 @@ namespace whittle::test {
 
 struct ElfSpec
 {
-  bool wide = true;       // ELF64
+  bool wide = true; // ELF64
   bool big_endian = false;
-  uint16_t machine = 62;  // EM_X86_64
-  uint16_t type = 3;      // ET_DYN
+  uint16_t machine = 62; // EM_X86_64
+  uint16_t type = 3;     // ET_DYN
   std::string interpreter;
   std::vector<std::string> needed;
   std::optional<std::string> rpath;

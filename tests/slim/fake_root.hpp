@@ -4,11 +4,10 @@
 #include "elf_builder.hpp"
 #include "support/test_support.hpp"
 
+#include <sys/stat.h>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/slim/root_files.hpp>
 #include <whittle/util/path.hpp>
-
-#include <sys/stat.h>
 
 namespace whittle::test {
 
@@ -37,7 +36,10 @@ struct FakeRoot
     n.mtime = 1700000000;
     tree.put(path, n);
   }
-  void elf(const std::string& path, const ElfSpec& spec, uint32_t mode = 0755) { file(path, build_elf(spec).bytes, mode); }
+  void elf(const std::string& path, const ElfSpec& spec, uint32_t mode = 0755)
+  {
+    file(path, build_elf(spec).bytes, mode);
+  }
   void dir_node(const std::string& path, uint32_t mode = 0755, uint32_t uid = 0)
   {
     mkdirs(path);

@@ -2,12 +2,11 @@
 // output, artifacts, usage errors checked before any work, nothing left at the destination on failure.
 #include "support/test_support.hpp"
 
-#include <whittle/oci/image.hpp>
-#include <whittle/trace/profile.hpp>
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <whittle/oci/image.hpp>
+#include <whittle/trace/profile.hpp>
 
 using namespace whittle;
 
@@ -53,7 +52,8 @@ TEST_CASE("whittle build writes the slimmed image and its artifacts", "[slim][cl
   test::TestDir t;
   std::string src = setup(t);
   std::string out;
-  REQUIRE(run_whittle("build " + src + " --profile " + (t / "p.json") + " -o oci:" + (t / "out") + ":slim", &out) == 0);
+  REQUIRE(run_whittle("build " + src + " --profile " + (t / "p.json") + " -o oci:" + (t / "out") + ":slim",
+                      &out) == 0);
   CHECK(out.find("not-traced") != std::string::npos);
   oci::Image img = oci::open_image(oci::parse_reference("oci:" + (t / "out") + ":slim"));
   CHECK(img.layers.size() == 1);
@@ -72,8 +72,8 @@ TEST_CASE("whittle build writes the slimmed image and its artifacts", "[slim][cl
   {
     std::string json;
     REQUIRE(run_whittle("build " + src + " --profile " + (t / "p.json") + " -o oci:" + (t / "out2") +
-                      ":slim --artifacts " + (t / "art2") + " --json --no-strip --user keep",
-                    &json) == 0);
+                            ":slim --artifacts " + (t / "art2") + " --json --no-strip --user keep",
+                        &json) == 0);
     auto j = nlohmann::json::parse(json.substr(json.find('{')));
     CHECK(j["user"]["changed"] == false);
     CHECK(j["removed_by_reason"].count("strip:docs") == 0);

@@ -1,12 +1,11 @@
 #include "elf_builder.hpp"
 
-#include <whittle/slim/elf.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <whittle/slim/elf.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 
 using namespace whittle;
 using namespace whittle::slim;
@@ -213,5 +212,7 @@ TEST_CASE("slim::parse_shebang splits like the kernel", "[slim]")
   REQUIRE(s);
   CHECK(s->argument == "-S python3 -u");
   CHECK_FALSE(parse_shebang("#!\n").has_value());
-  CHECK_FALSE(parse_shebang("\x7f" "ELF").has_value());
+  CHECK_FALSE(parse_shebang("\x7f"
+                            "ELF")
+                  .has_value());
 }

@@ -1,9 +1,8 @@
 #include "fake_root.hpp"
 
+#include <catch2/catch.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::slim;
@@ -100,7 +99,8 @@ TEST_CASE("slim::plan_keep_set closes a hand-written python profile", "[slim]")
   }
   // Rules: base and python applied; their keeps are in.
   CHECK(std::find(plan.applied_rules.begin(), plan.applied_rules.end(), "base") != plan.applied_rules.end());
-  CHECK(std::find(plan.applied_rules.begin(), plan.applied_rules.end(), "python") != plan.applied_rules.end());
+  CHECK(std::find(plan.applied_rules.begin(), plan.applied_rules.end(), "python") !=
+        plan.applied_rules.end());
   CHECK(std::find(plan.applied_rules.begin(), plan.applied_rules.end(), "nginx") == plan.applied_rules.end());
   CHECK(has_reason(plan, "/etc/passwd", "rule:base"));
   CHECK(has_reason(plan, "/usr/lib/python3.11/encodings/utf_8.py", "rule:python"));

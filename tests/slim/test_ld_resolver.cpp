@@ -1,10 +1,8 @@
 #include "fake_root.hpp"
 
-#include <whittle/slim/ld_resolver.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <whittle/slim/ld_resolver.hpp>
 
 using namespace whittle;
 using namespace whittle::slim;
@@ -59,7 +57,8 @@ TEST_CASE("slim::LdResolver: interpreter and default multiarch dirs through merg
   bool saw_link = false;
   for (const auto& o : r.objects) {
     if (o.name == "/lib64/ld-linux-x86-64.so.2") {
-      saw_link = std::find(o.symlinks.begin(), o.symlinks.end(), "/usr/lib64/ld-linux-x86-64.so.2") != o.symlinks.end();
+      saw_link = std::find(o.symlinks.begin(), o.symlinks.end(), "/usr/lib64/ld-linux-x86-64.so.2") !=
+                 o.symlinks.end();
     }
   }
   CHECK(saw_link);
@@ -68,7 +67,8 @@ TEST_CASE("slim::LdResolver: interpreter and default multiarch dirs through merg
     if (o.name == "libz.so.1") {
       CHECK(o.lookup == "/lib/x86_64-linux-gnu/libz.so.1");
       CHECK(std::find(o.symlinks.begin(), o.symlinks.end(), "/lib") != o.symlinks.end());
-      CHECK(std::find(o.symlinks.begin(), o.symlinks.end(), "/usr/lib/x86_64-linux-gnu/libz.so.1") != o.symlinks.end());
+      CHECK(std::find(o.symlinks.begin(), o.symlinks.end(), "/usr/lib/x86_64-linux-gnu/libz.so.1") !=
+            o.symlinks.end());
     }
   }
 }

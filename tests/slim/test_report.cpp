@@ -1,9 +1,8 @@
 #include "fake_root.hpp"
 
+#include <catch2/catch.hpp>
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/report.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::slim;

@@ -1,14 +1,13 @@
 #include "support/test_support.hpp"
 
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <whittle/archive/tar_reader.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/rewrite.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 using namespace whittle;
 using namespace whittle::slim;
@@ -23,14 +22,15 @@ fixture()
   fifo.kind = test::FixtureEntry::Kind::fifo;
   fifo.path = "run/app.fifo";
   img.layers = {
-    {test::dir("etc"), test::file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
-     test::file("etc/group", "root:x:0:\n"), test::dir("usr"), test::dir("usr/bin"),
-     test::file("usr/bin/app", "#!/usr/bin/interp\nrun\n", 0755), test::hardlink("usr/bin/app2", "usr/bin/app"),
-     test::symlink("usr/bin/link", "app"), test::file("usr/bin/interp", "not elf", 0755),
-     test::file("usr/share/doc/app/README", "docs"), test::dir("var"), test::dir("var/log"),
-     test::dir("var/log/app"), test::file("var/log/app/old.log", "old"), test::dir("run"), fifo},
-    // A second layer replaces a file and deletes another (its bytes must not come back).
-    {test::file("usr/bin/interp", "newer interp", 0755), test::file("usr/share/doc/app/.wh.README", "")},
+      {test::dir("etc"), test::file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+       test::file("etc/group", "root:x:0:\n"), test::dir("usr"), test::dir("usr/bin"),
+       test::file("usr/bin/app", "#!/usr/bin/interp\nrun\n", 0755),
+       test::hardlink("usr/bin/app2", "usr/bin/app"), test::symlink("usr/bin/link", "app"),
+       test::file("usr/bin/interp", "not elf", 0755), test::file("usr/share/doc/app/README", "docs"),
+       test::dir("var"), test::dir("var/log"), test::dir("var/log/app"),
+       test::file("var/log/app/old.log", "old"), test::dir("run"), fifo},
+      // A second layer replaces a file and deletes another (its bytes must not come back).
+      {test::file("usr/bin/interp", "newer interp", 0755), test::file("usr/share/doc/app/.wh.README", "")},
   };
   img.entrypoint = {"/usr/bin/link"};
   img.user = "";
@@ -91,9 +91,11 @@ slim_into(const test::TestDir& t, const std::string& name, std::optional<int64_t
   io.compression = c;
   io.source_date_epoch = sde;
   io.user = lo.user;
-  io.labels = {{"io.whittle.read-only-rootfs", "false"}, {"org.opencontainers.image.base.digest", image.manifest_digest.str()}};
+  io.labels = {{"io.whittle.read-only-rootfs", "false"},
+               {"org.opencontainers.image.base.digest", image.manifest_digest.str()}};
   io.history_created_by = "whittle build";
-  s.result = write_image(image, entries, files, io, oci::parse_reference("oci:" + (t / name) + ":latest", true));
+  s.result =
+      write_image(image, entries, files, io, oci::parse_reference("oci:" + (t / name) + ":latest", true));
   return s;
 }
 

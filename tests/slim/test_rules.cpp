@@ -1,9 +1,8 @@
 #include "fake_root.hpp"
 
+#include <catch2/catch.hpp>
 #include <whittle/slim/rules.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::slim;
@@ -11,7 +10,8 @@ using namespace whittle::slim;
 TEST_CASE("slim::parse_rules reads the schema and refuses bad files", "[slim]")
 {
   RuleSet r = parse_rules(R"({"schema":"whittle/rules/v1","name":"x","when":["/usr/bin/x*"],
-    "keep":["/etc/x/**"],"strip":{"docs":["/usr/share/doc/**"]}})", "x.json");
+    "keep":["/etc/x/**"],"strip":{"docs":["/usr/share/doc/**"]}})",
+                          "x.json");
   CHECK(r.name == "x");
   CHECK(r.when == std::vector<std::string>{"/usr/bin/x*"});
   CHECK(r.keep == std::vector<std::string>{"/etc/x/**"});
@@ -22,7 +22,8 @@ TEST_CASE("slim::parse_rules reads the schema and refuses bad files", "[slim]")
   CHECK_THROWS_AS(parse_rules("{", "a"), BadInput);
   CHECK_THROWS_AS(parse_rules(R"({"schema":"other","name":"x"})", "a"), BadInput);
   CHECK_THROWS_AS(parse_rules(R"({"schema":"whittle/rules/v1"})", "a"), BadInput);
-  CHECK_THROWS_AS(parse_rules(R"({"schema":"whittle/rules/v1","name":"x","keep":["relative/*"]})", "a"), BadInput);
+  CHECK_THROWS_AS(parse_rules(R"({"schema":"whittle/rules/v1","name":"x","keep":["relative/*"]})", "a"),
+                  BadInput);
   CHECK_THROWS_AS(parse_rules(R"({"schema":"whittle/rules/v1","name":"x","kepe":[]})", "a"), BadInput);
   CHECK_THROWS_WITH(parse_rules(R"({"schema":"whittle/rules/v1","name":"x","keep":"/a"})", "bad.json"),
                     Catch::Contains("`bad.json`") && Catch::Contains("keep"));
@@ -40,7 +41,8 @@ TEST_CASE("slim: the shipped rule files parse and have the documented groups", "
   }
   CHECK(by_name["base"]->when.empty());
   CHECK_FALSE(by_name["python"]->when.empty());
-  for (const char* g : {"docs", "man", "locales", "headers", "build-tools", "package-managers", "shells", "coreutils"}) {
+  for (const char* g :
+       {"docs", "man", "locales", "headers", "build-tools", "package-managers", "shells", "coreutils"}) {
     CHECK(by_name["strip"]->strip.count(g) == 1);
   }
   CHECK(strip_group_of(all, "/usr/share/doc/bash/README") == "docs");
@@ -63,7 +65,8 @@ TEST_CASE("slim::expand_glob resolves literal leading directories through symlin
         std::vector<std::string>{"/usr/lib/x86_64-linux-gnu/libnss_files.so.2"});
   CHECK(links == std::vector<std::string>{"/lib"});
   CHECK(expand_glob(root.tree, "/etc/nginx/**") ==
-        std::vector<std::string>{"/etc/nginx", "/etc/nginx/nginx.conf", "/etc/nginx/sites", "/etc/nginx/sites/default"});
+        std::vector<std::string>{"/etc/nginx", "/etc/nginx/nginx.conf", "/etc/nginx/sites",
+                                 "/etc/nginx/sites/default"});
   CHECK(expand_glob(root.tree, "/etc/nginx/nginx.conf") == std::vector<std::string>{"/etc/nginx/nginx.conf"});
   CHECK(expand_glob(root.tree, "/etc/missing/**").empty());
 }

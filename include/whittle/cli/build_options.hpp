@@ -1,11 +1,10 @@
 #pragma once
 // The build options shared by `whittle build` and `whittle slim` (flags, parsing, the shipped rules
 // directory), so both commands accept exactly the same ones.
-#include <whittle/cli/args.hpp>
-#include <whittle/slim/pipeline.hpp>
-
 #include <string>
 #include <vector>
+#include <whittle/cli/args.hpp>
+#include <whittle/slim/pipeline.hpp>
 
 namespace whittle::cli {
 

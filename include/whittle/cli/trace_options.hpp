@@ -2,12 +2,11 @@
 // What `whittle slim` and `whittle verify` share with `whittle trace`: the trace flags and their parsing
 // into trace::TraceOptions, one traced run of an image in a fresh work directory with the app's stdout
 // captured and hashed, and the comparison of two runs (verify).
+#include <string>
+#include <vector>
 #include <whittle/cli/args.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/trace/session.hpp>
-
-#include <string>
-#include <vector>
 
 namespace whittle::cli {
 
@@ -35,8 +34,10 @@ TracedRun traced_run(const oci::Image& image, trace::TraceOptions options, const
 struct VerifyOutcome
 {
   bool ok = true;
-  std::vector<std::string> differences;   // "exit code 0 -> 1", "stdout differs", "probe http://..: status 200 -> 404"
-  std::vector<std::string> not_found;     // paths the slimmed run looked up and did not find, that the original had
+  std::vector<std::string>
+      differences; // "exit code 0 -> 1", "stdout differs", "probe http://..: status 200 -> 404"
+  std::vector<std::string>
+      not_found; // paths the slimmed run looked up and did not find, that the original had
 };
 
 // Compares the first run of each profile (exit code, signal, stdout digest, probes' status and body).

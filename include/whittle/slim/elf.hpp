@@ -45,20 +45,24 @@ private:
   std::string m_bytes;
 };
 
-enum class ElfClass : uint8_t { elf32 = 1, elf64 = 2 };
+enum class ElfClass : uint8_t
+{
+  elf32 = 1,
+  elf64 = 2
+};
 
 struct ElfInfo
 {
   ElfClass elf_class = ElfClass::elf64;
   bool big_endian = false;
-  uint16_t machine = 0; // e_machine (EM_X86_64 = 62, EM_AARCH64 = 183, ...)
-  uint16_t type = 0;    // e_type (ET_EXEC = 2, ET_DYN = 3)
-  std::string interpreter;             // PT_INTERP, "" if none
-  std::vector<std::string> needed;     // DT_NEEDED in order
-  std::optional<std::string> rpath;    // DT_RPATH, raw (":"-separated)
-  std::optional<std::string> runpath;  // DT_RUNPATH, raw
-  std::string soname;                  // DT_SONAME
-  bool dynamic = false;                // has PT_DYNAMIC
+  uint16_t machine = 0;               // e_machine (EM_X86_64 = 62, EM_AARCH64 = 183, ...)
+  uint16_t type = 0;                  // e_type (ET_EXEC = 2, ET_DYN = 3)
+  std::string interpreter;            // PT_INTERP, "" if none
+  std::vector<std::string> needed;    // DT_NEEDED in order
+  std::optional<std::string> rpath;   // DT_RPATH, raw (":"-separated)
+  std::optional<std::string> runpath; // DT_RUNPATH, raw
+  std::string soname;                 // DT_SONAME
+  bool dynamic = false;               // has PT_DYNAMIC
 
   // True if a library of `other` can be loaded into a process of this object (same class and machine).
   bool compatible(const ElfInfo& other) const

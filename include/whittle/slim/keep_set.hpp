@@ -14,19 +14,22 @@
 // include-*, elf, shebang, symlink, parent, written-dir) is never stripped; what came in wholesale (a
 // directory's subtree from --include-path, a rule's keep glob) is dropped when a strip group matches it,
 // unless strip is off. --exclude-pattern removes anything.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/slim/root_files.hpp>
 #include <whittle/slim/rules.hpp>
 #include <whittle/trace/profile.hpp>
 
-#include <map>
-#include <set>
-#include <string>
-#include <vector>
-
 namespace whittle::slim {
 
-enum class Strength { weak, strong };
+enum class Strength
+{
+  weak,
+  strong
+};
 
 class KeepSet
 {
@@ -52,7 +55,12 @@ private:
   std::map<std::string, Entry> m_entries;
 };
 
-enum class UserMode { keep, nonroot, explicit_id };
+enum class UserMode
+{
+  keep,
+  nonroot,
+  explicit_id
+};
 
 struct KeepOptions
 {
@@ -61,8 +69,8 @@ struct KeepOptions
   bool include_shell = false;
   std::vector<std::string> exclude_patterns;
   bool strip = true;
-  std::vector<RuleSet> rules;          // shipped rule files and --rules, in order
-  std::vector<std::string> env;        // the image's Env (PATH, LD_LIBRARY_PATH)
+  std::vector<RuleSet> rules;   // shipped rule files and --rules, in order
+  std::vector<std::string> env; // the image's Env (PATH, LD_LIBRARY_PATH)
   std::string workdir = "/";
   std::vector<std::string> entrypoint; // Entrypoint + Cmd of the image
 };
@@ -70,12 +78,13 @@ struct KeepOptions
 struct KeepPlan
 {
   KeepSet keep;
-  std::map<std::string, std::string> removed;  // every path of the tree not kept -> "not-traced", "strip:G", "excluded"
-  std::vector<std::string> applied_rules;      // names of rule files whose `when` matched (base included)
-  std::vector<std::string> written_dirs;       // existing directories the app created, removed or wrote entries in
-  std::vector<std::string> written_files;      // existing files the app wrote to (kept with original content)
-  std::vector<std::string> missing;            // libraries, interpreters and include paths not found
-  std::vector<std::string> warnings;           // malformed ELF files and similar
+  std::map<std::string, std::string>
+      removed; // every path of the tree not kept -> "not-traced", "strip:G", "excluded"
+  std::vector<std::string> applied_rules; // names of rule files whose `when` matched (base included)
+  std::vector<std::string> written_dirs;  // existing directories the app created, removed or wrote entries in
+  std::vector<std::string> written_files; // existing files the app wrote to (kept with original content)
+  std::vector<std::string> missing;       // libraries, interpreters and include paths not found
+  std::vector<std::string> warnings;      // malformed ELF files and similar
 };
 
 // Plans the keep set. Never writes anything; throws UsageError for an --include-path or --include-exe

@@ -12,34 +12,33 @@
 // uses). A candidate is accepted only if it is an ELF object of the same class and machine, as ld.so
 // skips incompatible ones. A library is loaded once: a later DT_NEEDED of the same name reuses it.
 // Every path is resolved through rootfs::Tree::resolve, so symlinks on the way are recorded.
-#include <whittle/rootfs/tree.hpp>
-#include <whittle/slim/elf.hpp>
-#include <whittle/slim/root_files.hpp>
-
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+#include <whittle/rootfs/tree.hpp>
+#include <whittle/slim/elf.hpp>
+#include <whittle/slim/root_files.hpp>
 
 namespace whittle::slim {
 
 // One object the loader would map.
 struct LoadedObject
 {
-  std::string name;      // DT_NEEDED name or PT_INTERP as written ("" for the program itself)
-  std::string needed_by; // canonical path of the object that named it ("" for the program)
-  std::string lookup;    // the path as found (dir + name), before symlinks
-  std::string path;      // canonical final path after symlinks
+  std::string name;                  // DT_NEEDED name or PT_INTERP as written ("" for the program itself)
+  std::string needed_by;             // canonical path of the object that named it ("" for the program)
+  std::string lookup;                // the path as found (dir + name), before symlinks
+  std::string path;                  // canonical final path after symlinks
   std::vector<std::string> symlinks; // symlinks followed from lookup to path
 };
 
 struct LoadResult
 {
-  std::vector<LoadedObject> objects;  // program first, then the interpreter, then libraries in load order
-  std::vector<std::string> extra;     // other files ld.so may pick instead (glibc-hwcaps variants)
-  std::vector<std::string> missing;   // "NAME (needed by PATH)" that no search found
-  std::vector<std::string> warnings;  // malformed ELF files met on the way
+  std::vector<LoadedObject> objects; // program first, then the interpreter, then libraries in load order
+  std::vector<std::string> extra;    // other files ld.so may pick instead (glibc-hwcaps variants)
+  std::vector<std::string> missing;  // "NAME (needed by PATH)" that no search found
+  std::vector<std::string> warnings; // malformed ELF files met on the way
 };
 
 class LdResolver
@@ -65,7 +64,8 @@ public:
 
 private:
   struct Obj;
-  std::vector<std::string> expand(const std::string& list, const std::string& origin, const ElfInfo& main) const;
+  std::vector<std::string> expand(const std::string& list, const std::string& origin,
+                                  const ElfInfo& main) const;
   std::optional<LoadedObject> find_in(const std::vector<std::string>& dirs, const std::string& name,
                                       const ElfInfo& main, LoadResult& result);
   std::vector<std::string> system_dirs(const ElfInfo& main, const std::string& interpreter);

@@ -3,16 +3,15 @@
 // extract the original image (pristine: nothing ever runs in it), plan (keep set, user, layer entries,
 // report: pure data), write (the one-layer image). Keeping plan and write apart lets `slim` verify a
 // written candidate before anything reaches the destination.
+#include <optional>
+#include <string>
+#include <vector>
 #include <whittle/oci/image.hpp>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/report.hpp>
 #include <whittle/slim/rewrite.hpp>
 #include <whittle/trace/profile.hpp>
-
-#include <optional>
-#include <string>
-#include <vector>
 
 namespace whittle::slim {
 

@@ -2,14 +2,12 @@
 // What a build did, as data (report.json) and as the summary printed on stdout: sizes and file counts
 // before and after, removals grouped by reason, the largest kept directories, rules applied, the user
 // decision, read-only hints, libraries that could not be found.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/rewrite.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include <string>
-#include <vector>
 
 namespace whittle::slim {
 
@@ -41,13 +39,13 @@ struct RemovedGroup
 
 struct Report
 {
-  std::string source;             // original image reference
-  std::string source_digest;      // its manifest digest
-  std::string output;             // output reference
+  std::string source;        // original image reference
+  std::string source_digest; // its manifest digest
+  std::string output;        // output reference
   std::string output_digest;
   uint64_t paths_before = 0, files_before = 0, bytes_before = 0;
   uint64_t paths_after = 0, files_after = 0, bytes_after = 0;
-  uint64_t layer_bytes = 0;       // compressed layer blob size
+  uint64_t layer_bytes = 0; // compressed layer blob size
   std::map<std::string, ReasonTotal> removed_by_reason;
   std::vector<RemovedGroup> removed_groups;
   std::vector<std::pair<std::string, uint64_t>> largest_kept_dirs;

@@ -8,6 +8,10 @@
 // set; new content (the nonroot passwd/group lines) gets the original file's mtime, or SOURCE_DATE_EPOCH,
 // or 0; the history entry's time is SOURCE_DATE_EPOCH or the original config's `created`, so the same
 // image and profile give the same manifest digest.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 #include <whittle/archive/compression.hpp>
 #include <whittle/archive/tar_entry.hpp>
 #include <whittle/oci/image.hpp>
@@ -17,11 +21,6 @@
 #include <whittle/slim/root_files.hpp>
 #include <whittle/trace/profile.hpp>
 
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
 namespace whittle::slim {
 
 inline constexpr uint32_t k_nonroot_id = 65532;
@@ -29,13 +28,13 @@ inline constexpr uint32_t k_nonroot_id = 65532;
 // What the slimmed image runs as.
 struct UserPlan
 {
-  std::string user;           // config User to write ("" = leave the original value)
-  bool changed = false;       // user differs from the original's
-  bool non_root = false;      // the new user is not root
+  std::string user;      // config User to write ("" = leave the original value)
+  bool changed = false;  // user differs from the original's
+  bool non_root = false; // the new user is not root
   uint32_t uid = 0;
   uint32_t gid = 0;
   bool add_nonroot_entries = false; // add "nonroot" to /etc/passwd and /etc/group
-  std::string note;           // why (e.g. "kept root: the trace saw setuid")
+  std::string note;                 // why (e.g. "kept root: the trace saw setuid")
 };
 
 // True for a config User that means root: "", "0", "root", "0:0", "root:root", "0:x"...
@@ -51,7 +50,7 @@ UserPlan plan_user(const std::string& original_user, const trace::Profile& profi
 struct LayerEntry
 {
   archive::TarEntry entry;
-  std::string source;     // regular files: canonical image path to read from RootFiles ("" if `data` is used)
+  std::string source; // regular files: canonical image path to read from RootFiles ("" if `data` is used)
   std::optional<std::string> data; // synthesized content (passwd/group with the nonroot entries)
 };
 

@@ -7,10 +7,9 @@
 // found now names more libraries, whose headers must then be read), which needs random access to any file
 // at any time; one extraction into tmpfs costs about one decode of the layers (ENVIRONMENT.md), the same as
 // a second streaming pass, and the rewrite then reads kept files in sorted order without spooling.
-#include <whittle/util/fd.hpp>
-
 #include <cstddef>
 #include <string>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::slim {
 

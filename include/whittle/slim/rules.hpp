@@ -3,21 +3,20 @@
 // runtime that loads files lazily or only on error paths (`keep`, applied when a `when` glob matches a kept
 // path), and the strip groups (`strip`: group name -> globs) whose names become removal reasons
 // ("strip:docs"). Globs use util::glob_match ("*" within a component, "**" across components).
-#include <whittle/rootfs/tree.hpp>
-
 #include <map>
 #include <string>
 #include <vector>
+#include <whittle/rootfs/tree.hpp>
 
 namespace whittle::slim {
 
 struct RuleSet
 {
-  std::string name;                 // "python"; reasons are "rule:<name>"
-  std::string source;               // file it came from, for messages
+  std::string name;   // "python"; reasons are "rule:<name>"
+  std::string source; // file it came from, for messages
   std::string description;
-  std::vector<std::string> when;    // applies if any kept path matches one (empty: always applies)
-  std::vector<std::string> keep;    // globs of image paths to keep when it applies
+  std::vector<std::string> when; // applies if any kept path matches one (empty: always applies)
+  std::vector<std::string> keep; // globs of image paths to keep when it applies
   std::map<std::string, std::vector<std::string>> strip; // group -> globs
 
   // True if `when` is empty or one of its globs matches path.
