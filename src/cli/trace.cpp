@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
+#include <csignal>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +41,39 @@ split_command(const std::string& flag, const std::string& value)
     out.push_back(word);
   }
   return out;
+}
+
+// The image's StopSignal ("SIGQUIT", "QUIT" or "3"); SIGTERM when absent or unknown.
+int
+stop_signal_of(const oci::ImageConfig& cfg)
+{
+  const auto& raw = cfg.raw;
+  auto c = raw.find("config");
+  if (c == raw.end() || !c->is_object()) {
+    return SIGTERM;
+  }
+  auto s = c->find("StopSignal");
+  if (s == c->end() || !s->is_string()) {
+    return SIGTERM;
+  }
+  std::string name = s->get<std::string>();
+  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
+    int n = std::atoi(name.c_str());
+    return n > 0 && n < 65 ? n : SIGTERM;
+  }
+  if (name.rfind("SIG", 0) == 0) {
+    name = name.substr(3);
+  }
+  static const std::pair<const char*, int> k_names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP},
+                                                        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+                                                        {"KILL", SIGKILL}, {"WINCH", SIGWINCH}};
+  for (const auto& [n, v] : k_names) {
+    if (name == n) {
+      return v;
+    }
+  }
+  util::warn("unknown StopSignal `" + s->get<std::string>() + "` in the image: using SIGTERM");
+  return SIGTERM;
 }
 
 void
@@ -120,6 +155,7 @@ run_trace_command(const ParsedArgs& args)
     set_env(o.sandbox.env, kv);
   }
   o.sandbox.user = args.get_or("--user", cfg.user());
+  o.stop_signal = stop_signal_of(cfg);
   o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
 
   std::string parent = args.get_or("--workdir", util::temp_root());

@@ -185,6 +185,9 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGHUP, SIG_DFL);
+  ::signal(SIGQUIT, SIG_DFL);
+  ::signal(SIGUSR1, SIG_DFL);
+  ::signal(SIGUSR2, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -253,9 +256,10 @@ Sandbox::init_main() noexcept
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = forward_signal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
+  // A pid-namespace init only receives signals it handles: forward the usual stop signals.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    sigaction(sig, &sa, nullptr);
+  }
   // SIGCHLD stays blocked except inside ppoll, so a child's exit always wakes the loop at once.
   sa.sa_handler = on_child;
   sigaction(SIGCHLD, &sa, nullptr);

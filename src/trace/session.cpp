@@ -199,8 +199,8 @@ run_trace(const TraceOptions& o)
         }
       }
     }
-    // Stop: SIGTERM to the init (it forwards to every process), a grace period, then SIGKILL.
-    sandbox.signal(SIGTERM);
+    // Stop: the stop signal to the init (it forwards to every process), a grace period, then SIGKILL.
+    sandbox.signal(o.stop_signal);
     if (!control.wait_done_until(Clock::now() + o.grace)) {
       sandbox.signal(SIGKILL);
       cgroup.kill_all();

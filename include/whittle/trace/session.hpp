@@ -25,6 +25,7 @@ struct TraceOptions
   std::chrono::milliseconds grace{5000};
   bool all_syscalls = false;
   int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
+  int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
   bool untraced = false;                   // run in the same sandbox without filter and tracer (benchmarks)
 };
 
