@@ -309,3 +309,38 @@ TEST_CASE("rootfs::apply_layers reports a corrupt layer after reading it", "[roo
     CHECK_THAT(e.what(), Catch::Contains(image.layers[1].descriptor.digest.hex.substr(0, 12)));
   }
 }
+
+TEST_CASE("rootfs::apply_layers extracts the sample image exactly as umoci does", "[rootfs]")
+{
+  test::TestDir t;
+  std::string probe;
+  if (test::run_command("command -v umoci", &probe) != 0) {
+    test::skip("umoci is not installed (scripts/install-deps.sh installs it)");
+    return;
+  }
+  std::string layout = t / "layout";
+  ::mkdir(layout.c_str(), 0755);
+  REQUIRE(test::run_command("tar -xf '" WHITTLE_TESTDATA "/sample-app.oci.tar' -C '" + layout + "'") == 0);
+  std::string out;
+  REQUIRE(test::run_command("umoci unpack --image '" + layout + ":latest' '" + (t / "bundle") + "'", &out) == 0);
+
+  oci::Image image = oci::open_image(oci::parse_reference("oci-archive:" WHITTLE_TESTDATA "/sample-app.oci.tar"));
+  ApplyResult r = apply_and_extract(t, image);
+  CHECK(r.tree.size() > 100);
+
+  // Type, mode, owner, size, link target and mtime of every path, then every file's content. The root
+  // itself is left out: the image has no "./" entry, and umoci stamps it with mtime 0 where we leave it.
+  auto listing = [&](const std::string& dir) {
+    std::string s;
+    REQUIRE(test::run_command("cd '" + dir + "' && find . -mindepth 1 -printf '%p %y %m %U %G %s %l %T@\\n' | sort", &s) == 0);
+    return s;
+  };
+  std::string ours = listing(t / "root");
+  std::string theirs = listing(t / "bundle/rootfs");
+  CHECK(ours.size() > 1000);
+  CHECK(ours == theirs);
+  std::string diff;
+  CHECK(test::run_command("diff -r --no-dereference '" + (t / "root") + "' '" + (t / "bundle/rootfs") + "'", &diff) ==
+        0);
+  INFO(diff);
+}
