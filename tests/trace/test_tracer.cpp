@@ -7,7 +7,10 @@
 
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <csignal>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
@@ -279,4 +282,55 @@ TEST_CASE("trace: user, workdir and env", "[ptrace]")
       test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/nowhere"; }),
       Catch::Contains("/nowhere"));
   }
+}
+
+TEST_CASE("trace: --mount binds a host path, read-only when asked, recorded apart", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  mkdir((dir / "host").c_str(), 0755);
+  test::write_file(dir / "host/in.txt", "host\n");
+  auto with_mount = [&](bool ro) {
+    return [&, ro](trace::TraceOptions& o) {
+      o.sandbox.mounts.push_back(trace::parse_bind_mount(dir / "host" + ":/mnt/host" + (ro ? ":ro" : "")));
+    };
+  };
+  SECTION("read through the mount")
+  {
+    auto out = test::trace_tracee(dir, {"open", "/mnt/host/in.txt"}, with_mount(true));
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(out.profile.special.count("/mnt/host/in.txt") == 1);
+  }
+  SECTION("read-only mount refuses writes")
+  {
+    auto out = test::trace_tracee(dir, {"write", "/mnt/host/new.txt", "x"}, with_mount(true));
+    CHECK(out.profile.runs.at(0).exit_code == 1);
+    struct stat st;
+    CHECK(stat((dir / "host/new.txt").c_str(), &st) != 0);
+  }
+  SECTION("read-write mount")
+  {
+    auto out = test::trace_tracee(dir, {"write", "/mnt/host/new.txt", "x"}, with_mount(false));
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+    CHECK(test::read_file(dir / "host/new.txt") == "x");
+  }
+}
+
+TEST_CASE("trace: --continue-after signal stops the app when whittle gets SIGTERM", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  std::thread sender([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    kill(getpid(), SIGTERM);
+  });
+  auto out = test::trace_tracee(dir, {"spin"}, [](trace::TraceOptions& o) { trace::parse_continue_after("signal", o); });
+  sender.join();
+  CHECK(!out.timed_out);
+  CHECK(out.profile.runs.at(0).signal == SIGTERM);
 }
