@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes testdata/sample-app.oci.tar, the small sample image of `make demo` (committed; rerun only to refresh).
 #
-# What it is: a Debian 12 (bookworm) image of ~20 MB unpacked, ~6.5 MB as a gzip oci-archive, running a tiny
+# What it is: a Debian 12 (bookworm) image of ~15 MB unpacked, ~6.5 MB as a gzip oci-archive, running a tiny
 # dynamically linked C program (testdata/sample-app/hello.c, compiled here with the host's gcc against
 # bookworm's glibc). The app reads /app/share/greeting.txt and /etc/os-release (a symlink to
 # ../usr/lib/os-release) and prints, deterministically:
