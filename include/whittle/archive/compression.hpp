@@ -27,7 +27,8 @@ struct DecodeLimits
   uint64_t max_ratio = 500;
 };
 
-// The process-wide limits (from WHITTLE_MAX_LAYER_BYTES / WHITTLE_MAX_LAYER_RATIO when set).
+// The process-wide limits (from WHITTLE_MAX_LAYER_BYTES / WHITTLE_MAX_LAYER_RATIO when set: positive
+// integers, the byte count optionally with a K, M or G suffix). Throws UsageError for a malformed value.
 DecodeLimits default_decode_limits();
 
 // Returns a source yielding the decoded bytes of `in`. `what` names the blob in errors. Throws BadInput

@@ -23,8 +23,11 @@ public:
   TarReader& operator=(const TarReader&) = delete;
   ~TarReader();
 
-  // Reads the next header into `entry`; returns false at the end of the archive. Throws BadInput naming
-  // the stream and the entry on a corrupt or truncated archive.
+  // Reads the next header into `entry`; returns false at the end of the archive, after reading the source
+  // to its end (padding after the end blocks is ignored, but verifying and decoding sources see it all).
+  // Throws BadInput naming the stream and the entry on a corrupt or truncated archive, including one that
+  // stops without its end-of-archive blocks. Names are returned raw (libarchive sanitizes nothing here).
+  // Unread content is skipped, through ByteSource::skip where the source supports it.
   bool next(TarEntry& entry);
   // Reads content of the current entry; returns 0 at its end. Throws BadInput on truncation.
   size_t read_data(void* buf, size_t n);
