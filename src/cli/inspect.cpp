@@ -97,17 +97,25 @@ struct Largest
 std::vector<Largest>
 largest_paths(const rootfs::Tree& tree)
 {
-  std::vector<Largest> all;
+  // A bounded heap of the k largest (smallest on top), so memory stays O(k) however large the tree.
+  auto cmp = [](const Largest& a, const Largest& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; };
+  std::vector<Largest> heap;
   for (const auto& [path, node] : tree.nodes()) {
-    if (node.type == rootfs::NodeType::regular && node.hardlink_of.empty()) {
-      all.push_back({path, node.size, node.layer});
+    if (node.type != rootfs::NodeType::regular || !node.hardlink_of.empty()) {
+      continue;
+    }
+    if (heap.size() == k_largest && !(node.size > heap.front().size)) {
+      continue; // ties keep the earlier (smaller) path, as nodes() is sorted
+    }
+    heap.push_back({path, node.size, node.layer});
+    std::push_heap(heap.begin(), heap.end(), cmp);
+    if (heap.size() > k_largest) {
+      std::pop_heap(heap.begin(), heap.end(), cmp);
+      heap.pop_back();
     }
   }
-  auto cmp = [](const Largest& a, const Largest& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; };
-  size_t n = std::min(k_largest, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), cmp);
-  all.resize(n);
-  return all;
+  std::sort(heap.begin(), heap.end(), cmp);
+  return heap;
 }
 
 json

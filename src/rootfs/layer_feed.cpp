@@ -7,8 +7,9 @@ namespace whittle::rootfs::detail {
 
 namespace {
 
-// A channel's budget: enough to keep a worker a little ahead, small enough for the 64 MiB RSS goal.
-constexpr uint64_t k_channel_bytes = 8ULL << 20;
+// A channel's budget: enough to keep a worker a little ahead, small enough for the 64 MiB RSS goal (up to
+// three channels hold data at once: the one being applied and one per worker).
+constexpr uint64_t k_channel_bytes = 4ULL << 20;
 constexpr size_t k_chunk = 256 * 1024;
 
 uint64_t
