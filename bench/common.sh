@@ -12,6 +12,14 @@ export WHITTLE
 # The same image cache as ctest's (WHITTLE_E2E_CACHE=<build>/e2e-cache): the e2e images are built once.
 : "${WHITTLE_E2E_CACHE:=$(dirname "$WHITTLE")/e2e-cache}"
 export WHITTLE_E2E_CACHE
+# Real-time scheduling (SCHED_FIFO, both CPUs) for every measured command when root: the machine is shared
+# with builds, and a CFS job at normal priority would otherwise steal half the CPU from the runs. The
+# kernel's RT throttling (sched_rt_runtime_us) keeps the rest of the machine alive. BENCH_SCHED=none: off.
+if [ "${BENCH_SCHED:-rt}" = rt ] && [ "$(id -u)" = 0 ] && command -v chrt >/dev/null 2>&1; then
+  BENCH_PREFIX="chrt -f 10 "
+else
+  BENCH_PREFIX=""
+fi
 : "${BENCH_RUNS:=5}"
 : "${BENCH_WARMUP:=1}"
 
@@ -21,6 +29,12 @@ bench_machine() {
   printf -- '- Machine: %s x %s, %s GiB RAM, kernel %s, %s\n' "$(nproc)" "$cpu" \
     "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" "$(uname -r)" \
     "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  if [ -n "$BENCH_PREFIX" ]; then
+    printf -- '- Scheduling: every measured command under `%s` (SCHED_FIFO, both CPUs), shielded from other jobs\n' \
+      "${BENCH_PREFIX% }"
+  else
+    printf -- '- Scheduling: normal priority (BENCH_SCHED=none or not root): as noisy as the machine\n'
+  fi
   printf -- '- Date: %s; load average at start: %s; whittle %s (commit %s)\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$("$WHITTLE" --version | awk '{print $2}')" \
     "$(git -C "$WHITTLE_SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -30,7 +44,7 @@ bench_machine() {
 # PREPARE before each run; leaves $BENCH_TMP/NAME.json. Prints nothing.
 bench_hyperfine() {
   hyperfine --style none --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" --prepare "$2" \
-    --export-json "$BENCH_TMP/$1.json" "$3" >/dev/null
+    --export-json "$BENCH_TMP/$1.json" "$BENCH_PREFIX$3" >/dev/null
 }
 
 # bench_stats NAME: "median min max" in seconds from $BENCH_TMP/NAME.json.
@@ -45,7 +59,7 @@ print(f"{statistics.median(t):.3f} {min(t):.3f} {max(t):.3f} {len(t)}")' "$BENCH
 # bench_rss PREPARE CMD: peak resident set size in MiB of CMD (and its children), from GNU time -v.
 bench_rss() {
   sh -c "$1" >/dev/null 2>&1
-  /usr/bin/time -v sh -c "$2" 2>"$BENCH_TMP/time.txt" >/dev/null || {
+  /usr/bin/time -v sh -c "$BENCH_PREFIX$2" 2>"$BENCH_TMP/time.txt" >/dev/null || {
     cat "$BENCH_TMP/time.txt" >&2
     echo "n/a"
     return 0
