@@ -139,6 +139,19 @@ TEST_CASE("archive codecs round-trip", "[archive]")
   }
 }
 
+TEST_CASE("archive sniffing passes short and plain streams through", "[archive]")
+{
+  for (std::string plain : {std::string(), std::string("a"), std::string("\x1f"), std::string("tar\0data", 8)}) {
+    util::StringSource src(plain);
+    auto dec = make_sniffing_decoder(src, "blob");
+    CHECK(util::read_all(*dec, 100, "decoded") == plain);
+  }
+  // gzip magic with nothing after it is a truncated gzip stream, not plain data.
+  util::StringSource src(std::string("\x1f\x8b", 2));
+  auto dec = make_sniffing_decoder(src, "blob");
+  CHECK_THROWS_WITH(util::read_all(*dec, 100, "decoded"), Catch::Contains("truncated"));
+}
+
 TEST_CASE("archive codecs decode what independent tools wrote", "[archive]")
 {
   const std::string data = sample_data(500000, 2);
