@@ -344,3 +344,53 @@ TEST_CASE("rootfs::apply_layers extracts the sample image exactly as umoci does"
         0);
   INFO(diff);
 }
+
+TEST_CASE("rootfs::apply_layers over many layers: order, waste per layer, the first bad layer reported", "[rootfs]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  fx.compression = "gzip";
+  const int n = 8;
+  for (int i = 0; i < n; ++i) {
+    // Every layer rewrites /etc/state with i+1 bytes and adds a file of its own with real content.
+    fx.layers.push_back({test::file("etc/state", std::string(static_cast<size_t>(i + 1), 's')),
+                         test::file("layer" + std::to_string(i) + "/data", std::string(100000, char('a' + i)))});
+  }
+  oci::Image image = open_fixture(t, fx);
+
+  SECTION("all layers apply in order")
+  {
+    ApplyResult r = apply_and_extract(t, image);
+    CHECK(r.tree.find("/etc/state")->size == static_cast<uint64_t>(n));
+    CHECK(r.tree.find("/etc/state")->layer == n - 1);
+    CHECK(test::read_file(t / "root/etc/state") == std::string(n, 's'));
+    for (int i = 0; i < n; ++i) {
+      INFO("layer " << i);
+      CHECK(r.layers[static_cast<size_t>(i)].waste_bytes == (i + 1 < n ? static_cast<uint64_t>(i + 1) : 0));
+      CHECK(test::read_file(t / ("root/layer" + std::to_string(i) + "/data")) ==
+            std::string(100000, char('a' + i)));
+    }
+  }
+  SECTION("a corrupt layer in the middle is the one reported, in both modes")
+  {
+    const size_t bad = 3;
+    std::string path = t / ("img/blobs/sha256/" + image.layers[bad].descriptor.digest.hex);
+    std::string blob = test::read_file(path);
+    blob[blob.size() / 2] ^= 0x20;
+    test::write_file(path, blob);
+    for (bool extract : {false, true}) {
+      INFO("extract " << extract);
+      ApplyOptions opts;
+      if (extract) {
+        opts.extract_to = t / "out";
+        ::mkdir(opts.extract_to.c_str(), 0755);
+      }
+      try {
+        apply_layers(image, opts);
+        FAIL("no error");
+      } catch (const BadInput& e) {
+        CHECK_THAT(e.what(), Catch::Contains(image.layers[bad].descriptor.digest.hex.substr(0, 12)));
+      }
+    }
+  }
+}
