@@ -170,3 +170,42 @@ TEST_CASE("cli inspect refuses bad input with exit 1 and usage errors with exit 
     }
   }
 }
+
+TEST_CASE("cli inspect --platform picks a manifest from a multi-platform index", "[cli]")
+{
+  test::TestDir t;
+  test::FixtureImage amd = sample();
+  amd.architecture = "amd64";
+  test::FixtureImage arm = sample();
+  arm.architecture = "arm64";
+  arm.layers.push_back({test::file("arm-only", "x")});
+  std::string amd_digest = test::write_oci_layout(amd, t / "img");
+  std::string arm_digest = test::write_oci_layout(arm, t / "arm");
+  // Merge: the arm64 blobs join the layout, and the index lists both manifests with their platforms.
+  REQUIRE(test::run_command("cp -n '" + (t / "arm/blobs/sha256") + "'/* '" + (t / "img/blobs/sha256") + "'/") == 0);
+  json index = json::parse(test::read_file(t / "img/index.json"));
+  json arm_index = json::parse(test::read_file(t / "arm/index.json"));
+  index["manifests"][0]["platform"] = {{"os", "linux"}, {"architecture", "amd64"}};
+  arm_index["manifests"][0]["platform"] = {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"}};
+  index["manifests"].push_back(arm_index["manifests"][0]);
+  index["manifests"][0]["annotations"].erase("org.opencontainers.image.ref.name");
+  index["manifests"][1]["annotations"].erase("org.opencontainers.image.ref.name");
+  test::write_file(t / "img/index.json", index.dump());
+
+  std::string out, err;
+  REQUIRE(run_whittle(t, "inspect oci:" + (t / "img") + " --platform linux/arm64 --json", &out, &err) == 0);
+  json j = json::parse(out);
+  CHECK(j["manifest_digest"] == arm_digest);
+  CHECK(j["layers"].size() == 3);
+  REQUIRE(run_whittle(t, "inspect oci:" + (t / "img") + " --platform linux/amd64 --json", &out, &err) == 0);
+  CHECK(json::parse(out)["manifest_digest"] == amd_digest);
+  CHECK(run_whittle(t, "inspect oci:" + (t / "img") + " --platform linux/s390x", &out, &err) == 1);
+  CHECK_THAT(err, Catch::Contains("s390x"));
+
+  // convert carries the chosen platform's image only.
+  REQUIRE(run_whittle(t, "convert oci:" + (t / "img") + " oci:" + (t / "arm-copy") + " --platform linux/arm64/v8",
+                      &out, &err) == 0);
+  REQUIRE(run_whittle(t, "inspect oci:" + (t / "arm-copy") + " --platform linux/arm64 --json", &out, &err) == 0);
+  CHECK(json::parse(out)["layers"].size() == 3);
+  CHECK(json::parse(out)["platform"] == "linux/arm64");
+}
