@@ -2,6 +2,7 @@
 // the sandbox, plan and write the slimmed image to a candidate in the work directory, run the candidate
 // the same way as its new user and compare (verify), and only then write DST and the artifacts. On a
 // failed verify nothing reaches DST.
+#include <chrono>
 #include <iostream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,8 +48,16 @@ run_slim(const ParsedArgs& args)
     work.keep();
   }
 
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+                   .count()) +
+           " ms";
+  };
   util::info("tracing " + src_ref.str());
-  TracedRun traced = traced_run(image, topts, user, work.path(), "trace");
+  auto t0 = std::chrono::steady_clock::now();
+  TracedRun traced = traced_run(image, topts, user, work.path(), "trace", KeepRoot::yes);
+  util::verbose("extracted and traced in " + ms_since(t0));
   trace::Profile& profile = traced.profile;
   if (traced.timed_out) {
     util::warn("the app was stopped by the timeout");
@@ -58,23 +67,44 @@ run_slim(const ParsedArgs& args)
              (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
                               : "exit code " + std::to_string(run.exit_code)));
 
-  std::string root = work.path() + "/rootfs";
-  if (::mkdir(root.c_str(), 0755) != 0) {
-    throw_errno("create `" + root + "`");
+  // The root the app ran in serves as the pristine extraction once what the app may have changed is
+  // restored from the layers; if that fails, extract afresh.
+  t0 = std::chrono::steady_clock::now();
+  slim::ExtractedImage src{image, std::move(traced.tree), traced.root, {}};
+  std::string pristine = work.path() + "/pristine";
+  if (::mkdir(pristine.c_str(), 0700) != 0) {
+    throw_errno("create `" + pristine + "`");
   }
-  slim::ExtractedImage src = slim::extract_image(image, root);
+  size_t restored = 0;
+  if (!slim::restore_pristine(src, profile, pristine, &restored)) {
+    util::verbose("restoring " + std::to_string(restored) + " changed files failed: extracting afresh");
+    std::string root = work.path() + "/rootfs";
+    if (::mkdir(root.c_str(), 0755) != 0) {
+      throw_errno("create `" + root + "`");
+    }
+    src = slim::extract_image(image, root);
+  }
+  util::verbose("pristine content ready in " + ms_since(t0) + " (" + std::to_string(restored) +
+                " files the app may have changed restored from the layers)");
+  t0 = std::chrono::steady_clock::now();
   slim::BuildPlan plan = slim::plan_build(src, profile, options);
+  util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths in " + ms_since(t0));
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }
 
   if (!args.has("--no-verify")) {
     oci::ImageRef candidate_ref = oci::parse_reference("oci:" + work.path() + "/candidate:slim", true);
-    slim::write_build(src, plan, candidate_ref);
+    // The candidate only has to be run: uncompressed, in the work directory (tmpfs when it has room).
+    slim::BuildPlan candidate_plan = plan;
+    candidate_plan.image_options.compression = archive::Compression::none;
+    slim::write_build(src, candidate_plan, candidate_ref);
     oci::Image candidate = oci::open_image(candidate_ref);
     std::string slim_user = plan.user.changed ? plan.user.user : user;
     util::info("verifying the slimmed image as " + (slim_user.empty() ? std::string("root") : slim_user));
+    t0 = std::chrono::steady_clock::now();
     TracedRun check = traced_run(candidate, topts, slim_user, work.path(), "verify");
+    util::verbose("wrote, extracted and ran the candidate in " + ms_since(t0));
     VerifyOutcome v = compare_runs(profile, check.profile);
     if (!v.ok) {
       print_verify_failure(v);
@@ -82,7 +112,9 @@ run_slim(const ParsedArgs& args)
     }
     util::info("verify passed: same exit status, stdout and probe results");
   }
+  t0 = std::chrono::steady_clock::now();
   slim::write_build(src, plan, dest);
+  util::verbose("wrote " + dest.str() + " in " + ms_since(t0));
   std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
   slim::write_artifacts(art, plan.report, profile, src.image.platform.architecture);
   if (args.has("--json")) {

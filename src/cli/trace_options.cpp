@@ -169,7 +169,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
 
 TracedRun
 traced_run(const oci::Image& image, trace::TraceOptions options, const std::string& user,
-           const std::string& work_dir, const std::string& name)
+           const std::string& work_dir, const std::string& name, KeepRoot keep_root)
 {
   std::string root = work_dir + "/" + name + "-rootfs";
   std::string state = work_dir + "/" + name + "-state";
@@ -178,11 +178,12 @@ traced_run(const oci::Image& image, trace::TraceOptions options, const std::stri
   }
   rootfs::ApplyOptions ao;
   ao.extract_to = root;
-  rootfs::apply_layers(image, ao);
+  rootfs::ApplyResult applied = rootfs::apply_layers(image, ao);
   options.sandbox.rootfs = root;
   options.sandbox.state_dir = state;
   options.sandbox.user = user;
   TracedRun out;
+  out.tree = std::move(applied.tree);
   trace::TraceOutcome outcome;
   {
     StdoutCapture capture(work_dir + "/" + name + "-stdout");
@@ -198,7 +199,11 @@ traced_run(const oci::Image& image, trace::TraceOptions options, const std::stri
   if (!out.profile.runs.empty() && out.profile.runs[0].stdout_sha256.empty()) {
     out.profile.runs[0].stdout_sha256 = util::sha256_hex(out.stdout_bytes);
   }
-  util::remove_all(root);
+  if (keep_root == KeepRoot::yes) {
+    out.root = root;
+  } else {
+    util::remove_all(root);
+  }
   return out;
 }
 

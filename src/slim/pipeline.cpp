@@ -1,6 +1,13 @@
+#include <fcntl.h>
+#include <set>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
+#include <whittle/archive/tar_reader.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/slim/pipeline.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
 
@@ -13,6 +20,96 @@ extract_image(oci::Image image, const std::string& dir)
   ao.extract_to = dir;
   rootfs::ApplyResult applied = rootfs::apply_layers(image, ao);
   return {std::move(image), std::move(applied.tree), dir};
+}
+
+bool
+restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::string& dir, size_t* restored)
+{
+  constexpr uint16_t k_writes = static_cast<uint16_t>(trace::Access::write) |
+                                static_cast<uint16_t>(trace::Access::create) |
+                                static_cast<uint16_t>(trace::Access::remove);
+  // Content keys (a hardlink group's primary, else the path) that need their pristine bytes.
+  std::set<std::string> dirty;
+  auto key_of = [&](const std::string& path, const rootfs::Node& n) {
+    return n.hardlink_of.empty() ? path : n.hardlink_of;
+  };
+  for (const auto& [path, rec] : profile.files) {
+    if ((rec.access & k_writes) == 0) {
+      continue;
+    }
+    rootfs::Resolution r = src.tree.resolve(path, rootfs::Follow::no);
+    if (r.node && r.node->type == rootfs::NodeType::regular) {
+      dirty.insert(key_of(r.path, *r.node));
+    }
+  }
+  for (const auto& [path, node] : src.tree.nodes()) {
+    if (node.type != rootfs::NodeType::regular) {
+      continue;
+    }
+    struct stat st;
+    std::string host = src.root + path;
+    if (::lstat(host.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) != node.size || st.st_mtime != node.mtime) {
+      dirty.insert(key_of(path, node));
+    }
+  }
+  if (restored) {
+    *restored = dirty.size();
+  }
+  if (dirty.empty()) {
+    return true;
+  }
+  // Which layer last wrote each key: read only those layers, and from each only those entries.
+  std::map<size_t, std::set<std::string>> by_layer;
+  for (const auto& k : dirty) {
+    const rootfs::Node* n = src.tree.find(k);
+    if (!n || n->layer < 0) {
+      return false;
+    }
+    by_layer[static_cast<size_t>(n->layer)].insert(k);
+  }
+  std::map<std::string, std::string> found; // key -> host file
+  size_t counter = 0;
+  for (const auto& [layer, keys] : by_layer) {
+    auto stream = oci::open_layer(src.image, layer);
+    archive::TarReader tar(*stream, "layer " + std::to_string(layer) + " of " + src.image.ref.str());
+    archive::TarEntry e;
+    while (tar.next(e)) {
+      auto p = util::clean_in_root(e.path);
+      if (!p || !keys.count(*p)) {
+        continue;
+      }
+      if (e.type != archive::EntryType::regular) {
+        found.erase(*p); // a hardlink entry (or a later replacement): not recoverable here
+        continue;
+      }
+      std::string host = dir + "/" + std::to_string(counter++);
+      util::Fd fd(::open(host.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+      if (!fd) {
+        throw_errno("create `" + host + "`");
+      }
+      util::FdSink sink(fd.get(), host);
+      util::copy_stream(tar.data(), sink);
+      if (!fd.close()) {
+        throw_errno("close `" + host + "`");
+      }
+      found[*p] = host;
+    }
+    util::drain(*stream); // the layer's digest and diff_id are checked at its end
+  }
+  for (const auto& k : dirty) {
+    auto it = found.find(k);
+    struct stat st;
+    if (it == found.end() || ::stat(it->second.c_str(), &st) != 0 ||
+        static_cast<uint64_t>(st.st_size) != src.tree.find(k)->size) {
+      return false;
+    }
+    src.overrides[k] = it->second;
+    for (const auto& other : src.tree.hardlinks_of(k)) {
+      src.overrides[other] = it->second;
+    }
+  }
+  return true;
 }
 
 std::string
@@ -32,7 +129,7 @@ BuildPlan
 plan_build(const ExtractedImage& src, const trace::Profile& profile, const BuildOptions& options)
 {
   const oci::ImageConfig& cfg = src.image.config;
-  RootFiles files(src.root);
+  RootFiles files = src.files();
   KeepOptions ko;
   ko.include_paths = options.include_paths;
   ko.include_exes = options.include_exes;
@@ -94,7 +191,7 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
 ImageResult
 write_build(const ExtractedImage& src, BuildPlan& plan, const oci::ImageRef& dest)
 {
-  RootFiles files(src.root);
+  RootFiles files = src.files();
   ImageResult r = write_image(src.image, plan.entries, files, plan.image_options, dest);
   plan.report.output = dest.str();
   plan.report.output_digest = r.manifest_digest.str();

@@ -11,6 +11,10 @@ namespace whittle::slim {
 util::Fd
 RootFiles::open(const std::string& path) const
 {
+  auto o = m_overrides.find(path);
+  if (o != m_overrides.end()) {
+    return util::Fd(::open(o->second.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  }
   if (m_dir.empty()) {
     return util::Fd();
   }

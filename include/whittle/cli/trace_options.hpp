@@ -6,6 +6,7 @@
 #include <vector>
 #include <whittle/cli/args.hpp>
 #include <whittle/oci/image.hpp>
+#include <whittle/rootfs/tree.hpp>
 #include <whittle/trace/session.hpp>
 
 namespace whittle::cli {
@@ -23,13 +24,22 @@ struct TracedRun
   trace::Profile profile;
   bool timed_out = false;
   std::string stdout_bytes; // what the app (and exec probes) printed
+  rootfs::Tree tree;        // the image's tree
+  std::string root;         // the extraction the app ran in, when kept ("" when removed)
+};
+
+enum class KeepRoot
+{
+  no,
+  yes
 };
 
 // Extracts `image` under work_dir/<name>, runs it as `user` with `options`, returns the profile with the
 // image fields and the run's stdout digest set. The app's stdout is captured (and echoed to stderr);
-// the extraction is removed afterwards. Throws SandboxError/BadInput/Error as trace::run_trace.
+// the extraction is removed afterwards unless keep_root. Throws SandboxError/BadInput/Error as
+// trace::run_trace.
 TracedRun traced_run(const oci::Image& image, trace::TraceOptions options, const std::string& user,
-                     const std::string& work_dir, const std::string& name);
+                     const std::string& work_dir, const std::string& name, KeepRoot keep_root = KeepRoot::no);
 
 struct VerifyOutcome
 {

@@ -11,6 +11,7 @@
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/report.hpp>
 #include <whittle/slim/rewrite.hpp>
+#include <whittle/slim/root_files.hpp>
 #include <whittle/trace/profile.hpp>
 
 namespace whittle::slim {
@@ -19,11 +20,22 @@ struct ExtractedImage
 {
   oci::Image image;
   rootfs::Tree tree;
-  std::string root; // host directory holding the extraction
+  std::string root;                             // host directory holding the extraction
+  std::map<std::string, std::string> overrides; // image path -> host file with pristine content
+
+  RootFiles files() const { return RootFiles(root, overrides); }
 };
 
 // Applies every layer of image into dir (an existing empty directory). Throws BadInput/Error.
 ExtractedImage extract_image(oci::Image image, const std::string& dir);
+
+// Makes an extraction that an app has run in usable as a pristine one: every regular file the profile
+// says was written, created or removed, or whose type, size or mtime on disk no longer matches the tree
+// (hardlink groups as one), gets its original content back from the layers as an override file in
+// `dir`. Returns false (nothing usable) when some content cannot be recovered that way; the caller then
+// extracts afresh. Reads only the layers that hold such files. Throws BadInput/Error from the layers.
+bool restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::string& dir,
+                      size_t* restored = nullptr);
 
 // Where to put a work directory that will hold about need_bytes: /dev/shm (tmpfs, as fast as decoding)
 // when it has twice that free, else $TMPDIR.

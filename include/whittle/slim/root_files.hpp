@@ -7,7 +7,10 @@
 // found now names more libraries, whose headers must then be read), which needs random access to any file
 // at any time; one extraction into tmpfs costs about one decode of the layers (ENVIRONMENT.md), the same as
 // a second streaming pass, and the rewrite then reads kept files in sorted order without spooling.
+// `whittle slim` reuses the root the app ran in: files the app may have changed are restored from the
+// layers into override files (see slim::restore_pristine), so content still comes from the image.
 #include <cstddef>
+#include <map>
 #include <string>
 #include <whittle/util/fd.hpp>
 
@@ -17,11 +20,14 @@ class RootFiles
 {
 public:
   // `dir` is the extraction root; "" means no content is available (every open fails).
-  explicit RootFiles(std::string dir) : m_dir(std::move(dir)) {}
+  explicit RootFiles(std::string dir, std::map<std::string, std::string> overrides = {})
+      : m_dir(std::move(dir)), m_overrides(std::move(overrides))
+  {
+  }
 
-  // Opens canonical image path `path` read-only without following any symlink in it (the caller has
-  // resolved it with Tree::resolve) and without leaving the root. Returns an invalid Fd if it cannot be
-  // opened (missing, not a regular file, or no content available).
+  // Opens canonical image path `path` read-only (from its override file when it has one) without following
+  // any symlink in it (the caller has resolved it with Tree::resolve) and without leaving the root. Returns
+  // an invalid Fd if it cannot be opened (missing, not a regular file, or no content available).
   util::Fd open(const std::string& path) const;
   // Reads at most max bytes from the start of the file; "" if it cannot be opened.
   std::string head(const std::string& path, size_t max) const;
@@ -32,6 +38,7 @@ public:
 
 private:
   std::string m_dir;
+  std::map<std::string, std::string> m_overrides; // image path -> host file with its pristine content
 };
 
 } // namespace whittle::slim
