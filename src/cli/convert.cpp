@@ -1,5 +1,12 @@
 // `whittle convert SRC DST`: re-encode an image into another transport and/or compression. The layer
 // content (diff_ids), config and history are unchanged; only the blobs' encoding and the wrapping differ.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 #include <whittle/archive/compression.hpp>
 #include <whittle/cli/command.hpp>
 #include <whittle/oci/image.hpp>
@@ -7,15 +14,6 @@
 #include <whittle/oci/reference.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <atomic>
-#include <cstdio>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 namespace whittle::cli {
 
@@ -119,9 +117,9 @@ run_convert(const ParsedArgs& args)
     }
     json j = {{"source", src.str()},
               {"destination", dst.str()},
-              {"compression", archive::to_string(dst.transport == oci::Transport::docker_archive
-                                                   ? archive::Compression::none
-                                                   : c)},
+              {"compression",
+               archive::to_string(dst.transport == oci::Transport::docker_archive ? archive::Compression::none
+                                                                                  : c)},
               {"manifest_digest", digest.str()},
               {"layers", jl}};
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
@@ -141,14 +139,15 @@ convert_command()
   c.spec.usage = "SRC DST [options]";
   c.spec.summary = "copy an image to another transport or compression, content unchanged";
   c.spec.description =
-    "Reads SRC (verifying every blob and diff_id) and writes DST with the same config, history and layer\n"
-    "content, re-encoding each layer. The output is reproducible: the same input gives the same manifest\n"
-    "digest. DST is written to a temporary path and renamed into place at the end, so after a failure\n"
-    "nothing is left there. Prints the new manifest digest (with --json: source, destination and layers).\n"
-    "docker-archive destinations always store layers uncompressed, as `docker save` does.";
+      "Reads SRC (verifying every blob and diff_id) and writes DST with the same config, history and layer\n"
+      "content, re-encoding each layer. The output is reproducible: the same input gives the same manifest\n"
+      "digest. DST is written to a temporary path and renamed into place at the end, so after a failure\n"
+      "nothing is left there. Prints the new manifest digest (with --json: source, destination and layers).\n"
+      "docker-archive destinations always store layers uncompressed, as `docker save` does.";
   c.spec.flags = {
-    {"--compression", "", "gzip|zstd|none", "layer compression of DST (default: gzip)"},
-    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform SRC (default: the host's)"},
+      {"--compression", "", "gzip|zstd|none", "layer compression of DST (default: gzip)"},
+      {"--platform", "", "OS/ARCH[/VARIANT]",
+       "pick this platform from a multi-platform SRC (default: the host's)"},
   };
   c.spec.min_positional = 2;
   c.spec.max_positional = 2;

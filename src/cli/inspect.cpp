@@ -1,16 +1,14 @@
 // `whittle inspect IMAGE`: the config, per-layer sizes and waste, the largest files of the final tree.
 // The JSON shape is documented in docs/inspect.md; keep the two in step.
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <whittle/cli/command.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/util/log.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <cstdio>
-#include <sstream>
 
 namespace whittle::cli {
 
@@ -98,7 +96,9 @@ std::vector<Largest>
 largest_paths(const rootfs::Tree& tree)
 {
   // A bounded heap of the k largest (smallest on top), so memory stays O(k) however large the tree.
-  auto cmp = [](const Largest& a, const Largest& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; };
+  auto cmp = [](const Largest& a, const Largest& b) {
+    return a.size != b.size ? a.size > b.size : a.path < b.path;
+  };
   std::vector<Largest> heap;
   for (const auto& [path, node] : tree.nodes()) {
     if (node.type != rootfs::NodeType::regular || !node.hardlink_of.empty()) {
@@ -123,9 +123,14 @@ inspect_json(const oci::Image& image, const rootfs::ApplyResult& r)
 {
   const oci::ImageConfig& cfg = image.config;
   json layers = json::array();
-  json totals = {{"layers", image.layers.size()}, {"compressed_size", 0},  {"uncompressed_size", 0},
-                 {"entries", 0},                  {"files", 0},            {"file_bytes", 0},
-                 {"waste_bytes", 0},              {"waste_files", 0}};
+  json totals = {{"layers", image.layers.size()},
+                 {"compressed_size", 0},
+                 {"uncompressed_size", 0},
+                 {"entries", 0},
+                 {"files", 0},
+                 {"file_bytes", 0},
+                 {"waste_bytes", 0},
+                 {"waste_files", 0}};
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const oci::Layer& l = image.layers[i];
     const rootfs::LayerStats& s = r.layers[i];
@@ -141,8 +146,10 @@ inspect_json(const oci::Image& image, const rootfs::ApplyResult& r)
                       {"file_bytes", s.bytes},
                       {"waste_bytes", s.waste_bytes},
                       {"waste_files", s.waste_files}});
-    totals["compressed_size"] = totals["compressed_size"].get<uint64_t>() + static_cast<uint64_t>(l.descriptor.size);
-    for (const char* k : {"uncompressed_size", "entries", "files", "file_bytes", "waste_bytes", "waste_files"}) {
+    totals["compressed_size"] =
+        totals["compressed_size"].get<uint64_t>() + static_cast<uint64_t>(l.descriptor.size);
+    for (const char* k :
+         {"uncompressed_size", "entries", "files", "file_bytes", "waste_bytes", "waste_files"}) {
       totals[k] = totals[k].get<uint64_t>() + layers.back()[k].get<uint64_t>();
     }
   }
@@ -273,12 +280,13 @@ inspect_command()
   c.spec.usage = "IMAGE [options]";
   c.spec.summary = "show an image's config, layers, waste and largest files";
   c.spec.description =
-    "Reads every layer once (verifying each blob digest and diff_id) and builds the final tree in memory.\n"
-    "Per layer: digest, compressed and uncompressed size, entry count and waste (bytes of that layer's\n"
-    "files that later layers replace or delete). Then the 20 largest files of the final tree and totals.\n"
-    "With --json the same data is printed as one JSON object; its shape is described in docs/inspect.md.";
+      "Reads every layer once (verifying each blob digest and diff_id) and builds the final tree in memory.\n"
+      "Per layer: digest, compressed and uncompressed size, entry count and waste (bytes of that layer's\n"
+      "files that later layers replace or delete). Then the 20 largest files of the final tree and totals.\n"
+      "With --json the same data is printed as one JSON object; its shape is described in docs/inspect.md.";
   c.spec.flags = {
-    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index (default: the host's)"},
+      {"--platform", "", "OS/ARCH[/VARIANT]",
+       "pick this platform from a multi-platform index (default: the host's)"},
   };
   c.spec.min_positional = 1;
   c.spec.max_positional = 1;

@@ -1,16 +1,15 @@
 #include "layer_feed.hpp"
 
-#include <whittle/archive/whiteout.hpp>
-#include <whittle/rootfs/apply.hpp>
-#include <whittle/rootfs/extract.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/path.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <whittle/archive/whiteout.hpp>
+#include <whittle/rootfs/apply.hpp>
+#include <whittle/rootfs/extract.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::rootfs {
 
@@ -62,7 +61,7 @@ class LayerApplier
 {
 public:
   LayerApplier(Tree& tree, Extractor* extractor, std::vector<LayerStats>& stats, int layer, std::string what)
-    : m_tree(tree), m_extractor(extractor), m_stats(stats), m_layer(layer), m_what(std::move(what))
+      : m_tree(tree), m_extractor(extractor), m_stats(stats), m_layer(layer), m_what(std::move(what))
   {
     m_on_removed = [this](const std::string&, const Node& node, bool counted) {
       if (node.layer < 0 || node.type == NodeType::directory) {

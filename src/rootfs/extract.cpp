@@ -1,20 +1,18 @@
-#include <whittle/rootfs/extract.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/log.hpp>
-#include <whittle/util/path.hpp>
-
-#include <linux/openat2.h>
-
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <memory>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <whittle/rootfs/extract.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::rootfs {
 
@@ -103,7 +101,7 @@ time_of(int64_t seconds)
 } // namespace
 
 Extractor::Extractor(const std::string& dir, Owners owners)
-  : m_dir(dir), m_chown(owners == Owners::preserve && ::geteuid() == 0)
+    : m_dir(dir), m_chown(owners == Owners::preserve && ::geteuid() == 0)
 {
   m_root = util::Fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!m_root) {
@@ -209,7 +207,8 @@ Extractor::make_directory(const std::string& path)
   }
   int err = errno;
   struct stat st;
-  if (err == EEXIST && ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+  if (err == EEXIST && ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(st.st_mode)) {
     return;
   }
   throw_lookup("create directory", path, m_dir, err);

@@ -39,7 +39,7 @@ private:
 } // namespace
 
 LayerFeed::LayerFeed(const oci::Image& image, size_t count, Content content, unsigned workers)
-  : m_image(image), m_count(count), m_content(content), m_channels(count)
+    : m_image(image), m_count(count), m_content(content), m_channels(count)
 {
   if (workers == 0) {
     workers = 1;
@@ -92,7 +92,7 @@ LayerFeed::produce(size_t i)
   archive::TarEntry entry;
   while (reader.next(entry)) {
     bool with_content =
-      m_content == Content::deliver && entry.type == archive::EntryType::regular && entry.size > 0;
+        m_content == Content::deliver && entry.type == archive::EntryType::regular && entry.size > 0;
     FeedItem item;
     item.kind = FeedItem::Kind::entry;
     item.entry = entry;
@@ -130,7 +130,8 @@ LayerFeed::push(size_t i, FeedItem item, bool force)
   {
     std::unique_lock<std::mutex> lock(m_mutex);
     Channel& ch = m_channels[i];
-    m_cv.wait(lock, [&] { return m_cancelled || force || ch.bytes == 0 || ch.bytes + cost <= k_channel_bytes; });
+    m_cv.wait(lock,
+              [&] { return m_cancelled || force || ch.bytes == 0 || ch.bytes + cost <= k_channel_bytes; });
     if (m_cancelled && !force) {
       throw Cancelled{};
     }

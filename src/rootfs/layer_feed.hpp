@@ -4,9 +4,6 @@
 // entries, and content chunks when asked, into one bounded channel per layer. Memory stays bounded: each
 // channel holds at most k_channel_bytes of entries and content; a full channel blocks its worker.
 // Every layer is read to the end of its stream, so its blob digest and diff_id are always verified.
-#include <whittle/archive/tar_entry.hpp>
-#include <whittle/oci/image.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -15,12 +12,21 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <whittle/archive/tar_entry.hpp>
+#include <whittle/oci/image.hpp>
 
 namespace whittle::rootfs::detail {
 
 struct FeedItem
 {
-  enum class Kind { entry, data, data_end, layer_end, error };
+  enum class Kind
+  {
+    entry,
+    data,
+    data_end,
+    layer_end,
+    error
+  };
   Kind kind = Kind::entry;
   archive::TarEntry entry;   // entry
   std::string data;          // data: a chunk of the current entry's content
@@ -28,7 +34,11 @@ struct FeedItem
   std::exception_ptr error;  // error: what the worker threw (BadInput naming the layer)
 };
 
-enum class Content { skip, deliver };
+enum class Content
+{
+  skip,
+  deliver
+};
 
 class LayerFeed
 {
@@ -52,8 +62,7 @@ private:
     uint64_t bytes = 0;
   };
   struct Cancelled
-  {
-  };
+  {};
 
   void work();
   void produce(size_t i);

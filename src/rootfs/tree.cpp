@@ -1,9 +1,8 @@
+#include <deque>
+#include <utility>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
-
-#include <deque>
-#include <utility>
 
 namespace whittle::rootfs {
 
@@ -351,7 +350,8 @@ Tree::put(const std::string& path, Node node, const RemovedFn& on_removed)
     remove(path, on_removed);
     if (!primary.empty() && !find(primary)) {
       // `path` was a directory holding the target ("d" linking to "d/x"): replacing it removed the target.
-      throw Error("link `" + path + "` to `" + primary + "`: the link replaces a directory holding its target");
+      throw Error("link `" + path + "` to `" + primary +
+                  "`: the link replaces a directory holding its target");
     }
   }
   if (!primary.empty()) {

@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <sys/stat.h>
 
 using nlohmann::json;
@@ -13,8 +12,8 @@ namespace {
 int
 run_whittle(const test::TestDir& t, const std::string& args, std::string* out, std::string* err = nullptr)
 {
-  int rc = test::run_command(std::string("'") + WHITTLE_BINARY + "' " + args + " 2>'" + (t / "stderr") + "'", out,
-                             false);
+  int rc = test::run_command(std::string("'") + WHITTLE_BINARY + "' " + args + " 2>'" + (t / "stderr") + "'",
+                             out, false);
   if (err) {
     *err = test::read_file(t / "stderr");
   }
@@ -44,9 +43,11 @@ sample()
   fx.cmd = {"serve"};
   fx.labels = {{"org.example.x", "y"}};
   fx.layers = {
-    {test::dir("etc/"), test::file("etc/os-release", "ID=test\n"), test::file("bin/app", std::string(4096, 'a'), 0755),
-     test::symlink("bin/sh", "app"), test::file("var/junk", std::string(2048, 'j'))},
-    {test::file("var/.wh.junk", ""), test::hardlink("bin/app-link", "bin/app"), test::file("etc/motd", "hi")},
+      {test::dir("etc/"), test::file("etc/os-release", "ID=test\n"),
+       test::file("bin/app", std::string(4096, 'a'), 0755), test::symlink("bin/sh", "app"),
+       test::file("var/junk", std::string(2048, 'j'))},
+      {test::file("var/.wh.junk", ""), test::hardlink("bin/app-link", "bin/app"),
+       test::file("etc/motd", "hi")},
   };
   return fx;
 }
@@ -79,8 +80,8 @@ check_layout_independently(const std::string& dir, const std::string& compressio
   json index = json::parse(test::read_file(dir + "/index.json"));
   std::string mhex = index["manifests"][0]["digest"].get<std::string>().substr(7);
   json manifest = json::parse(test::read_file(dir + "/blobs/sha256/" + mhex));
-  json config =
-    json::parse(test::read_file(dir + "/blobs/sha256/" + manifest["config"]["digest"].get<std::string>().substr(7)));
+  json config = json::parse(
+      test::read_file(dir + "/blobs/sha256/" + manifest["config"]["digest"].get<std::string>().substr(7)));
   REQUIRE(manifest["layers"].size() == config["rootfs"]["diff_ids"].size());
   const char* decoder = compression == "gzip" ? "zcat" : compression == "zstd" ? "zstdcat" : "cat";
   for (size_t i = 0; i < manifest["layers"].size(); ++i) {
@@ -111,14 +112,16 @@ TEST_CASE("cli convert re-encodes across transports and compressions, content un
   test::write_docker_archive(fx, t / "src-docker.tar", "example/app:1");
   json original = inspect(t, "oci:" + (t / "src") + ":latest");
 
-  const std::vector<std::string> sources = {"oci:" + (t / "src") + ":latest", "docker-archive:" + (t / "src-docker.tar")};
+  const std::vector<std::string> sources = {"oci:" + (t / "src") + ":latest",
+                                            "docker-archive:" + (t / "src-docker.tar")};
   int n = 0;
   for (const auto& source : sources) {
     for (const char* comp : {"gzip", "zstd", "none"}) {
       for (const char* kind : {"oci", "oci-archive", "docker-archive"}) {
         std::string name = "out" + std::to_string(n++);
         std::string path = t / name;
-        std::string dest = std::string(kind) + ":" + path + (std::string(kind) == "docker-archive" ? ":ex/out:v1" : "");
+        std::string dest =
+            std::string(kind) + ":" + path + (std::string(kind) == "docker-archive" ? ":ex/out:v1" : "");
         INFO("convert " << source << " -> " << dest << " --compression " << comp);
         std::string out, err;
         int rc = run_whittle(t, "convert '" + source + "' '" + dest + "' --compression " + comp, &out, &err);
@@ -159,10 +162,12 @@ TEST_CASE("cli convert is reproducible and prints JSON on request", "[cli]")
   test::FixtureImage fx = sample();
   test::write_oci_layout(fx, t / "src");
   std::string a, b, err;
-  REQUIRE(run_whittle(t, "convert oci:" + (t / "src") + " oci-archive:" + (t / "a.tar") + " --compression zstd", &a,
-                      &err) == 0);
-  REQUIRE(run_whittle(t, "convert oci:" + (t / "src") + " oci-archive:" + (t / "b.tar") + " --compression zstd", &b,
-                      &err) == 0);
+  REQUIRE(run_whittle(t,
+                      "convert oci:" + (t / "src") + " oci-archive:" + (t / "a.tar") + " --compression zstd",
+                      &a, &err) == 0);
+  REQUIRE(run_whittle(t,
+                      "convert oci:" + (t / "src") + " oci-archive:" + (t / "b.tar") + " --compression zstd",
+                      &b, &err) == 0);
   CHECK(a == b);
   CHECK(test::read_file(t / "a.tar") == test::read_file(t / "b.tar"));
 
@@ -215,12 +220,13 @@ TEST_CASE("cli convert leaves nothing at the destination on failure", "[cli]")
   }
   SECTION("usage errors: exit 2, nothing written")
   {
-    CHECK(run_whittle(t, "convert oci:" + (t / "src") + " oci:" + (t / "dst") + " --compression lzma", &out, &err) ==
-          2);
+    CHECK(run_whittle(t, "convert oci:" + (t / "src") + " oci:" + (t / "dst") + " --compression lzma", &out,
+                      &err) == 2);
     CHECK_THAT(err, Catch::Contains("--compression"));
     CHECK(run_whittle(t, "convert oci:" + (t / "src"), &out, &err) == 2);
     CHECK(run_whittle(t, "convert", &out, &err) == 2);
-    CHECK(run_whittle(t, "convert oci:" + (t / "src") + " oci:" + (t / "dst") + " --platform x", &out, &err) == 2);
+    CHECK(run_whittle(t, "convert oci:" + (t / "src") + " oci:" + (t / "dst") + " --platform x", &out,
+                      &err) == 2);
     CHECK_FALSE(exists(t / "dst"));
   }
   SECTION("help describes every flag")

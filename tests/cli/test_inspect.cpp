@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <sys/stat.h>
 
 using nlohmann::json;
@@ -37,10 +36,11 @@ sample()
   fx.labels = {{"org.example.role", "test"}};
   fx.exposed_ports = {"8080/tcp", "53/udp"};
   fx.layers = {
-    {test::dir("bin/"), test::file("bin/app", std::string(3000, 'a'), 0755),
-     test::file("usr/share/doc/big.txt", std::string(5000, 'd')), test::file("tmp/cache", std::string(700, 'c'))},
-    {test::file(".wh.tmp", ""), test::file("usr/share/doc/big.txt", "small"),
-     test::hardlink("bin/app2", "bin/app")},
+      {test::dir("bin/"), test::file("bin/app", std::string(3000, 'a'), 0755),
+       test::file("usr/share/doc/big.txt", std::string(5000, 'd')),
+       test::file("tmp/cache", std::string(700, 'c'))},
+      {test::file(".wh.tmp", ""), test::file("usr/share/doc/big.txt", "small"),
+       test::hardlink("bin/app2", "bin/app")},
   };
   return fx;
 }
@@ -70,8 +70,9 @@ TEST_CASE("cli inspect --json has the documented shape", "[cli]")
   REQUIRE(j["layers"].is_array());
   REQUIRE(j["layers"].size() == 2);
   const json& l0 = j["layers"][0];
-  for (const char* k : {"index", "digest", "media_type", "compression", "diff_id", "compressed_size",
-                        "uncompressed_size", "entries", "files", "file_bytes", "waste_bytes", "waste_files"}) {
+  for (const char* k :
+       {"index", "digest", "media_type", "compression", "diff_id", "compressed_size", "uncompressed_size",
+        "entries", "files", "file_bytes", "waste_bytes", "waste_files"}) {
     INFO(k);
     CHECK(l0.contains(k));
   }
@@ -97,7 +98,8 @@ TEST_CASE("cli inspect --json has the documented shape", "[cli]")
   CHECK(tot["final_bytes"] == 3005);
   uint64_t kept = tot["file_bytes"].get<uint64_t>() - tot["waste_bytes"].get<uint64_t>();
   CHECK(kept == 3005);
-  uint64_t sum = j["layers"][0]["compressed_size"].get<uint64_t>() + j["layers"][1]["compressed_size"].get<uint64_t>();
+  uint64_t sum =
+      j["layers"][0]["compressed_size"].get<uint64_t>() + j["layers"][1]["compressed_size"].get<uint64_t>();
   CHECK(tot["compressed_size"].get<uint64_t>() == sum);
 }
 
@@ -182,7 +184,8 @@ TEST_CASE("cli inspect --platform picks a manifest from a multi-platform index",
   std::string amd_digest = test::write_oci_layout(amd, t / "img");
   std::string arm_digest = test::write_oci_layout(arm, t / "arm");
   // Merge: the arm64 blobs join the layout, and the index lists both manifests with their platforms.
-  REQUIRE(test::run_command("cp -n '" + (t / "arm/blobs/sha256") + "'/* '" + (t / "img/blobs/sha256") + "'/") == 0);
+  REQUIRE(test::run_command("cp -n '" + (t / "arm/blobs/sha256") + "'/* '" + (t / "img/blobs/sha256") +
+                            "'/") == 0);
   json index = json::parse(test::read_file(t / "img/index.json"));
   json arm_index = json::parse(test::read_file(t / "arm/index.json"));
   index["manifests"][0]["platform"] = {{"os", "linux"}, {"architecture", "amd64"}};
@@ -203,9 +206,11 @@ TEST_CASE("cli inspect --platform picks a manifest from a multi-platform index",
   CHECK_THAT(err, Catch::Contains("s390x"));
 
   // convert carries the chosen platform's image only.
-  REQUIRE(run_whittle(t, "convert oci:" + (t / "img") + " oci:" + (t / "arm-copy") + " --platform linux/arm64/v8",
-                      &out, &err) == 0);
-  REQUIRE(run_whittle(t, "inspect oci:" + (t / "arm-copy") + " --platform linux/arm64 --json", &out, &err) == 0);
+  REQUIRE(
+      run_whittle(t, "convert oci:" + (t / "img") + " oci:" + (t / "arm-copy") + " --platform linux/arm64/v8",
+                  &out, &err) == 0);
+  REQUIRE(run_whittle(t, "inspect oci:" + (t / "arm-copy") + " --platform linux/arm64 --json", &out, &err) ==
+          0);
   CHECK(json::parse(out)["layers"].size() == 3);
   CHECK(json::parse(out)["platform"] == "linux/arm64");
 }

@@ -1,16 +1,14 @@
 #include "support/test_support.hpp"
 
-#include <whittle/oci/image.hpp>
-#include <whittle/oci/reference.hpp>
-#include <whittle/rootfs/apply.hpp>
-#include <whittle/util/error.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <whittle/oci/image.hpp>
+#include <whittle/oci/reference.hpp>
+#include <whittle/rootfs/apply.hpp>
+#include <whittle/util/error.hpp>
 
 using namespace whittle;
 using namespace whittle::rootfs;
@@ -91,14 +89,14 @@ TEST_CASE("rootfs::apply_layers applies whiteouts to lower layers only", "[rootf
   test::TestDir t;
   test::FixtureImage fx;
   fx.layers = {
-    {test::dir("a/"), test::file("a/x", std::string(10, 'x')), test::file("a/y", std::string(20, 'y')),
-     test::dir("a/sub/"), test::file("a/sub/deep", std::string(3, 'd')), test::file("b/file", "12345"),
-     test::file("c/z", "1234567"), test::file("d/q", "old"), test::file("keep", "k")},
-    // The opaque whiteout comes after this layer's own a/new and a/sub/mine: they must survive it.
-    // d/.wh.q after d/q of the same layer means "replace", not "delete".
-    {test::file("a/new", "n"), test::dir("a/sub/"), test::file("a/sub/mine", "m"), whiteout("a/.wh..wh..opq"),
-     whiteout(".wh.b"), test::file("c/z", "abc"), test::file("d/q", "new!"), whiteout("d/.wh.q"),
-     whiteout(".wh.never-existed")},
+      {test::dir("a/"), test::file("a/x", std::string(10, 'x')), test::file("a/y", std::string(20, 'y')),
+       test::dir("a/sub/"), test::file("a/sub/deep", std::string(3, 'd')), test::file("b/file", "12345"),
+       test::file("c/z", "1234567"), test::file("d/q", "old"), test::file("keep", "k")},
+      // The opaque whiteout comes after this layer's own a/new and a/sub/mine: they must survive it.
+      // d/.wh.q after d/q of the same layer means "replace", not "delete".
+      {test::file("a/new", "n"), test::dir("a/sub/"), test::file("a/sub/mine", "m"),
+       whiteout("a/.wh..wh..opq"), whiteout(".wh.b"), test::file("c/z", "abc"), test::file("d/q", "new!"),
+       whiteout("d/.wh.q"), whiteout(".wh.never-existed")},
   };
   oci::Image image = open_fixture(t, fx);
   ApplyResult r = apply_and_extract(t, image);
@@ -139,10 +137,10 @@ TEST_CASE("rootfs::apply_layers resolves hardlinks to lower layers and replaces 
   test::FixtureImage fx;
   fx.compression = "zstd";
   fx.layers = {
-    {test::file("usr/bin/perl5.36", std::string(100, 'p'), 0755), test::dir("d/"), test::file("d/x", "xx"),
-     test::symlink("bin", "usr/bin")},
-    {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), fifo("run/initctl"),
-     test::file("deep/er/path", "implicit parents")},
+      {test::file("usr/bin/perl5.36", std::string(100, 'p'), 0755), test::dir("d/"), test::file("d/x", "xx"),
+       test::symlink("bin", "usr/bin")},
+      {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), fifo("run/initctl"),
+       test::file("deep/er/path", "implicit parents")},
   };
   oci::Image image = open_fixture(t, fx);
   ApplyResult r = apply_and_extract(t, image);
@@ -231,29 +229,39 @@ TEST_CASE("rootfs::apply_layers refuses hostile entries and writes nothing outsi
     const char* cause;
   };
   const Case cases[] = {
-    {"dot-dot entry", {{test::file("ok", "1"), test::file("../canary", "pwned")}}, "../canary", "escapes the root"},
-    {"nested dot-dot entry", {{test::file("a/../../canary", "pwned")}}, "a/../../canary", "escapes the root"},
-    {"absolute entry", {{test::file("/etc/passwd", "pwned")}}, "/etc/passwd", "is absolute"},
-    {"symlink then entry through it",
-     {{test::symlink("evil", "/"), test::file("evil/canary", "pwned")}},
-     "evil/canary",
-     "parent `/evil` is a symlink"},
-    {"symlink in a lower layer, entry through it above",
-     {{test::symlink("evil", "../../../..")}, {test::dir("evil/x/")}},
-     "evil/x/",
-     "parent `/evil` is a symlink"},
-    {"hardlink climbing out", {{test::hardlink("stolen", "../canary")}}, "stolen", "hardlink target escapes"},
-    {"hardlink to an absolute path", {{test::hardlink("stolen", "/etc/passwd")}}, "stolen", "is absolute"},
-    {"hardlink to a missing file", {{test::hardlink("stolen", "etc/shadow")}}, "stolen", "does not exist"},
-    {"hardlink through a symlink",
-     {{test::symlink("out", "/"), test::hardlink("stolen", "out/etc/passwd")}},
-     "stolen",
-     "parent `/out` is a symlink"},
-    {"whiteout through a symlink",
-     {{test::dir("etc/"), test::file("etc/keep", "k"), test::symlink("l", "/etc")}, {whiteout("l/.wh.keep")}},
-     "l/.wh.keep",
-     "parent `/l` is a symlink"},
-    {"file below a file", {{test::file("f", "1"), test::file("f/g", "2")}}, "f/g", "is not a directory"},
+      {"dot-dot entry",
+       {{test::file("ok", "1"), test::file("../canary", "pwned")}},
+       "../canary",
+       "escapes the root"},
+      {"nested dot-dot entry",
+       {{test::file("a/../../canary", "pwned")}},
+       "a/../../canary",
+       "escapes the root"},
+      {"absolute entry", {{test::file("/etc/passwd", "pwned")}}, "/etc/passwd", "is absolute"},
+      {"symlink then entry through it",
+       {{test::symlink("evil", "/"), test::file("evil/canary", "pwned")}},
+       "evil/canary",
+       "parent `/evil` is a symlink"},
+      {"symlink in a lower layer, entry through it above",
+       {{test::symlink("evil", "../../../..")}, {test::dir("evil/x/")}},
+       "evil/x/",
+       "parent `/evil` is a symlink"},
+      {"hardlink climbing out",
+       {{test::hardlink("stolen", "../canary")}},
+       "stolen",
+       "hardlink target escapes"},
+      {"hardlink to an absolute path", {{test::hardlink("stolen", "/etc/passwd")}}, "stolen", "is absolute"},
+      {"hardlink to a missing file", {{test::hardlink("stolen", "etc/shadow")}}, "stolen", "does not exist"},
+      {"hardlink through a symlink",
+       {{test::symlink("out", "/"), test::hardlink("stolen", "out/etc/passwd")}},
+       "stolen",
+       "parent `/out` is a symlink"},
+      {"whiteout through a symlink",
+       {{test::dir("etc/"), test::file("etc/keep", "k"), test::symlink("l", "/etc")},
+        {whiteout("l/.wh.keep")}},
+       "l/.wh.keep",
+       "parent `/l` is a symlink"},
+      {"file below a file", {{test::file("f", "1"), test::file("f/g", "2")}}, "f/g", "is not a directory"},
   };
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.name)
@@ -322,9 +330,11 @@ TEST_CASE("rootfs::apply_layers extracts the sample image exactly as umoci does"
   ::mkdir(layout.c_str(), 0755);
   REQUIRE(test::run_command("tar -xf '" WHITTLE_TESTDATA "/sample-app.oci.tar' -C '" + layout + "'") == 0);
   std::string out;
-  REQUIRE(test::run_command("umoci unpack --image '" + layout + ":latest' '" + (t / "bundle") + "'", &out) == 0);
+  REQUIRE(test::run_command("umoci unpack --image '" + layout + ":latest' '" + (t / "bundle") + "'", &out) ==
+          0);
 
-  oci::Image image = oci::open_image(oci::parse_reference("oci-archive:" WHITTLE_TESTDATA "/sample-app.oci.tar"));
+  oci::Image image =
+      oci::open_image(oci::parse_reference("oci-archive:" WHITTLE_TESTDATA "/sample-app.oci.tar"));
   ApplyResult r = apply_and_extract(t, image);
   CHECK(r.tree.size() > 100);
 
@@ -332,7 +342,9 @@ TEST_CASE("rootfs::apply_layers extracts the sample image exactly as umoci does"
   // itself is left out: the image has no "./" entry, and umoci stamps it with mtime 0 where we leave it.
   auto listing = [&](const std::string& dir) {
     std::string s;
-    REQUIRE(test::run_command("cd '" + dir + "' && find . -mindepth 1 -printf '%p %y %m %U %G %s %l %T@\\n' | sort", &s) == 0);
+    REQUIRE(test::run_command(
+                "cd '" + dir + "' && find . -mindepth 1 -printf '%p %y %m %U %G %s %l %T@\\n' | sort", &s) ==
+            0);
     return s;
   };
   std::string ours = listing(t / "root");
@@ -340,12 +352,13 @@ TEST_CASE("rootfs::apply_layers extracts the sample image exactly as umoci does"
   CHECK(ours.size() > 1000);
   CHECK(ours == theirs);
   std::string diff;
-  CHECK(test::run_command("diff -r --no-dereference '" + (t / "root") + "' '" + (t / "bundle/rootfs") + "'", &diff) ==
-        0);
+  CHECK(test::run_command("diff -r --no-dereference '" + (t / "root") + "' '" + (t / "bundle/rootfs") + "'",
+                          &diff) == 0);
   INFO(diff);
 }
 
-TEST_CASE("rootfs::apply_layers over many layers: order, waste per layer, the first bad layer reported", "[rootfs]")
+TEST_CASE("rootfs::apply_layers over many layers: order, waste per layer, the first bad layer reported",
+          "[rootfs]")
 {
   test::TestDir t;
   test::FixtureImage fx;
@@ -353,8 +366,9 @@ TEST_CASE("rootfs::apply_layers over many layers: order, waste per layer, the fi
   const int n = 8;
   for (int i = 0; i < n; ++i) {
     // Every layer rewrites /etc/state with i+1 bytes and adds a file of its own with real content.
-    fx.layers.push_back({test::file("etc/state", std::string(static_cast<size_t>(i + 1), 's')),
-                         test::file("layer" + std::to_string(i) + "/data", std::string(100000, char('a' + i)))});
+    fx.layers.push_back(
+        {test::file("etc/state", std::string(static_cast<size_t>(i + 1), 's')),
+         test::file("layer" + std::to_string(i) + "/data", std::string(100000, char('a' + i)))});
   }
   oci::Image image = open_fixture(t, fx);
 

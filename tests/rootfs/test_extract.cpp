@@ -1,13 +1,11 @@
 #include "support/test_support.hpp"
 
-#include <whittle/rootfs/extract.hpp>
-#include <whittle/util/error.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <whittle/rootfs/extract.hpp>
+#include <whittle/util/error.hpp>
 
 using namespace whittle;
 using namespace whittle::rootfs;

@@ -1,6 +1,5 @@
-#include <whittle/rootfs/tree.hpp>
-
 #include <catch2/catch.hpp>
+#include <whittle/rootfs/tree.hpp>
 
 using namespace whittle::rootfs;
 
@@ -195,28 +194,45 @@ TEST_CASE("rootfs::Tree resolve follows links the way a chroot does", "[rootfs]"
     std::vector<std::string> symlinks;
   };
   const Case cases[] = {
-    {"/usr/bin/python3", Follow::yes, "/", "/usr/bin/python3.11", true, {"/usr/bin/python3"}},
-    {"/usr/bin/python3", Follow::no, "/", "/usr/bin/python3", true, {}},
-    {"/bin/python3", Follow::yes, "/", "/usr/bin/python3.11", true, {"/bin", "/usr/bin/python3"}},
-    {"/bin/python3", Follow::no, "/", "/usr/bin/python3", true, {"/bin"}},
-    {"/lib/x86_64-linux-gnu/libc.so.6", Follow::yes, "/", "/usr/lib/x86_64-linux-gnu/libc.so.6", true, {"/lib"}},
-    {"/lib64/x86_64-linux-gnu/libc.so.6", Follow::yes, "/", "/usr/lib/x86_64-linux-gnu/libc.so.6", true,
-     {"/lib64"}},
-    {"/../../../usr/bin/python3.11", Follow::yes, "/", "/usr/bin/python3.11", true, {}},
-    {"/usr/local/bin/py", Follow::yes, "/", "/usr/bin/python3.11", true,
-     {"/usr/local/bin/py", "/etc/alternatives/py", "/usr/bin/python3"}},
-    {"python3", Follow::yes, "/usr/bin", "/usr/bin/python3.11", true, {"/usr/bin/python3"}},
-    {"../lib/x86_64-linux-gnu/libc.so.6", Follow::yes, "/usr/bin", "/usr/lib/x86_64-linux-gnu/libc.so.6", true,
-     {}},
-    {"../../../../bin/python3.11", Follow::yes, "/usr/bin", "/usr/bin/python3.11", true, {"/bin"}},
-    {"/escape/py", Follow::no, "/", "/etc/alternatives/py", true, {"/escape"}},
-    {"/dangling", Follow::yes, "/", "/nowhere/x", false, {"/dangling"}},
-    {"/dangling", Follow::no, "/", "/dangling", true, {}},
-    {"/usr/bin/python3.11/x", Follow::yes, "/", "/usr/bin/python3.11/x", false, {}}, // ENOTDIR
-    {"/missing/../usr", Follow::yes, "/", "/usr", false, {}},                       // ENOENT first
-    {"/empty", Follow::yes, "/", "/empty", false, {"/empty"}},
-    {"/./usr//bin/", Follow::yes, "/", "/usr/bin", true, {}},
-    {"/", Follow::yes, "/", "/", true, {}},
+      {"/usr/bin/python3", Follow::yes, "/", "/usr/bin/python3.11", true, {"/usr/bin/python3"}},
+      {"/usr/bin/python3", Follow::no, "/", "/usr/bin/python3", true, {}},
+      {"/bin/python3", Follow::yes, "/", "/usr/bin/python3.11", true, {"/bin", "/usr/bin/python3"}},
+      {"/bin/python3", Follow::no, "/", "/usr/bin/python3", true, {"/bin"}},
+      {"/lib/x86_64-linux-gnu/libc.so.6",
+       Follow::yes,
+       "/",
+       "/usr/lib/x86_64-linux-gnu/libc.so.6",
+       true,
+       {"/lib"}},
+      {"/lib64/x86_64-linux-gnu/libc.so.6",
+       Follow::yes,
+       "/",
+       "/usr/lib/x86_64-linux-gnu/libc.so.6",
+       true,
+       {"/lib64"}},
+      {"/../../../usr/bin/python3.11", Follow::yes, "/", "/usr/bin/python3.11", true, {}},
+      {"/usr/local/bin/py",
+       Follow::yes,
+       "/",
+       "/usr/bin/python3.11",
+       true,
+       {"/usr/local/bin/py", "/etc/alternatives/py", "/usr/bin/python3"}},
+      {"python3", Follow::yes, "/usr/bin", "/usr/bin/python3.11", true, {"/usr/bin/python3"}},
+      {"../lib/x86_64-linux-gnu/libc.so.6",
+       Follow::yes,
+       "/usr/bin",
+       "/usr/lib/x86_64-linux-gnu/libc.so.6",
+       true,
+       {}},
+      {"../../../../bin/python3.11", Follow::yes, "/usr/bin", "/usr/bin/python3.11", true, {"/bin"}},
+      {"/escape/py", Follow::no, "/", "/etc/alternatives/py", true, {"/escape"}},
+      {"/dangling", Follow::yes, "/", "/nowhere/x", false, {"/dangling"}},
+      {"/dangling", Follow::no, "/", "/dangling", true, {}},
+      {"/usr/bin/python3.11/x", Follow::yes, "/", "/usr/bin/python3.11/x", false, {}}, // ENOTDIR
+      {"/missing/../usr", Follow::yes, "/", "/usr", false, {}},                        // ENOENT first
+      {"/empty", Follow::yes, "/", "/empty", false, {"/empty"}},
+      {"/./usr//bin/", Follow::yes, "/", "/usr/bin", true, {}},
+      {"/", Follow::yes, "/", "/", true, {}},
   };
   for (const auto& c : cases) {
     INFO("resolve " << c.path << " from " << c.cwd);

@@ -14,22 +14,21 @@
 // On disk (rootfs/extract) every path is additionally opened with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and the last component is never followed, so even a rule
 // missed above cannot lead a write out of the root (umoci's CVE class).
-#include <whittle/oci/image.hpp>
-#include <whittle/rootfs/tree.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+#include <whittle/oci/image.hpp>
+#include <whittle/rootfs/tree.hpp>
 
 namespace whittle::rootfs {
 
 struct LayerStats
 {
-  uint64_t entries = 0;       // tar entries, whiteouts included
-  uint64_t files = 0;         // non-whiteout entries
-  uint64_t bytes = 0;         // regular-file content bytes in the layer
-  uint64_t uncompressed = 0;  // tar stream bytes (== diff_id content size)
-  uint64_t waste_bytes = 0;   // bytes of this layer's files that later layers hide, replace or delete
+  uint64_t entries = 0;      // tar entries, whiteouts included
+  uint64_t files = 0;        // non-whiteout entries
+  uint64_t bytes = 0;        // regular-file content bytes in the layer
+  uint64_t uncompressed = 0; // tar stream bytes (== diff_id content size)
+  uint64_t waste_bytes = 0;  // bytes of this layer's files that later layers hide, replace or delete
   uint64_t waste_files = 0;
 };
 

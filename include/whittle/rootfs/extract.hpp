@@ -3,21 +3,25 @@
 // (util::clean_in_root) and is opened below a descriptor of the root with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS): the kernel refuses any symlink on the way (ELOOP), and
 // ".." or an absolute link could not leave the root anyway. The last component is never followed
-// (O_NOFOLLOW|O_EXCL, mkdirat, symlinkat, linkat without AT_SYMLINK_FOLLOW, mknodat, *at(AT_SYMLINK_NOFOLLOW)).
-// Policy (refusing entries through symlinks, hardlink targets that must exist) is the applier's job; this
-// class is the enforcement underneath it, so a mistake above still cannot write outside the root.
+// (O_NOFOLLOW|O_EXCL, mkdirat, symlinkat, linkat without AT_SYMLINK_FOLLOW, mknodat,
+// *at(AT_SYMLINK_NOFOLLOW)). Policy (refusing entries through symlinks, hardlink targets that must exist) is
+// the applier's job; this class is the enforcement underneath it, so a mistake above still cannot write
+// outside the root.
 //
 // Directories are created 0700 and get their final owner, xattrs, mode and mtime in finish(), deepest
 // first, so read-only directories can still be filled and their mtimes are not disturbed by their children.
+#include <string>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/util/byte_stream.hpp>
 #include <whittle/util/fd.hpp>
 
-#include <string>
-
 namespace whittle::rootfs {
 
-enum class Owners { skip, preserve };
+enum class Owners
+{
+  skip,
+  preserve
+};
 
 class Extractor
 {
@@ -55,8 +59,8 @@ private:
   // the next call.
   int open_dir(const std::string& path, bool create);
   void set_xattrs(int fd, const std::string& path, const Node& meta);
-  void apply_owner_mode_times_at(int dirfd, const std::string& name, const std::string& path, const Node& meta,
-                                 bool chmod);
+  void apply_owner_mode_times_at(int dirfd, const std::string& name, const std::string& path,
+                                 const Node& meta, bool chmod);
 
   std::string m_dir;
   util::Fd m_root;

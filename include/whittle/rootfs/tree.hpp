@@ -2,19 +2,26 @@
 // The final root filesystem of an image as an in-memory index (path -> node), built by applying the layers
 // in order with whiteouts. Later stages query it (what exists, what a path resolves to, sizes) without
 // touching disk. Paths are canonical image paths (util::clean_in_root): "/usr/bin/python3".
-#include <whittle/archive/tar_entry.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+#include <whittle/archive/tar_entry.hpp>
 
 namespace whittle::rootfs {
 
-enum class NodeType { regular, directory, symlink, char_device, block_device, fifo };
+enum class NodeType
+{
+  regular,
+  directory,
+  symlink,
+  char_device,
+  block_device,
+  fifo
+};
 
 std::string to_string(NodeType t);
 
@@ -24,28 +31,32 @@ struct Node
   uint32_t mode = 0644; // permission bits only
   uint32_t uid = 0;
   uint32_t gid = 0;
-  uint64_t size = 0;        // regular files
+  uint64_t size = 0; // regular files
   int64_t mtime = 0;
-  std::string link_target;  // symlinks: target as stored
-  std::string hardlink_of;  // hardlinks: canonical path of the group's primary name (which has this empty).
-                            // Metadata and size are copied from the primary, as the kernel shows one inode.
+  std::string link_target; // symlinks: target as stored
+  std::string hardlink_of; // hardlinks: canonical path of the group's primary name (which has this empty).
+                           // Metadata and size are copied from the primary, as the kernel shows one inode.
   uint32_t dev_major = 0;
   uint32_t dev_minor = 0;
   std::map<std::string, std::string> xattrs;
-  int layer = -1;           // index of the layer that last wrote this node
-  bool implicit = false;    // a parent directory no layer listed (created 0755 root:root)
+  int layer = -1;        // index of the layer that last wrote this node
+  bool implicit = false; // a parent directory no layer listed (created 0755 root:root)
 };
 
 // The result of resolving a path the way the kernel would inside a chroot at the image root.
 struct Resolution
 {
-  std::string path;                 // canonical final path (may not exist)
-  const Node* node = nullptr;       // nullptr if missing
+  std::string path;                  // canonical final path (may not exist)
+  const Node* node = nullptr;        // nullptr if missing
   std::vector<std::string> symlinks; // canonical paths of every symlink followed on the way, in order
   bool loop = false;                 // too many links (ELOOP)
 };
 
-enum class Follow { no, yes };
+enum class Follow
+{
+  no,
+  yes
+};
 
 // Called for every node a removal takes out of the tree (also the old node a put() replaces). `counted`
 // is false when the node's content survives under another name (a hardlink group's primary that was
@@ -90,12 +101,12 @@ public:
 
 private:
   // Takes [first, last) out of m_nodes, keeps hardlink groups consistent, reports removals.
-  uint64_t erase_range(std::map<std::string, Node>::iterator first, std::map<std::string, Node>::iterator last,
-                       const RemovedFn& on_removed);
+  uint64_t erase_range(std::map<std::string, Node>::iterator first,
+                       std::map<std::string, Node>::iterator last, const RemovedFn& on_removed);
   void ensure_parents(const std::string& path, int layer, const RemovedFn& on_removed);
 
-  std::map<std::string, Node> m_nodes;                    // always contains "/"
-  std::map<std::string, std::set<std::string>> m_links;   // primary -> its other names
+  std::map<std::string, Node> m_nodes;                  // always contains "/"
+  std::map<std::string, std::set<std::string>> m_links; // primary -> its other names
 };
 
 // Converts a tar entry's type to a node type (hardlinks become regular with hardlink_of set by the caller).
