@@ -118,7 +118,8 @@ run_slim(const ParsedArgs& args)
   std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
   slim::write_artifacts(art, plan.report, profile, src.image.platform.architecture);
   if (args.has("--json")) {
-    std::cout << slim::report_json(plan.report).dump(2) << "\n";
+    std::cout << slim::report_json(plan.report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
   } else {
     std::cout << slim::report_summary(plan.report);
   }

@@ -244,7 +244,8 @@ write_artifacts(const std::string& dir, Report& report, const trace::Profile& pr
   written.push_back(dir + "/profile.json");
   written.push_back(dir + "/report.json");
   report.artifacts = written;
-  write_text(dir + "/report.json", report_json(report).dump(2) + "\n");
+  write_text(dir + "/report.json",
+             report_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return written;
 }
 

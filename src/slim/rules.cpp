@@ -24,7 +24,7 @@ glob_list(const nlohmann::json& j, const std::string& key, const std::string& wh
   for (const auto& g : j) {
     if (!g.is_string() || g.get<std::string>().empty() || g.get<std::string>()[0] != '/') {
       throw BadInput("parse rules `" + what + "`: `" + key + "` entries must be absolute path globs, got " +
-                     g.dump());
+                     g.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     out.push_back(g.get<std::string>());
   }

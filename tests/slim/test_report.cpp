@@ -113,3 +113,19 @@ TEST_CASE("slim::make_report counts, groups removals and renders artifacts", "[s
   auto sec = nlohmann::json::parse(test::read_file(out / "art/seccomp.json"));
   CHECK(sec["defaultErrnoRet"] == 38);
 }
+
+TEST_CASE("slim: report.json survives paths that are not UTF-8", "[slim]")
+{
+  test::FakeRoot root;
+  root.file("/app/main", "x", 0755);
+  root.file("/app/caf\xe9.txt", "latin-1 name");
+  KeepPlan plan;
+  plan.keep.add("/app/main", "profile");
+  plan.removed["/app/caf\xe9.txt"] = "not-traced";
+  Report r = make_report(root.tree, plan);
+  test::TestDir out;
+  trace::Profile p;
+  CHECK_NOTHROW(write_artifacts(out / "art", r, p, "amd64"));
+  auto j = nlohmann::json::parse(test::read_file(out / "art/report.json"));
+  CHECK(j["removed"].size() >= 1);
+}
