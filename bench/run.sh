@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make bench`: runs whittle's benchmarks and writes bench/RESULTS.md.
-#   bench/run.sh [WHITTLE] [BENCH...]      BENCH: convert_inspect, slim, trace (default: all that apply)
+#   bench/run.sh [WHITTLE] [BENCH...]      BENCH: convert_inspect, slim, trace (default: all that apply);
+#                                          `join` runs nothing and only rebuilds RESULTS.md from the sections
 # Each benchmark writes bench/results/<name>.md with its own machine line, date, exact commands and medians;
 # this script then joins every fragment present into bench/RESULTS.md, so a benchmark that cannot run yet
 # (e.g. `whittle slim` before it lands) keeps its last recorded section, marked as such.
@@ -32,6 +33,7 @@ for b in $benches; do
       fi
       cmd="$here/trace/run.sh $whittle $here/results/trace.md"
       ;;
+    join) continue ;;
     *) echo "bench: unknown benchmark $b" >&2; exit 2 ;;
   esac
   missing=""
@@ -58,8 +60,9 @@ out=$here/RESULTS.md
   echo "Made by \`make bench\` (\`bench/run.sh\`), which runs \`bench/convert_inspect.sh\`, \`bench/slim.sh\` and"
   echo "\`bench/trace/run.sh\` and joins their sections (\`bench/results/*.md\`). Each section names its machine, date,"
   echo "exact commands and the medians of at least 5 runs (hyperfine). The e2e images are the ones the e2e suite"
-  echo "builds (\`tests/e2e/lib.sh\`), cached in \`<build>/e2e-cache\`. The machine is shared by other jobs: the"
-  echo "load average at the start of each section says how quiet it was."
+  echo "builds (\`tests/e2e/lib.sh\`), cached in \`<build>/e2e-cache\`. The machine is shared by other jobs (the"
+  echo "load average at the start of each section says how busy it was), so the measured commands run under"
+  echo "real-time scheduling where a section says so."
   for b in convert_inspect slim trace; do
     f=$here/results/$b.md
     echo
