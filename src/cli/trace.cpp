@@ -184,6 +184,11 @@ run_trace_command(const ParsedArgs& args)
                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
   }
   o.untraced = args.has("--untraced");
+  std::string mechanism = args.get_or("--tracer", "ptrace");
+  if (mechanism != "notify" && mechanism != "ptrace") {
+    throw UsageError("--tracer must be notify or ptrace");
+  }
+  o.mechanism = mechanism == "ptrace" ? trace::Mechanism::ptrace : trace::Mechanism::notify;
   o.sandbox.rootfs = rootfs;
   o.sandbox.state_dir = state;
 
@@ -241,6 +246,8 @@ trace_command()
     {"--keep-workdir", "", "", "keep the extracted rootfs after the run"},
     {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
     {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
+    {"--tracer", "", "ptrace|notify",
+     "how path syscalls are seen: ptrace seccomp-stops (default) or seccomp user notifications"},
     {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
     {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
     {"--exit-with-app", "", "", "exit with the app's exit status (128+N when killed by signal N)"},

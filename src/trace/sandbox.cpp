@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,11 +64,17 @@ make_pipe(util::Fd& r, util::Fd& w)
 
 } // namespace
 
-Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan))
+Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan)), m_filter_kind(filter)
 {
-  if (filter == Filter::trace) {
-    m_filter = build_trace_filter();
+  if (filter != Filter::none) {
+    m_filter = build_trace_filter(filter == Filter::notify ? FilterAction::notify : FilterAction::trace);
   }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    throw_errno("create socketpair");
+  }
+  m_listener_read = util::Fd(sv[0]);
+  m_listener_write = util::Fd(sv[1]);
   m_caps = docker_default_caps();
   m_argv_store = m_plan.argv;
   for (auto& a : m_argv_store) {
@@ -119,6 +126,7 @@ Sandbox::start()
   m_sync_write.close();
   m_control_read.close();
   m_status_write.close();
+  m_listener_write.close();
   return m_init;
 }
 
@@ -158,6 +166,33 @@ Sandbox::wait_exec(int index, int timeout_ms)
       return st.status;
     }
   }
+}
+
+util::Fd
+Sandbox::receive_listener(int timeout_ms)
+{
+  pollfd p = {m_listener_read.get(), POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) <= 0) {
+    return {};
+  }
+  char byte = 0;
+  iovec iov = {&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (recvmsg(m_listener_read.get(), &msg, MSG_CMSG_CLOEXEC) <= 0) {
+    return {};
+  }
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) {
+    return {};
+  }
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return util::Fd(fd);
 }
 
 std::optional<std::string>
@@ -211,12 +246,13 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
     report_child_error(sync, errno, "set no_new_privs", "");
     _exit(127);
   }
-  if (chdir(m_plan.workdir.c_str()) != 0) {
-    report_child_error(sync, errno, "chdir to working directory", m_plan.workdir.c_str());
+  // The filter comes before the chdir, so the working directory is recorded (the image must keep it).
+  if (m_filter_kind == Filter::trace && install_filter(m_filter) != 0) {
+    report_child_error(sync, errno, "install seccomp filter", "");
     _exit(127);
   }
-  if (!m_filter.empty() && install_filter(m_filter) != 0) {
-    report_child_error(sync, errno, "install seccomp filter", "");
+  if (chdir(m_plan.workdir.c_str()) != 0) {
+    report_child_error(sync, errno, "chdir to working directory", m_plan.workdir.c_str());
     _exit(127);
   }
   execve(exe, argv, m_env.data());
@@ -234,6 +270,7 @@ Sandbox::init_main() noexcept
   m_sync_read.close();
   m_control_write.close();
   m_status_read.close();
+  m_listener_read.close();
   char go = 0;
   ssize_t n;
   do {
@@ -269,6 +306,35 @@ Sandbox::init_main() noexcept
   sigset_t wait_mask;
   sigprocmask(SIG_BLOCK, &chld, &wait_mask);
   sigdelset(&wait_mask, SIGCHLD);
+
+  if (m_filter_kind == Filter::notify) {
+    // Installed here, once: every process the init starts inherits the filter and its one listener.
+    int listener = install_filter_with_listener(m_filter);
+    if (listener < 0) {
+      report_child_error(sync, errno, "install seccomp filter with listener", "");
+      _exit(1);
+    }
+    char byte = 'l';
+    iovec iov = {&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    std::memset(control, 0, sizeof control);
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &listener, sizeof listener);
+    if (sendmsg(m_listener_write.get(), &msg, MSG_NOSIGNAL) < 0) {
+      report_child_error(sync, errno, "hand the seccomp listener to whittle", "");
+      _exit(1);
+    }
+    close(listener);
+  }
+  m_listener_write.close();
 
   pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync);
   if (app < 0) {

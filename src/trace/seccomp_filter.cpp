@@ -32,8 +32,9 @@ check(int rc, const std::string& what)
 } // namespace
 
 std::vector<sock_filter>
-build_trace_filter()
+build_trace_filter(FilterAction action)
 {
+  const uint32_t act = action == FilterAction::trace ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY;
   std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) {
     throw SandboxError("build seccomp filter: seccomp_init failed");
@@ -48,13 +49,13 @@ build_trace_filter()
     if (s.skip_if_flag != 0 && s.at_flags_arg >= 0) {
       // Stop only when the flag is clear.
       scmp_arg_cmp cmp = {static_cast<unsigned>(s.at_flags_arg), SCMP_CMP_MASKED_EQ, s.skip_if_flag, 0};
-      check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_TRACE(0), s.nr, 1, &cmp), what);
+      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &cmp), what);
     } else if (s.skip_if_null_path) {
       unsigned path_arg = s.shape == PathShape::dirfd_path ? 1 : 0;
       scmp_arg_cmp cmp = {path_arg, SCMP_CMP_NE, 0, 0};
-      check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_TRACE(0), s.nr, 1, &cmp), what);
+      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &cmp), what);
     } else {
-      check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(0), s.nr, 0), what);
+      check(seccomp_rule_add(ctx.get(), act, s.nr, 0), what);
     }
   }
   // libseccomp 2.5 exports only to a descriptor: go through a memfd.
@@ -85,6 +86,19 @@ install_filter(const std::vector<sock_filter>& prog) noexcept
   fprog.len = static_cast<unsigned short>(prog.size());
   fprog.filter = const_cast<sock_filter*>(prog.data());
   return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog));
+}
+
+} // namespace whittle::trace
+
+namespace whittle::trace {
+
+int
+install_filter_with_listener(const std::vector<sock_filter>& prog) noexcept
+{
+  sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(prog.size());
+  fprog.filter = const_cast<sock_filter*>(prog.data());
+  return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
 }
 
 } // namespace whittle::trace

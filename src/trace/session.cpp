@@ -4,6 +4,7 @@
 #include <whittle/trace/session.hpp>
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/sha256.hpp>
 
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -95,7 +97,8 @@ run_trace(const TraceOptions& o)
   }
   SandboxPlan plan = make_plan(o.sandbox);
   util::debug("sandbox plan:\n" + describe(plan));
-  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : Sandbox::Filter::trace);
+  bool notify = !o.untraced && !o.all_syscalls && o.mechanism == Mechanism::notify;
+  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace);
   PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
@@ -123,6 +126,25 @@ run_trace(const TraceOptions& o)
   g_stop_signal.store(0);
   sandbox.release();
   auto started = Clock::now();
+
+  // The notification server: receives the init's listener, then answers until no process is left.
+  util::Fd stop_notify(eventfd(0, EFD_CLOEXEC));
+  std::thread notifier;
+  if (notify) {
+    notifier = std::thread([&] {
+      util::Fd listener = sandbox.receive_listener(static_cast<int>(o.timeout.count()));
+      if (listener) {
+        tracer.serve_notifications(listener.get(), stop_notify.get());
+      }
+    });
+  }
+  auto stop_notifier = [&] {
+    if (notifier.joinable()) {
+      uint64_t one = 1;
+      (void)!write(stop_notify.get(), &one, sizeof one);
+      notifier.join();
+    }
+  };
 
   Control control;
   std::vector<ProbeResult> probes;
@@ -217,6 +239,7 @@ run_trace(const TraceOptions& o)
     }
     control.cv.notify_all();
     controller.join();
+    stop_notifier();
     throw;
   }
   {
@@ -225,6 +248,7 @@ run_trace(const TraceOptions& o)
   }
   control.cv.notify_all();
   controller.join();
+  stop_notifier();
   if (o.continue_after == ContinueAfter::signal) {
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);

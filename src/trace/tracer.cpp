@@ -4,6 +4,7 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -11,6 +12,9 @@
 #include <fstream>
 #include <linux/openat2.h>
 #include <linux/ptrace.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +130,9 @@ Tracer::group_of(pid_t pid)
   }
   int group = 0;
   pid_t from = tgid != 0 && tgid != pid ? tgid : ppid;
+  if (from == m_init && m_init > 0) {
+    return assign_child_of_init(pid);
+  }
   auto p = m_groups.find(from);
   if (p != m_groups.end() && p->second >= 0) {
     group = p->second;
@@ -134,21 +141,33 @@ Tracer::group_of(pid_t pid)
   return group;
 }
 
+int
+Tracer::assign_child_of_init(pid_t child)
+{
+  auto it = m_groups.find(child);
+  if (it != m_groups.end()) {
+    return it->second;
+  }
+  int group = 0;
+  if (m_app_pid < 0) {
+    m_app_pid = child;
+    m_app.started = std::chrono::steady_clock::now();
+  } else {
+    group = m_next_group.load();
+  }
+  m_groups[child] = group;
+  return group;
+}
+
 void
 Tracer::on_new_process(pid_t parent, pid_t child)
 {
-  int group = 0;
+  std::lock_guard<std::mutex> lock(m_mutex);
   if (parent == m_init) {
-    if (m_app_pid < 0) {
-      m_app_pid = child;
-      m_app.started = std::chrono::steady_clock::now();
-      group = 0;
-    } else {
-      group = m_next_group.load();
-    }
-  } else {
-    group = group_of(parent);
+    assign_child_of_init(child);
+    return;
   }
+  int group = group_of(parent);
   if (group < 0) {
     group = 0;
   }
@@ -391,6 +410,58 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
 }
 
 void
+Tracer::serve_notifications(int listener, int stop_fd)
+{
+  seccomp_notif_sizes sizes = {};
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+    sizes.seccomp_notif = sizeof(seccomp_notif);
+    sizes.seccomp_notif_resp = sizeof(seccomp_notif_resp);
+  }
+  std::vector<char> req_buf(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
+  std::vector<char> resp_buf(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
+  auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
+  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
+  for (;;) {
+    pollfd p[2] = {{listener, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return;
+    }
+    if (p[1].revents != 0) {
+      return;
+    }
+    if ((p[0].revents & POLLIN) == 0) {
+      return; // POLLHUP: no process uses the filter any more
+    }
+    std::memset(req_buf.data(), 0, req_buf.size());
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+      if (errno == EINTR || errno == ENOENT) {
+        continue;
+      }
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      ++m_stops;
+      if (req->data.arch == audit_arch()) {
+        uint64_t args[6];
+        for (int i = 0; i < 6; ++i) {
+          args[i] = req->data.args[i];
+        }
+        record_syscall(static_cast<pid_t>(req->pid), req->data.nr, args);
+      }
+    }
+    std::memset(resp_buf.data(), 0, resp_buf.size());
+    resp->id = req->id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    // ENOENT: the caller was interrupted or killed meanwhile; nothing to answer.
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  }
+}
+
+void
 Tracer::on_seccomp(pid_t pid)
 {
   ptrace_syscall_info info;
@@ -406,6 +477,7 @@ Tracer::on_seccomp(pid_t pid)
   for (int i = 0; i < 6; ++i) {
     args[i] = info.seccomp.args[i];
   }
+  std::lock_guard<std::mutex> lock(m_mutex);
   record_syscall(pid, static_cast<int>(info.seccomp.nr), args);
 }
 
@@ -415,6 +487,7 @@ Tracer::on_syscall_stop(pid_t pid)
   ptrace_syscall_info info;
   std::memset(&info, 0, sizeof info);
   long n = pt(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, reinterpret_cast<unsigned long>(&info));
+  std::lock_guard<std::mutex> lock(m_mutex);
   if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_ENTRY || group_of(pid) != 0) {
     return;
   }
@@ -437,6 +510,7 @@ Tracer::run()
       throw_errno("wait for traced processes");
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      std::lock_guard<std::mutex> lock(m_mutex);
       if (pid == m_app_pid) {
         m_app.known = true;
         m_app.ended = std::chrono::steady_clock::now();
@@ -478,6 +552,7 @@ Tracer::run()
       unsigned long former = 0;
       if (pt(PTRACE_GETEVENTMSG, pid, 0, reinterpret_cast<unsigned long>(&former)) == 0 &&
           static_cast<pid_t>(former) != pid) {
+        std::lock_guard<std::mutex> lock(m_mutex);
         m_groups.erase(static_cast<pid_t>(former));
       }
       break;

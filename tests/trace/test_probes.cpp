@@ -47,7 +47,7 @@ TEST_CASE("trace: HTTP and exec probes", "[ptrace]")
     CHECK(run.probes[0].body_sha256 == util::sha256_hex("hello"));
     CHECK(run.signal == SIGTERM);
     CHECK(!out.timed_out);
-    CHECK(test::file_lines(out.profile) == Lines{"/bin/tracee:read,exec", "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{"/:dir", "/bin/tracee:read,exec", "/data/a.txt:read"});
   }
   SECTION("an unanswered probe is recorded as failed")
   {
@@ -74,8 +74,8 @@ TEST_CASE("trace: HTTP and exec probes", "[ptrace]")
     for (const auto& f : run.probes[0].files) {
       probe_only.files[f.path] = f;
     }
-    CHECK(test::file_lines(probe_only) == Lines{"/bin/sh:stat->tracee", "/bin/tracee:read,exec", "/data/b.txt:read"});
-    CHECK(test::file_lines(out.profile) == Lines{"/bin/tracee:read,exec"});
+    CHECK(test::file_lines(probe_only) == Lines{"/:dir", "/bin/sh:stat->tracee", "/bin/tracee:read,exec", "/data/b.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{"/:dir", "/bin/tracee:read,exec"});
   }
   SECTION("continue for a number of seconds")
   {

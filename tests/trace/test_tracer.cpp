@@ -18,6 +18,8 @@ using Lines = std::vector<std::string>;
 namespace {
 
 const std::string k_tracee = "/bin/tracee:read,exec";
+// The app's working directory: the sandbox chdirs into it under the filter, so it is recorded.
+const std::string k_root = "/:dir";
 
 bool
 sandbox_available()
@@ -48,60 +50,60 @@ TEST_CASE("trace: open, stat, readlink, missing", "[ptrace]")
   SECTION("open absolute")
   {
     auto out = run(dir, {"open", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("missing file")
   {
     auto out = run(dir, {"open", "/data/nope"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/nope:missing"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/nope:missing"});
     CHECK(out.profile.runs.at(0).exit_code == 1);
   }
   SECTION("through a missing directory and a file used as directory")
   {
     auto out = run(dir, {"open", "/nodir/x/../y"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/nodir/y:missing"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/nodir/y:missing"});
   }
   SECTION("relative symlink in the middle")
   {
     auto out = run(dir, {"open", "/lnk/sub/c.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read", "/lnk:stat->data"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub/c.txt:read", "/lnk:stat->data"});
   }
   SECTION("absolute symlink at the end")
   {
     auto out = run(dir, {"stat", "/abs"});
-    CHECK(test::file_lines(out.profile) == Lines{"/abs:stat->/data/a.txt", k_tracee, "/data/a.txt:stat"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, "/abs:stat->/data/a.txt", k_tracee, "/data/a.txt:stat"});
   }
   SECTION("readlink does not follow")
   {
     auto out = run(dir, {"readlink", "/abs"});
-    CHECK(test::file_lines(out.profile) == Lines{"/abs:readlink->/data/a.txt", k_tracee});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, "/abs:readlink->/data/a.txt", k_tracee});
   }
   SECTION("symlink climbing above the root stays in the root")
   {
     auto out = run(dir, {"open", "/up/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/up:stat->../../.."});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read", "/up:stat->../../.."});
   }
   SECTION("/.. at the root")
   {
     auto out = run(dir, {"open", "/../../data/b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:read"});
   }
   SECTION("fstat makes no stop and no entry")
   {
     auto out = run(dir, {"fstat", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read"});
   }
   SECTION("special paths are kept apart")
   {
     auto out = run(dir, {"open", "/dev/null"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee});
     CHECK(out.profile.special.count("/dev/null") == 1);
   }
   SECTION("hosts file supplied by whittle is special")
   {
     auto out = run(dir, {"open", "/etc/hosts"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee});
     CHECK(out.profile.special.count("/etc/hosts") == 1);
   }
 }
@@ -115,22 +117,22 @@ TEST_CASE("trace: dirfd, cwd and openat2", "[ptrace]")
   SECTION("openat with a directory descriptor")
   {
     auto out = run(dir, {"openat", "/data/sub", "c.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
   }
   SECTION("openat through a symlinked directory, then ..")
   {
     auto out = run(dir, {"openat", "/lnk", "sub/../b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data:read,dir", "/data/b.txt:read", "/lnk:stat->data"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir", "/data/b.txt:read", "/lnk:stat->data"});
   }
   SECTION("chdir then relative open")
   {
     auto out = run(dir, {"chdir", "/data/sub", "../a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/data/sub:dir"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read", "/data/sub:dir"});
   }
   SECTION("openat2")
   {
     auto out = run(dir, {"openat2", "/data/b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:read"});
   }
 }
 
@@ -143,27 +145,27 @@ TEST_CASE("trace: create, delete, mkdir, rename", "[ptrace]")
   SECTION("create a new file")
   {
     auto out = run(dir, {"create", "/tmp/new"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/tmp/new:create"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/tmp/new:create"});
   }
   SECTION("overwrite an image file")
   {
     auto out = run(dir, {"create", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:write"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:write"});
   }
   SECTION("unlink")
   {
     auto out = run(dir, {"unlink", "/data/b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:delete"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:delete"});
   }
   SECTION("mkdir")
   {
     auto out = run(dir, {"mkdir", "/tmp/d"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/tmp/d:create,dir"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/tmp/d:create,dir"});
   }
   SECTION("rename")
   {
     auto out = run(dir, {"rename", "/data/a.txt", "/data/z.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:delete", "/data/z.txt:create"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:delete", "/data/z.txt:create"});
   }
 }
 
@@ -177,54 +179,54 @@ TEST_CASE("trace: processes and threads", "[ptrace]")
   {
     auto out = run(dir, {"threads", "/data/a.txt", "/data/b.txt", "/data/sub/c.txt"});
     CHECK(test::file_lines(out.profile) ==
-          Lines{k_tracee, "/data/a.txt:read", "/data/b.txt:read", "/data/sub/c.txt:read"});
+          Lines{k_root, k_tracee, "/data/a.txt:read", "/data/b.txt:read", "/data/sub/c.txt:read"});
   }
   SECTION("vfork + exec")
   {
     auto out = run(dir, {"vfork-exec", "/bin/tracee", "open", "/data/b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("clone3")
   {
     auto out = run(dir, {"clone3", "/data/sub/c.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub/c.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("execveat of a descriptor")
   {
     auto out = run(dir, {"execveat", "/bin/tracee", "open", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{"/bin/tracee:read,exec,stat", "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, "/bin/tracee:read,exec,stat", "/data/a.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("exec through a symlink records the link")
   {
     auto out = run(dir, {"exec", "/lnk/../bin/tracee", "open", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read", "/lnk:stat->data"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read", "/lnk:stat->data"});
   }
   SECTION("exec from a non-leader thread")
   {
     auto out = run(dir, {"exec-thread", "/bin/tracee", "open", "/data/b.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/b.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("daemonize: the grandchild outlives the app")
   {
     auto out = run(dir, {"daemonize", "/data/sub/c.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub/c.txt:read"});
     CHECK(!out.timed_out);
   }
   SECTION("group-stop and SIGCONT")
   {
     auto out = run(dir, {"group-stop", "/data/a.txt"});
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("a handled signal reaches the app")
   {
     auto out = run(dir, {"signal", "/data/a.txt"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/a.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:read"});
   }
   SECTION("exit code recorded")
   {
@@ -270,7 +272,7 @@ TEST_CASE("trace: user, workdir and env", "[ptrace]")
   SECTION("relative open from the workdir")
   {
     auto out = test::trace_tracee(dir, {"open", "sub/c.txt"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/data"; });
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data:dir", "/data/sub/c.txt:read"});
   }
   SECTION("missing program")
   {
@@ -301,7 +303,7 @@ TEST_CASE("trace: --mount binds a host path, read-only when asked, recorded apar
   {
     auto out = test::trace_tracee(dir, {"open", "/mnt/host/in.txt"}, with_mount(true));
     CHECK(out.profile.runs.at(0).exit_code == 0);
-    CHECK(test::file_lines(out.profile) == Lines{k_tracee});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee});
     CHECK(out.profile.special.count("/mnt/host/in.txt") == 1);
   }
   SECTION("read-only mount refuses writes")

@@ -2,6 +2,7 @@
 
 #include <whittle/trace/profile.hpp>
 
+#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,11 @@ trace_tracee(const TestDir& dir, const std::vector<std::string>& args,
   o.sandbox.argv.insert(o.sandbox.argv.end(), args.begin(), args.end());
   o.sandbox.env = {"PATH=/bin"};
   o.timeout = std::chrono::milliseconds(20000);
+  // ctest runs the [ptrace] cases twice: with ptrace seccomp-stops (default) and with user notifications.
+  const char* mech = std::getenv("WHITTLE_TRACE_MECHANISM");
+  if (mech != nullptr && std::string(mech) == "notify") {
+    o.mechanism = trace::Mechanism::notify;
+  }
   if (tweak) {
     tweak(o);
   }

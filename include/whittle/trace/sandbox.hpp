@@ -20,8 +20,10 @@ class Sandbox
 public:
   // Prepares everything the child side needs (argv/env arrays, BPF program, pipes, mount targets).
   // Throws SandboxError.
-  // With Filter::none the app runs without the seccomp filter (untraced baseline runs).
-  enum class Filter { trace, none };
+  // Filter::trace: the app's path syscalls make ptrace seccomp-stops. Filter::notify: the init installs a
+  // user-notification filter on itself before starting anything, so the app and every probe inherit it,
+  // and hands the listener to whittle (receive_listener). Filter::none: no filter (untraced baseline).
+  enum class Filter { trace, notify, none };
   explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
@@ -42,6 +44,10 @@ public:
   // After the init ended: the error the init or the app reported before exec, as a message.
   std::optional<std::string> child_error();
 
+  // Filter::notify: waits up to timeout_ms for the init's seccomp listener; returns it, or an empty Fd
+  // when the init ended first (its error is then in child_error()).
+  util::Fd receive_listener(int timeout_ms);
+
   // Sends sig to the init through a pidfd, so a reaped init's recycled pid is never hit. Never throws.
   void signal(int sig) noexcept;
 
@@ -54,6 +60,7 @@ private:
 
   SandboxPlan m_plan;
   std::vector<sock_filter> m_filter;
+  Filter m_filter_kind = Filter::trace;
   std::vector<std::string> m_argv_store;
   std::vector<char*> m_argv;
   std::vector<char*> m_env;
@@ -64,6 +71,7 @@ private:
   util::Fd m_status_read, m_status_write;
   util::Fd m_devnull;
   util::Fd m_pidfd;
+  util::Fd m_listener_read, m_listener_write; // socketpair carrying the seccomp listener (SCM_RIGHTS)
   pid_t m_init = -1;
 };
 

@@ -13,6 +13,13 @@ namespace whittle::trace {
 
 enum class ContinueAfter { exit, probes, seconds, signal };
 
+// How path syscalls reach the tracer: ptrace seccomp-stops (the default), or seccomp user notifications
+// answered by a second tracer thread (notify). Both give the same profile; measured on the benchmark they
+// cost the same (the price is the two context switches per call, not ptrace's bookkeeping), so ptrace
+// stays the default and notify is kept as an alternative (e.g. where ptrace stops are costlier). Process
+// events (fork, clone, exec, exit) always come through ptrace; --syscalls always uses ptrace stops.
+enum class Mechanism { ptrace, notify };
+
 struct TraceOptions
 {
   SandboxOptions sandbox;
@@ -26,7 +33,8 @@ struct TraceOptions
   bool all_syscalls = false;
   int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
   int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
-  bool untraced = false;                   // run in the same sandbox without filter and tracer (benchmarks)
+  bool untraced = false;
+  Mechanism mechanism = Mechanism::ptrace;                   // run in the same sandbox without filter and tracer (benchmarks)
 };
 
 struct TraceOutcome

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <sys/types.h>
@@ -55,6 +56,10 @@ public:
   void expect_group(int index) { m_next_group.store(index); }
   // Runs until no traced process is left. Throws Error only on a broken ptrace contract.
   void run();
+  // The user-notification path (Filter::notify): answers every notification of listener with "continue"
+  // after recording it, until the listener hangs up (no process left) or stop_fd becomes readable. Runs
+  // on its own thread beside run(); the two share the records under a mutex.
+  void serve_notifications(int listener, int stop_fd);
 
   // Results, valid after run().
   const std::map<std::string, FileRecord>& files() const { return m_files.at(0); }
@@ -73,6 +78,7 @@ private:
   void on_syscall_stop(pid_t pid);
   void on_new_process(pid_t parent, pid_t child);
   int group_of(pid_t pid);
+  int assign_child_of_init(pid_t child);
   std::string base_dir(pid_t pid, int dirfd);
   bool read_string(pid_t pid, uint64_t addr, std::string& out);
   void record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
@@ -91,6 +97,7 @@ private:
   std::set<std::string> m_syscalls;
   AppExit m_app;
   uint64_t m_stops = 0;
+  std::mutex m_mutex; // records, groups and the resolver, shared by run() and serve_notifications()
 };
 
 } // namespace whittle::trace
