@@ -355,7 +355,9 @@ write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const
   std::map<std::string, std::string> annotations;
   for (const auto& [k, v] : options.labels) {
     cfg.set_label(k, v);
-    if (k.rfind("org.opencontainers.image.base.", 0) == 0) {
+    // docker-archive has no manifest annotations: there the config labels carry them alone.
+    if (k.rfind("org.opencontainers.image.base.", 0) == 0 &&
+        dest.transport != oci::Transport::docker_archive) {
       annotations[k] = v;
     }
   }

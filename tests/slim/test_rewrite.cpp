@@ -63,8 +63,11 @@ struct Slimmed
 
 Slimmed
 slim_into(const test::TestDir& t, const std::string& name, std::optional<int64_t> sde,
-          archive::Compression c = archive::Compression::gzip)
+          archive::Compression c = archive::Compression::gzip, std::string dest_ref = "")
 {
+  if (dest_ref.empty()) {
+    dest_ref = "oci:" + (t / name) + ":latest";
+  }
   std::string src_dir = t / "src";
   struct stat st;
   if (::stat(src_dir.c_str(), &st) != 0) {
@@ -94,8 +97,7 @@ slim_into(const test::TestDir& t, const std::string& name, std::optional<int64_t
   io.labels = {{"io.whittle.read-only-rootfs", "false"},
                {"org.opencontainers.image.base.digest", image.manifest_digest.str()}};
   io.history_created_by = "whittle build";
-  s.result =
-      write_image(image, entries, files, io, oci::parse_reference("oci:" + (t / name) + ":latest", true));
+  s.result = write_image(image, entries, files, io, oci::parse_reference(dest_ref, true));
   return s;
 }
 
@@ -197,4 +199,18 @@ TEST_CASE("slim::write_image is reproducible", "[slim]")
   CHECK(z1.result.manifest_digest == z2.result.manifest_digest);
   CHECK(z1.result.layer_stats.diff_id == z2.result.layer_stats.diff_id);
   CHECK_FALSE(z1.result.layer.digest == a.result.layer.digest);
+}
+
+TEST_CASE("slim::write_image to a docker-archive keeps base.* as labels only", "[slim]")
+{
+  test::TestDir t;
+  std::string ref = "docker-archive:" + (t / "slim.tar") + ":whittle/slim:1";
+  slim_into(t, "d", 1650000000, archive::Compression::gzip, ref);
+  oci::Image out = oci::open_image(oci::parse_reference(ref));
+  REQUIRE(out.layers.size() == 1);
+  CHECK(out.config.labels().count("org.opencontainers.image.base.digest") == 1);
+  CHECK(out.config.user() == "65532:65532");
+  std::string listing;
+  REQUIRE(test::run_command("tar tf '" + (t / "slim.tar") + "'", &listing) == 0);
+  CHECK(listing.find("manifest.json") != std::string::npos);
 }
