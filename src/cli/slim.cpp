@@ -37,6 +37,10 @@ run_slim(const ParsedArgs& args)
   oci::Image image = oci::open_image(src_ref, platform);
   trace::TraceOptions topts = parse_trace_options(args, image.config);
   std::string user = args.get_or("--trace-user", image.config.user());
+  if (!topts.exec_probes.empty() && !options.include_shell && !args.has("--no-verify")) {
+    util::warn("--probe-exec runs /bin/sh in the sandbox: verify needs a shell in the slimmed image too "
+               "(add --include-shell, or the exec probes will fail there)");
+  }
 
   uint64_t size = 0;
   for (const auto& l : image.layers) {
