@@ -73,6 +73,9 @@ check_output() {
       e2e_check "$label: unpacked rootfs has the app" test -f "$W/bundle/rootfs/app/main.py"
       e2e_check "$label: whiteouts applied (no changelog left)" \
         sh -c '! ls "$1"/rootfs/usr/share/doc/*/changelog* >/dev/null 2>&1' - "$W/bundle"
+      e2e_check "$label: hardlinks kept (perl, perl5.36.0 share an inode)" sh -c \
+        '[ "$(stat -c %i "$1/rootfs/usr/bin/perl")" = "$(stat -c %i "$1/rootfs/usr/bin/perl5.36.0")" ]' - "$W/bundle"
+      e2e_check "$label: merged-/usr symlinks kept (/bin -> usr/bin)" test "$(readlink "$W/bundle/rootfs/bin")" = usr/bin
       rm -rf "$W/bundle"
     fi
     [ "$kind" = oci-archive ] && rm -rf "$layout"
