@@ -1,8 +1,19 @@
-# Shared functions of the shell e2e suites (tests/e2e/test_*.sh). Source it; POSIX sh + bash-isms avoided.
+# Shared functions of the shell e2e suites (tests/e2e/test_*.sh), also used by bench/. Source it (POSIX sh).
+# Function variables are prefixed _e_ so they never clobber a suite's own.
+#
+#   requirements  e2e_require TOOL..., e2e_require_root, e2e_require_whittle [COMMAND...], e2e_whittle_has CMD
+#   bookkeeping   e2e_workdir ($E2E_WORK, removed at exit unless a check failed), e2e_check DESC CMD...,
+#                 e2e_finish, e2e_fail MSG, e2e_skip MSG, e2e_log MSG
+#   images        e2e_debian_image NAME PKGS... [--context DIR] [--dockerfile-extra LINE]..., e2e_python_image,
+#                 e2e_nginx_image (set $E2E_IMG_* below)
+#   podman        e2e_pull REF, e2e_load FILE, e2e_run IMAGE [OPTS] [-- CMD], e2e_serve IMAGE NAME [OPTS],
+#                 e2e_stop NAME, e2e_image_user IMAGE, e2e_port_free PORT, e2e_remove_at_exit IMAGE...
+#   checks        e2e_verify_layout DIR [TAG] (independent digest/size/diff_id/tar walk), e2e_config_field REF
+#                 EXPR, e2e_uncompressed_bytes OCI_DIR, e2e_image_bytes PATH, e2e_sha256 FILE
 #
 # Environment (set by ctest, see tests/CMakeLists.txt; sensible defaults when run by hand):
 #   WHITTLE            the whittle binary (default: $WHITTLE_SRC/build/whittle)
-#   WHITTLE_SRC        the repository (default: two levels above this file)
+#   WHITTLE_SRC        the repository (default: two levels above the sourcing suite's directory)
 #   WHITTLE_E2E_CACHE  where built Debian images are kept between runs (default /var/cache/whittle-e2e)
 #   WHITTLE_E2E_KEEP   set to 1 to keep the per-test work directory after a failure-free run too
 #
