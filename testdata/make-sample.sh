@@ -9,7 +9,7 @@
 #     running on "Debian GNU/Linux 12 (bookworm)"
 # What it carries that whittle exists to remove: the rest of glibc (gconv modules, libm, libmvec, ...),
 # docs (/usr/share/doc), man pages, locales (sed's message catalogues), a shell (dash as /bin/sh), busybox
-# with ~300 applet links (ls, rm, wget, vi, ...), sed, the app's source, and a build directory that a later
+# with ~250 applet links (ls, rm, wget, vi, ...), sed, the app's source, and a build directory that a later
 # layer deletes.
 #
 # How: the .debs of libc6 libgcc-s1 dash busybox sed base-files are fetched with `apt-get download` and
