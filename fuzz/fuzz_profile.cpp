@@ -1,0 +1,17 @@
+// libFuzzer target: the profile reader (whittle/profile/v1 JSON).
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+
+#include <cstdint>
+#include <string>
+
+extern "C" int
+LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+  using namespace whittle;
+  try {
+    trace::parse_profile(std::string(reinterpret_cast<const char*>(data), size), "fuzz profile");
+  } catch (const Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Writes the seed corpus of each fuzz target under DIR (default fuzz/corpus, not committed): the small
+# blobs of testdata/sample-app.oci.tar, the profiles/ and docs examples, generated tars in every
+# compression, reference strings and a few ELF files from the host.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$src/fuzz/corpus}
+mkdir -p "$out"/{fuzz_tar,fuzz_oci_json,fuzz_reference,fuzz_profile,fuzz_elf}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Image JSON: every blob of the sample image under 64 KiB, and its index.json.
+tar -xf "$src/testdata/sample-app.oci.tar" -C "$tmp"
+for f in "$tmp/index.json" "$tmp"/blobs/sha256/*; do
+  if [ "$(stat -c %s "$f")" -lt 65536 ]; then
+    cp "$f" "$out/fuzz_oci_json/$(basename "$f").json"
+  fi
+done
+
+# Layers: small tars of every kind of entry, raw, gzip and zstd (the sample's layers are too big).
+mkdir -p "$tmp/t/d/e" && cd "$tmp/t"
+echo hello >d/f && ln -s f d/l && ln d/f d/h && mkfifo d/p && touch d/.wh.gone d/e/.wh..wh..opq
+tar --format=gnu -cf "$out/fuzz_tar/gnu.tar" d
+tar --format=pax -cf "$out/fuzz_tar/pax.tar" d
+tar --format=ustar -cf "$out/fuzz_tar/ustar.tar" d
+gzip -c "$out/fuzz_tar/pax.tar" >"$out/fuzz_tar/pax.tar.gz"
+zstd -q -c "$out/fuzz_tar/gnu.tar" >"$out/fuzz_tar/gnu.tar.zst"
+cd "$src"
+
+# References.
+i=0
+for r in oci:/images/app:latest oci:dir oci-archive:/x.tar docker-archive:/x.tar:repo/app:1 \
+  /path/img.tar 'oci:/a:b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' \
+  docker-archive:x.tar:@sha256:00 oci:/a/b/:tag; do
+  printf '%s' "$r" >"$out/fuzz_reference/$i"
+  i=$((i + 1))
+done
+
+# Profiles: the example of docs/profile.md and a written one from the tests if present.
+sed -n '/^```json$/,/^```$/p' "$src/docs/profile.md" | sed '1d;$d' | sed 's/…/x/g' >"$out/fuzz_profile/doc.json"
+printf '{"schema":"whittle/profile/v1","image":{"ref":"r","manifest_digest":"","platform":"linux/amd64"},"runs":[],"files":[{"path":"/a","access":["read"]}],"special":[],"syscalls":["read"]}' \
+  >"$out/fuzz_profile/min.json"
+
+# ELF: a static and a dynamic executable and a shared library of the host (small ones), plus a script.
+for f in /usr/bin/true /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libacl.so.1; do
+  if [ -f "$f" ]; then
+    cp -L "$f" "$out/fuzz_elf/$(basename "$f")"
+  fi
+done
+printf '#!/bin/sh -e\necho\n' >"$out/fuzz_elf/script"
+echo "seeds in $out"
