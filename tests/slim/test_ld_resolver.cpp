@@ -206,3 +206,25 @@ TEST_CASE("slim::find_on_path and parse_ld_so_conf", "[slim]")
   CHECK(c.includes == std::vector<std::string>{"a/*.conf"});
   CHECK(c.dirs == std::vector<std::string>{"/x", "/y", "/z", "/w"});
 }
+
+TEST_CASE("slim::LdResolver: musl's loader path file, $LIB and $PLATFORM", "[slim]")
+{
+  test::FakeRoot root;
+  root.elf("/lib/ld-musl-x86_64.so.1", test::x86_lib("libc.musl-x86_64.so.1"));
+  root.file("/etc/ld-musl-x86_64.path", "/opt/musl/lib\n/lib\n");
+  root.elf("/opt/musl/lib/libfoo.so", test::x86_lib("libfoo.so"));
+  root.elf("/usr/local/lib/libfoo.so", test::x86_lib("libfoo.so")); // musl's default, but the path file wins
+  root.elf("/usr/lib/x86_64-linux-gnu/libbar.so", test::x86_lib("libbar.so"));
+  root.elf("/opt/x86_64/libbaz.so", test::x86_lib("libbaz.so"));
+  auto exe = test::x86_exe({"libfoo.so", "libbar.so", "libbaz.so"}, "/lib/ld-musl-x86_64.so.1");
+  exe.runpath = "/usr/$LIB:/opt/${PLATFORM}";
+  root.elf("/app", exe);
+  LdResolver ld(root.tree, root.files, {});
+  LoadResult r = ld.load("/app");
+  auto m = loaded(r);
+  CHECK(m["/lib/ld-musl-x86_64.so.1"] == "/lib/ld-musl-x86_64.so.1");
+  CHECK(m["libfoo.so"] == "/opt/musl/lib/libfoo.so");             // the path file, not the glibc defaults
+  CHECK(m["libbar.so"] == "/usr/lib/x86_64-linux-gnu/libbar.so"); // $LIB tried as lib/<triplet>
+  CHECK(m["libbaz.so"] == "/opt/x86_64/libbaz.so");
+  CHECK(r.missing.empty());
+}
