@@ -100,6 +100,24 @@ parse_build_options(const ParsedArgs& args)
   return o;
 }
 
+void
+debug_plan(const slim::BuildPlan& plan)
+{
+  if (util::verbosity() != util::Verbosity::debug) {
+    return;
+  }
+  for (const auto& p : plan.keep.keep.paths()) {
+    std::string why;
+    for (const auto& r : plan.keep.keep.reasons(p)) {
+      why += " " + r;
+    }
+    util::debug("keep " + p + ":" + why);
+  }
+  for (const auto& [p, why] : plan.keep.removed) {
+    util::debug("drop " + p + ": " + why);
+  }
+}
+
 namespace {
 
 int
@@ -153,15 +171,7 @@ run_build(const ParsedArgs& args)
   t0 = std::chrono::steady_clock::now();
   slim::BuildPlan plan = slim::plan_build(src, profile, options);
   util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths in " + ms_since(t0));
-  if (util::verbosity() == util::Verbosity::debug) {
-    for (const auto& p : plan.keep.keep.paths()) {
-      std::string why;
-      for (const auto& r : plan.keep.keep.reasons(p)) {
-        why += " " + r;
-      }
-      util::debug("keep " + p + ":" + why);
-    }
-  }
+  debug_plan(plan);
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }

@@ -93,6 +93,7 @@ run_slim(const ParsedArgs& args)
   t0 = std::chrono::steady_clock::now();
   slim::BuildPlan plan = slim::plan_build(src, profile, options);
   util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths in " + ms_since(t0));
+  debug_plan(plan);
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }

@@ -16,6 +16,9 @@ std::vector<FlagSpec> build_flags();
 // Throws UsageError on a bad value, BadInput/Error on an unreadable or invalid rule file.
 slim::BuildOptions parse_build_options(const ParsedArgs& args);
 
+// Under --debug, prints every kept path with its reasons and every dropped path with its reason.
+void debug_plan(const slim::BuildPlan& plan);
+
 // The directory whittle's shipped rule files live in: $WHITTLE_PROFILES_DIR, else share/whittle/profiles
 // beside the installed binary, else the source tree's profiles/.
 std::string rules_dir();
