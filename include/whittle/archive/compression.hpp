@@ -41,7 +41,8 @@ std::unique_ptr<util::ByteSource> make_sniffing_decoder(util::ByteSource& in, st
                                                         DecodeLimits limits = default_decode_limits());
 
 // Returns a sink that encodes into `out`; its finish() flushes the codec and then calls out.finish().
-// gzip uses level 6 (zlib, deterministic), zstd level 3 single-threaded.
+// gzip uses ISA-L deflate level 2, its input fed in fixed 1 MiB pieces so the bytes are deterministic
+// (about 11% larger than zlib level 6 for a fifteenth of the CPU); zstd level 3 single-threaded.
 std::unique_ptr<util::ByteSink> make_encoder(Compression c, util::ByteSink& out, std::string what);
 
 } // namespace whittle::archive
