@@ -255,7 +255,7 @@ trace_command()
     {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
     {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
     {"--continue-after", "", "exit|probes|SECONDS|signal",
-     "when to stop the app (default: exit, or probes when probes are given); then SIGTERM, 5 s, SIGKILL"},
+     "when to stop the app (default: exit, or probes when probes are given); then the image's StopSignal (default SIGTERM) to every process, 5 s, SIGKILL"},
   };
   c.spec.min_positional = 1;
   c.spec.max_positional = 1;

@@ -150,6 +150,11 @@ run_trace(const TraceOptions& o)
   std::vector<ProbeResult> probes;
   bool timed_out = false;
   std::thread controller([&] {
+    // A probe request to an init that already ended must fail with EPIPE, not kill whittle.
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
     auto deadline = started + o.timeout;
     bool stop_now = false;
     // Probes: HTTP first (they wait for the app to come up), then the exec probes.
