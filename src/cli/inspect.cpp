@@ -189,7 +189,7 @@ quoted_list(const std::vector<std::string>& v)
   if (v.empty()) {
     return "-";
   }
-  return json(v).dump();
+  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void
@@ -263,7 +263,8 @@ run_inspect(const ParsedArgs& args)
   rootfs::ApplyResult r = rootfs::apply_layers(image);
   json j = inspect_json(image, r);
   if (args.has("--json")) {
-    std::fputs((j.dump(2) + "\n").c_str(), stdout);
+    // Image paths are raw bytes: invalid UTF-8 is printed as U+FFFD rather than failing after the work.
+    std::fputs((j.dump(2, ' ', false, json::error_handler_t::replace) + "\n").c_str(), stdout);
   } else {
     print_human(j);
   }
