@@ -48,6 +48,11 @@ remove_all(const std::string& path)
 
 namespace {
 
+// Work and temp entries of a whittle killed (SIGKILL, OOM, power loss) are removed by the next run that
+// creates one in the same directory, once their process is gone and they are this old (the age guards
+// against a live whittle in another pid namespace sharing the directory).
+constexpr int k_stale_age_seconds = 3600;
+
 std::string
 unique_suffix()
 {
@@ -65,7 +70,11 @@ unique_suffix()
 
 TempDir::TempDir(const std::string& prefix, const std::string& parent)
 {
-  std::string templ = (parent.empty() ? temp_root() : parent) + "/" + prefix + "XXXXXX";
+  std::string dir = parent.empty() ? temp_root() : parent;
+  if (prefix.rfind(".whittle-", 0) == 0) {
+    clean_stale(dir, k_stale_age_seconds);
+  }
+  std::string templ = dir + "/" + prefix + "XXXXXX";
   if (!::mkdtemp(templ.data())) {
     throw_errno("create temporary directory `" + templ + "`");
   }
@@ -98,6 +107,7 @@ AtomicOutput::AtomicOutput(std::string dest, Kind kind) : m_dest(std::move(dest)
   if (!fs::is_directory(parent, ec)) {
     throw Error("write `" + m_dest + "`: directory `" + parent.string() + "` does not exist");
   }
+  clean_stale(parent.string(), k_stale_age_seconds);
   m_temp = (parent / (".whittle-tmp-" + std::to_string(::getpid()) + "-" + unique_suffix() + "-" +
                       d.filename().string()))
              .string();

@@ -11,6 +11,7 @@ class TempDir
 {
 public:
   // Creates a fresh directory "<parent>/<prefix>XXXXXX"; parent defaults to $TMPDIR or /tmp. Throws Error.
+  // A ".whittle-" prefix first runs clean_stale on the parent (an hour's age), removing what killed runs left.
   explicit TempDir(const std::string& prefix, const std::string& parent = "");
   TempDir(TempDir&& other) noexcept;
   TempDir(const TempDir&) = delete;
@@ -31,7 +32,7 @@ class AtomicOutput
 public:
   enum class Kind { file, directory };
   // Throws Error if the parent directory of dest does not exist. For Kind::directory the temp directory
-  // is created; for Kind::file only the name is reserved.
+  // is created; for Kind::file only the name is reserved. Runs clean_stale on the parent first (an hour's age).
   AtomicOutput(std::string dest, Kind kind);
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
