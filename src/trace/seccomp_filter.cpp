@@ -42,7 +42,7 @@ build_trace_filter(FilterAction action)
   // Foreign-architecture calls (x32, i386 int 0x80) would bypass the table: kill them.
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "set bad-arch action");
   for (const SyscallInfo& s : syscall_table()) {
-    if (s.shape == PathShape::none) {
+    if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
       continue;
     }
     std::string what = "add rule for `" + std::string(s.name) + "`";

@@ -285,6 +285,7 @@ run_trace(const TraceOptions& o)
     }
   }
   run.probes = probes;
+  run.needs_root = tracer.needs_root();
   p.runs.push_back(run);
   p.files = tracer.files();
   p.special = tracer.special();

@@ -1,4 +1,5 @@
 #include <whittle/trace/interpreter.hpp>
+#include <whittle/trace/privilege.hpp>
 #include <whittle/trace/syscalls.hpp>
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
@@ -149,6 +150,7 @@ Tracer::assign_child_of_init(pid_t child)
     return it->second;
   }
   int group = 0;
+  m_init_children.insert(child);
   if (m_app_pid < 0) {
     m_app_pid = child;
     m_app.started = std::chrono::steady_clock::now();
@@ -284,15 +286,56 @@ Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, ui
 }
 
 void
+Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6])
+{
+  if (group != 0 || (m_init_children.count(pid) != 0 && m_execed.count(pid) == 0)) {
+    return; // a probe's, or the sandbox's own setup before the exec
+  }
+  std::optional<CallerIds> ids = read_caller_ids(pid);
+  if (!ids) {
+    return;
+  }
+  TraceeAccess access;
+  access.read = [pid](uint64_t addr, void* buf, size_t len) {
+    iovec local = {buf, len};
+    iovec remote = {reinterpret_cast<void*>(addr), len};
+    return addr != 0 && process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+  };
+  access.path = [this, pid](int dirfd, uint64_t path_addr) {
+    std::string path;
+    if (path_addr == 0 || !read_string(pid, path_addr, path) || path.empty()) {
+      return base_dir(pid, dirfd); // the descriptor's own path
+    }
+    if (path[0] == '/') {
+      return absolute_in_tracee(path, "/");
+    }
+    std::string base = base_dir(pid, dirfd);
+    return base.empty() ? path : absolute_in_tracee(path, base);
+  };
+  if (std::optional<std::string> why = needs_root_reason(s, args, *ids, access)) {
+    if (std::find(m_needs_root.begin(), m_needs_root.end(), *why) == m_needs_root.end()) {
+      util::verbose("the app needs root: " + *why);
+      m_needs_root.push_back(*why);
+    }
+  }
+}
+
+void
 Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
 {
   const SyscallInfo* s = find_syscall(nr);
-  if (s == nullptr || s->shape == PathShape::none) {
+  if (s == nullptr) {
     return;
   }
   int group = group_of(pid);
   if (group < 0) {
     return; // the sandbox init itself
+  }
+  if ((s->kind & k_sys_privilege) != 0) {
+    check_privilege(pid, group, *s, args);
+  }
+  if (s->shape == PathShape::none) {
+    return;
   }
   uint64_t at_flags = s->at_flags_arg >= 0 ? args[s->at_flags_arg] : 0;
   bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0;
@@ -524,6 +567,8 @@ Tracer::run()
         m_app.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
       m_groups.erase(pid);
+      m_init_children.erase(pid);
+      m_execed.erase(pid);
       continue;
     }
     if (!WIFSTOPPED(status)) {
@@ -550,9 +595,10 @@ Tracer::run()
     case PTRACE_EVENT_EXEC: {
       // An exec from a non-leader thread: the leader's pid survives, the old tid is gone.
       unsigned long former = 0;
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_execed.insert(pid);
       if (pt(PTRACE_GETEVENTMSG, pid, 0, reinterpret_cast<unsigned long>(&former)) == 0 &&
           static_cast<pid_t>(former) != pid) {
-        std::lock_guard<std::mutex> lock(m_mutex);
         m_groups.erase(static_cast<pid_t>(former));
       }
       break;

@@ -21,7 +21,16 @@ TEST_CASE("trace::syscall_table describes the path syscalls", "[trace]")
   for (const auto& s : trace::syscall_table()) {
     CHECK(numbers.insert(s.nr).second);
     names.insert(s.name);
-    CHECK(s.shape != trace::PathShape::none);
+    // A row without a path shape is there only for the needs-root detection.
+    CHECK((s.shape != trace::PathShape::none || (s.kind & trace::k_sys_privilege) != 0));
+  }
+  for (int nr : {SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_setgroups,
+                 SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat, SYS_bind}) {
+    INFO(trace::syscall_name(nr));
+    const trace::SyscallInfo* s = trace::find_syscall(nr);
+    REQUIRE(s != nullptr);
+    CHECK((s->kind & trace::k_sys_privilege) != 0);
+    CHECK(s->skip_if_flag == 0); // always stopped: fchownat(fd, "", ..., AT_EMPTY_PATH) is fchown
   }
   for (const char* n : {"open", "openat", "openat2", "stat", "lstat", "newfstatat", "statx", "access", "faccessat",
                         "faccessat2", "execve", "execveat", "readlink", "readlinkat", "chdir", "mkdir", "unlink",

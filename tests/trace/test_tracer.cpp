@@ -336,3 +336,64 @@ TEST_CASE("trace: --continue-after signal stops the app when whittle gets SIGTER
   CHECK(!out.timed_out);
   CHECK(out.profile.runs.at(0).signal == SIGTERM);
 }
+
+TEST_CASE("trace: needs_root names the app's privileged calls", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  using Reasons = std::vector<std::string>;
+  // Both mechanisms: with notify the init installs the filter before the sandbox's own setgroups, setgid
+  // and setuid, which must not count.
+  for (auto mech : {trace::Mechanism::ptrace, trace::Mechanism::notify}) {
+    INFO((mech == trace::Mechanism::notify ? "notify" : "ptrace"));
+    auto as = [mech](const std::string& user) {
+      return [mech, user](trace::TraceOptions& o) {
+        o.mechanism = mech;
+        o.sandbox.user = user;
+      };
+    };
+    SECTION("bind below 1024, IPv4 and IPv6")
+    {
+      auto out = test::trace_tracee(dir, {"bind", "80"}, as("root"));
+      CHECK(out.profile.runs.at(0).exit_code == 0);
+      CHECK(out.profile.runs.at(0).needs_root == Reasons{"bind port 80"});
+      out = test::trace_tracee(dir, {"bind6", "443"}, as("root"));
+      CHECK(out.profile.runs.at(0).needs_root == Reasons{"bind port 443"});
+    }
+    SECTION("bind of a high port needs nothing")
+    {
+      auto out = test::trace_tracee(dir, {"bind", "18080"}, as("root"));
+      CHECK(out.profile.runs.at(0).exit_code == 0);
+      CHECK(out.profile.runs.at(0).needs_root.empty());
+    }
+    SECTION("dropping root to another user, as nginx's workers do")
+    {
+      auto out = test::trace_tracee(dir, {"setuid", "33"}, as("root"));
+      CHECK(out.profile.runs.at(0).exit_code == 0);
+      CHECK(out.profile.runs.at(0).needs_root == Reasons{"setgroups 33", "setgid 33", "setuid 33"});
+    }
+    SECTION("the sandbox's own switch to a non-root user is not the app's")
+    {
+      auto out = test::trace_tracee(dir, {"exit", "0"}, as("app"));
+      CHECK(out.profile.runs.at(0).user == "1000:1000");
+      CHECK(out.profile.runs.at(0).needs_root.empty());
+      // A non-root app cannot change ids: its failed attempt needs nothing either.
+      out = test::trace_tracee(dir, {"setuid", "33"}, as("app"));
+      CHECK(out.profile.runs.at(0).exit_code == 1);
+      CHECK(out.profile.runs.at(0).needs_root.empty());
+    }
+    SECTION("chown to another owner, by path and by descriptor; to oneself needs nothing")
+    {
+      auto out = test::trace_tracee(dir, {"chown", "/data/a.txt", "33", "33"}, as("root"));
+      CHECK(out.profile.runs.at(0).exit_code == 0);
+      CHECK(out.profile.runs.at(0).needs_root == Reasons{"chown /data/a.txt to 33:33"});
+      out = test::trace_tracee(dir, {"fchown", "/data/b.txt", "33", "-1"}, as("root"));
+      CHECK(out.profile.runs.at(0).needs_root == Reasons{"chown /data/b.txt to 33"});
+      out = test::trace_tracee(dir, {"chown", "/data/a.txt", "0", "0"}, as("root"));
+      CHECK(out.profile.runs.at(0).exit_code == 0);
+      CHECK(out.profile.runs.at(0).needs_root.empty());
+    }
+  }
+}

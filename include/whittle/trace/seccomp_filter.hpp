@@ -1,9 +1,11 @@
 #pragma once
 // The seccomp-bpf program installed in the traced app: SECCOMP_RET_TRACE for the syscalls of the syscall
-// table (syscalls.hpp) that name a path, SECCOMP_RET_ALLOW for everything else. Descriptor-only forms the
-// filter can recognise from registers (AT_EMPTY_PATH in the flags argument, a NULL path) pass without a
-// stop: glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), ~17% of all path calls. A call that sets
-// AT_EMPTY_PATH *and* names a non-empty path is then not seen either; no common program does that.
+// table (syscalls.hpp) that name a path or may show the app needs root (k_sys_privilege, privilege.hpp),
+// SECCOMP_RET_ALLOW for everything else. Descriptor-only forms the filter can recognise from registers
+// (AT_EMPTY_PATH in the flags argument, a NULL path) pass without a stop: glibc's fstat() is
+// newfstatat(fd, "", AT_EMPTY_PATH), ~17% of all path calls. A call that sets AT_EMPTY_PATH *and* names a
+// non-empty path is then not seen either; no common program does that. fchownat always stops (its
+// AT_EMPTY_PATH form is fchown, a privilege call).
 #include <linux/filter.h>
 
 #include <vector>

@@ -38,6 +38,9 @@ enum SyscallKind : uint32_t {
   k_sys_nofollow = 1 << 11, // never follows a final symlink (lstat, lchown, unlink...)
   k_sys_creat = 1 << 12,    // creat(2): open with O_CREAT|O_WRONLY|O_TRUNC
   k_sys_openat2 = 1 << 13,  // flags live in struct open_how at a2
+  // A call that may show the app needs root (set*id, setgroups, chown family, bind). Traced even without a
+  // path shape; they are rare, so their stops cost nothing measurable.
+  k_sys_privilege = 1 << 14,
 };
 
 struct SyscallInfo
@@ -59,11 +62,11 @@ struct SyscallInfo
 
 // Interface.
 
-// The table of the host architecture: every syscall that names a path or starts a program, in number
-// order. Never fails.
+// The table of the host architecture: every syscall that names a path or starts a program, and the
+// privilege calls (k_sys_privilege). Never fails.
 const std::vector<SyscallInfo>& syscall_table();
 
-// Returns the entry for nr, or nullptr when nr names no path.
+// Returns the entry for nr, or nullptr when nr is in no table row.
 const SyscallInfo* find_syscall(int nr);
 
 // Returns the name for nr (from the table, else libseccomp's), or "syscall_<nr>" when unknown.

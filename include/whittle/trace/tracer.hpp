@@ -8,6 +8,7 @@
 // All ptrace calls happen on the thread that called seize() and run().
 #include <whittle/trace/path_resolver.hpp>
 #include <whittle/trace/profile.hpp>
+#include <whittle/trace/syscalls.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -67,6 +68,8 @@ public:
   const std::map<std::string, uint16_t>& special() const { return m_special; }
   const std::set<std::string>& syscalls() const { return m_syscalls; }
   const AppExit& app_exit() const { return m_app; }
+  // Why the app needs root (privilege.hpp), in the order first seen, without duplicates.
+  const std::vector<std::string>& needs_root() const { return m_needs_root; }
   uint64_t stops() const { return m_stops; }
 
   // Decodes one path syscall as if it had been stopped (exposed for tests): records its accesses for
@@ -85,6 +88,7 @@ private:
                    bool creates, bool removes, bool empty_path_ok);
   void record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth = 0);
   void add(int group, const std::string& path, uint16_t bits, const std::string& link_target = "");
+  void check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6]);
 
   TracerOptions m_options;
   RootResolver m_resolver;
@@ -95,6 +99,12 @@ private:
   std::map<int, std::map<std::string, FileRecord>> m_files;
   std::map<std::string, uint16_t> m_special;
   std::set<std::string> m_syscalls;
+  std::vector<std::string> m_needs_root;
+  // A child of the init that has not exec'd yet still runs the sandbox's own code (setgroups, setgid,
+  // setuid: with the notify mechanism the init installs the filter before forking); its calls are never
+  // counted as the app's. Two sets, because the exec event may be seen before the init's fork event.
+  std::set<pid_t> m_init_children;
+  std::set<pid_t> m_execed;
   AppExit m_app;
   uint64_t m_stops = 0;
   std::mutex m_mutex; // records, groups and the resolver, shared by run() and serve_notifications()

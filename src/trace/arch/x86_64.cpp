@@ -14,6 +14,7 @@ namespace {
 using S = PathShape;
 
 constexpr uint32_t k_nofollow = k_sys_nofollow;
+constexpr uint32_t k_priv = k_sys_privilege;
 
 } // namespace
 
@@ -38,8 +39,8 @@ syscall_table()
     {SYS_symlink, "symlink", S::string_path, k_sys_symlink | k_nofollow},
     {SYS_readlink, "readlink", S::path, k_sys_readlink | k_nofollow},
     {SYS_chmod, "chmod", S::path, k_sys_modify},
-    {SYS_chown, "chown", S::path, k_sys_modify},
-    {SYS_lchown, "lchown", S::path, k_sys_modify | k_nofollow},
+    {SYS_chown, "chown", S::path, k_sys_modify | k_priv},
+    {SYS_lchown, "lchown", S::path, k_sys_modify | k_nofollow | k_priv},
     {SYS_utime, "utime", S::path, k_sys_modify},
     {SYS_mknod, "mknod", S::path, k_sys_mkdir | k_nofollow},
     {SYS_uselib, "uselib", S::path, k_sys_stat},
@@ -64,7 +65,7 @@ syscall_table()
     {SYS_openat, "openat", S::dirfd_path, k_sys_open, -1, 2},
     {SYS_mkdirat, "mkdirat", S::dirfd_path, k_sys_mkdir | k_nofollow},
     {SYS_mknodat, "mknodat", S::dirfd_path, k_sys_mkdir | k_nofollow},
-    {SYS_fchownat, "fchownat", S::dirfd_path, k_sys_modify, 4, -1, AT_EMPTY_PATH},
+    {SYS_fchownat, "fchownat", S::dirfd_path, k_sys_modify | k_priv, 4},
     {SYS_futimesat, "futimesat", S::dirfd_path, k_sys_modify, -1, -1, 0, true},
     {SYS_newfstatat, "newfstatat", S::dirfd_path, k_sys_stat, 3, -1, AT_EMPTY_PATH},
     {SYS_unlinkat, "unlinkat", S::dirfd_path, k_sys_unlink | k_nofollow},
@@ -82,6 +83,16 @@ syscall_table()
     {SYS_open_tree, "open_tree", S::dirfd_path, k_sys_stat, 2, -1, AT_EMPTY_PATH},
     {SYS_openat2, "openat2", S::dirfd_path, k_sys_open | k_sys_openat2},
     {SYS_faccessat2, "faccessat2", S::dirfd_path, k_sys_stat, 3, -1, AT_EMPTY_PATH},
+    // Privilege calls: no path to record (chown's rows above are privilege calls too).
+    {SYS_bind, "bind", S::none, k_priv},
+    {SYS_fchown, "fchown", S::none, k_priv},
+    {SYS_setuid, "setuid", S::none, k_priv},
+    {SYS_setgid, "setgid", S::none, k_priv},
+    {SYS_setreuid, "setreuid", S::none, k_priv},
+    {SYS_setregid, "setregid", S::none, k_priv},
+    {SYS_setgroups, "setgroups", S::none, k_priv},
+    {SYS_setresuid, "setresuid", S::none, k_priv},
+    {SYS_setresgid, "setresgid", S::none, k_priv},
 #ifdef SYS_fchmodat2
     {SYS_fchmodat2, "fchmodat2", S::dirfd_path, k_sys_modify, 3, -1, AT_EMPTY_PATH},
 #else

@@ -247,6 +247,41 @@ main(int argc, char** argv)
   if (strcmp(cmd, "exit") == 0 && argc == 3) {
     return atoi(argv[2]);
   }
+  /* Calls that show the app needs root (or not). */
+  if (strcmp(cmd, "bind") == 0 && argc == 3) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)atoi(argv[2]));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = fd >= 0 && bind(fd, (struct sockaddr*)&a, sizeof a) == 0;
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "bind6") == 0 && argc == 3) {
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons((unsigned short)atoi(argv[2]));
+    a.sin6_addr = in6addr_loopback;
+    int ok = fd >= 0 && bind(fd, (struct sockaddr*)&a, sizeof a) == 0;
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "setuid") == 0 && argc == 3) {
+    /* As nginx's worker drops root: groups, gid, uid (raw syscalls: glibc's would sync every thread). */
+    gid_t g = (gid_t)atoi(argv[2]);
+    int ok = syscall(SYS_setgroups, 1, &g) == 0 && syscall(SYS_setgid, g) == 0 &&
+             syscall(SYS_setuid, (uid_t)atoi(argv[2])) == 0;
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "chown") == 0 && argc == 5) {
+    return chown(argv[2], (uid_t)atoi(argv[3]), (gid_t)atoi(argv[4])) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "fchown") == 0 && argc == 5) {
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+    return fd >= 0 && fchown(fd, (uid_t)atoi(argv[3]), (gid_t)atoi(argv[4])) == 0 ? 0 : 1;
+  }
   /* Hostile apps. */
   if (strcmp(cmd, "forkbomb") == 0) {
     for (;;) {

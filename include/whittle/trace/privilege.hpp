@@ -1,0 +1,58 @@
+#pragma once
+// Needs-root detection (issue 4 item 5): the calls that show the traced app relies on running as root, so
+// that `whittle slim` keeps root and says why instead of switching the image to a non-root user. The tracer
+// stops on the k_sys_privilege rows of the syscall table (set*id, setgroups, the chown family, bind) and
+// asks needs_root_reason() whether this call, made by a caller with these ids, needs root:
+//   - setuid/setreuid/setresuid to a uid other than the caller's, or setgid/setregid/setresgid to another
+//     gid, or setgroups to another list, while the caller's effective uid is 0;
+//   - chown/fchown/lchown/fchownat to an owner other than the caller's (file system) uid, or to a group
+//     the caller is not in;
+//   - bind() of an AF_INET/AF_INET6 socket to a port from 1 to 1023. The runtime's
+//     net.ipv4.ip_unprivileged_port_start cannot be known from the image; the kernel default (1024) is
+//     assumed, and a user who sets the sysctl overrides with `--user`.
+// Only the app's own calls count: the sandbox's setgroups/setgid/setuid before the exec are not the app's
+// (the tracer drops calls of an init child that has not exec'd yet).
+#include <whittle/trace/syscalls.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace whittle::trace {
+
+// The caller's ids, from /proc/PID/status.
+struct CallerIds
+{
+  uint32_t euid = 0;
+  uint32_t egid = 0;
+  uint32_t fsuid = 0;
+  uint32_t fsgid = 0;
+  std::vector<uint32_t> groups; // supplementary groups
+};
+
+// What needs_root_reason() may read from the caller: memory (false when unreadable), and the tracee path
+// a (dirfd, path address) pair names (with an empty path: the descriptor itself; "" when unknown).
+struct TraceeAccess
+{
+  std::function<bool(uint64_t addr, void* buf, size_t len)> read;
+  std::function<std::string(int dirfd, uint64_t path_addr)> path;
+};
+
+// Interface.
+
+// Parses the Uid:, Gid: and Groups: lines of a /proc/PID/status text. Returns nullopt if they are missing.
+std::optional<CallerIds> parse_caller_ids(const std::string& status);
+
+// Reads /proc/PID/status; nullopt when the process is gone.
+std::optional<CallerIds> read_caller_ids(pid_t pid);
+
+// Returns why the call `s` with `args` made by a caller with `ids` needs root ("setuid 33", "bind port 80",
+// "chown /var/x to 33:33", "setgroups 33,44"), or nullopt when it does not (or is no privilege call, or its
+// arguments cannot be read). Never throws.
+std::optional<std::string> needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
+                                             const TraceeAccess& access);
+
+} // namespace whittle::trace

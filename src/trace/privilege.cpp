@@ -1,0 +1,226 @@
+#include <whittle/trace/privilege.hpp>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+
+namespace whittle::trace {
+
+namespace {
+
+constexpr uint32_t k_unchanged = 0xffffffffu; // (uid_t)-1: "leave as is"
+constexpr size_t k_max_groups = 65536;         // NGROUPS_MAX
+
+uint32_t
+id_arg(uint64_t v)
+{
+  return static_cast<uint32_t>(v);
+}
+
+std::string
+owner_text(uint32_t uid, uint32_t gid)
+{
+  std::string out = uid == k_unchanged ? "" : std::to_string(uid);
+  if (gid != k_unchanged) {
+    out += ":" + std::to_string(gid);
+  }
+  return out;
+}
+
+bool
+in_groups(const CallerIds& ids, uint32_t gid)
+{
+  return gid == ids.fsgid || gid == ids.egid ||
+         std::find(ids.groups.begin(), ids.groups.end(), gid) != ids.groups.end();
+}
+
+// set*uid / set*gid: the first id argument that is not "unchanged" and differs from `current`.
+std::optional<std::string>
+id_change(const SyscallInfo& s, const uint64_t args[6], int count, uint32_t current)
+{
+  for (int i = 0; i < count; ++i) {
+    uint32_t id = id_arg(args[i]);
+    if (id != k_unchanged && id != current) {
+      return std::string(s.name) + " " + std::to_string(id);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string>
+setgroups_change(const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+{
+  size_t n = static_cast<size_t>(args[0]);
+  if (n > k_max_groups) {
+    return std::nullopt; // EINVAL
+  }
+  std::vector<uint32_t> list(n);
+  if (n > 0 && (!access.read || !access.read(args[1], list.data(), n * sizeof(uint32_t)))) {
+    return std::nullopt;
+  }
+  std::vector<uint32_t> wanted = list;
+  std::vector<uint32_t> current = ids.groups;
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::sort(current.begin(), current.end());
+  current.erase(std::unique(current.begin(), current.end()), current.end());
+  if (wanted == current) {
+    return std::nullopt;
+  }
+  std::string text;
+  for (size_t i = 0; i < list.size() && i < 8; ++i) {
+    text += (i == 0 ? "" : ",") + std::to_string(list[i]);
+  }
+  if (list.size() > 8) {
+    text += ",...";
+  }
+  return list.empty() ? std::string("setgroups (none)") : "setgroups " + text;
+}
+
+std::optional<std::string>
+chown_change(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+{
+  // chown/lchown(path, uid, gid), fchown(fd, uid, gid), fchownat(dirfd, path, uid, gid, flags).
+  bool at = std::strcmp(s.name, "fchownat") == 0;
+  uint32_t uid = id_arg(at ? args[2] : args[1]);
+  uint32_t gid = id_arg(at ? args[3] : args[2]);
+  bool other_owner = uid != k_unchanged && uid != ids.fsuid;
+  bool other_group = gid != k_unchanged && !in_groups(ids, gid);
+  if (!other_owner && !other_group) {
+    return std::nullopt;
+  }
+  std::string path;
+  if (access.path) {
+    if (at) {
+      path = access.path(static_cast<int>(args[0]), args[1]);
+    } else if (std::strcmp(s.name, "fchown") == 0) {
+      path = access.path(static_cast<int>(args[0]), 0);
+    } else {
+      path = access.path(AT_FDCWD, args[0]);
+    }
+  }
+  return "chown " + (path.empty() ? std::string("a file") : path) + " to " + owner_text(uid, gid);
+}
+
+std::optional<std::string>
+bind_port(const uint64_t args[6], const TraceeAccess& access)
+{
+  size_t len = static_cast<size_t>(args[2]);
+  sockaddr_in6 addr = {};
+  if (len < sizeof(sa_family_t) + sizeof(in_port_t) || !access.read) {
+    return std::nullopt;
+  }
+  len = std::min(len, sizeof addr);
+  if (!access.read(args[1], &addr, len)) {
+    return std::nullopt;
+  }
+  in_port_t port = 0;
+  if (addr.sin6_family == AF_INET6) {
+    port = ntohs(addr.sin6_port);
+  } else if (addr.sin6_family == AF_INET) {
+    sockaddr_in in4 = {};
+    std::memcpy(&in4, &addr, std::min(len, sizeof in4));
+    port = ntohs(in4.sin_port);
+  } else {
+    return std::nullopt;
+  }
+  if (port == 0 || port >= 1024) {
+    return std::nullopt;
+  }
+  return "bind port " + std::to_string(port);
+}
+
+} // namespace
+
+std::optional<CallerIds>
+parse_caller_ids(const std::string& status)
+{
+  std::istringstream in(status);
+  std::string line;
+  CallerIds ids;
+  bool have_uid = false, have_gid = false;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "Uid:") {
+      uint32_t real = 0, saved = 0;
+      have_uid = static_cast<bool>(fields >> real >> ids.euid >> saved >> ids.fsuid);
+    } else if (key == "Gid:") {
+      uint32_t real = 0, saved = 0;
+      have_gid = static_cast<bool>(fields >> real >> ids.egid >> saved >> ids.fsgid);
+    } else if (key == "Groups:") {
+      uint32_t g = 0;
+      while (fields >> g) {
+        ids.groups.push_back(g);
+      }
+    }
+  }
+  if (!have_uid || !have_gid) {
+    return std::nullopt;
+  }
+  return ids;
+}
+
+std::optional<CallerIds>
+read_caller_ids(pid_t pid)
+{
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_caller_ids(text.str());
+}
+
+std::optional<std::string>
+needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+{
+  if ((s.kind & k_sys_privilege) == 0) {
+    return std::nullopt;
+  }
+  std::string name = s.name;
+  try {
+    if (name == "bind") {
+      return bind_port(args, access);
+    }
+    if (name == "chown" || name == "fchown" || name == "lchown" || name == "fchownat") {
+      return chown_change(s, args, ids, access);
+    }
+    if (ids.euid != 0) {
+      return std::nullopt; // an unprivileged caller may only swap among its own ids
+    }
+    if (name == "setuid") {
+      return id_change(s, args, 1, ids.euid);
+    }
+    if (name == "setreuid") {
+      return id_change(s, args, 2, ids.euid);
+    }
+    if (name == "setresuid") {
+      return id_change(s, args, 3, ids.euid);
+    }
+    if (name == "setgid") {
+      return id_change(s, args, 1, ids.egid);
+    }
+    if (name == "setregid") {
+      return id_change(s, args, 2, ids.egid);
+    }
+    if (name == "setresgid") {
+      return id_change(s, args, 3, ids.egid);
+    }
+    if (name == "setgroups") {
+      return setgroups_change(args, ids, access);
+    }
+  } catch (const std::exception&) {
+    return std::nullopt; // allocation failure: the reason is a hint, never worth failing the trace
+  }
+  return std::nullopt;
+}
+
+} // namespace whittle::trace
