@@ -77,6 +77,12 @@ out=$here/RESULTS.md
       echo "Not measured yet: \`bench/run.sh\` could not run it (missing command or script)."
     fi
   done
+  # Sections measured once by hand for a design decision (not re-run by make bench); each says how.
+  for f in "$here"/results/*.md; do
+    case $(basename "$f" .md) in convert_inspect | slim | trace) continue ;; esac
+    echo
+    cat "$f"
+  done
 } >"$out"
 echo "bench: wrote $out" >&2
 exit $status
