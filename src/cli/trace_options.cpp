@@ -1,6 +1,6 @@
+#include <cctype>
+#include <csignal>
 #include <cstdio>
-#include <fcntl.h>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <sys/stat.h>
@@ -8,9 +8,7 @@
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
 #include <whittle/util/log.hpp>
-#include <whittle/util/sha256.hpp>
 #include <whittle/util/temp_dir.hpp>
 
 namespace whittle::cli {
@@ -57,46 +55,38 @@ split_command(const std::string& flag, const std::string& value)
   return out;
 }
 
-// Redirects fd 1 into a file for the duration of a traced run, so the app's output can be compared.
-class StdoutCapture
+// The image's StopSignal ("SIGQUIT", "QUIT" or "3"); SIGTERM when absent or unknown.
+int
+stop_signal_of(const oci::ImageConfig& cfg)
 {
-public:
-  explicit StdoutCapture(const std::string& path) : m_path(path)
-  {
-    std::cout.flush();
-    std::fflush(stdout);
-    m_saved = ::dup(STDOUT_FILENO);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (m_saved < 0 || fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) {
-      throw_errno("capture the app's stdout in `" + path + "`");
-    }
-    ::close(fd);
+  const auto& raw = cfg.raw;
+  auto c = raw.find("config");
+  if (c == raw.end() || !c->is_object()) {
+    return SIGTERM;
   }
-  ~StdoutCapture() { restore(); }
-  std::string finish()
-  {
-    restore();
-    util::Fd fd(::open(m_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-      throw_errno("read `" + m_path + "`");
-    }
-    util::FdSource src(fd.get(), m_path);
-    return util::read_all(src, 64 << 20, "the app's stdout");
+  auto s = c->find("StopSignal");
+  if (s == c->end() || !s->is_string()) {
+    return SIGTERM;
   }
-
-private:
-  void restore()
-  {
-    if (m_saved >= 0) {
-      std::fflush(stdout);
-      ::dup2(m_saved, STDOUT_FILENO);
-      ::close(m_saved);
-      m_saved = -1;
+  std::string name = s->get<std::string>();
+  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
+    int n = std::atoi(name.c_str());
+    return n > 0 && n < 65 ? n : SIGTERM;
+  }
+  if (name.rfind("SIG", 0) == 0) {
+    name = name.substr(3);
+  }
+  static const std::pair<const char*, int> k_names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP},
+                                                        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+                                                        {"KILL", SIGKILL}, {"WINCH", SIGWINCH}};
+  for (const auto& [n, v] : k_names) {
+    if (name == n) {
+      return v;
     }
   }
-  std::string m_path;
-  int m_saved = -1;
-};
+  util::warn("unknown StopSignal `" + s->get<std::string>() + "` in the image: using SIGTERM");
+  return SIGTERM;
+}
 
 } // namespace
 
@@ -135,7 +125,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
   std::vector<std::string> cmd = cfg.cmd();
   if (auto e = args.get("--entrypoint")) {
     entrypoint = split_command("--entrypoint", *e);
-    cmd.clear();
+    cmd.clear(); // as docker run --entrypoint: the image's Cmd no longer applies
   }
   if (auto c = args.get("--cmd")) {
     cmd = split_command("--cmd", *c);
@@ -164,6 +154,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     }
   }
   o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
+  o.stop_signal = stop_signal_of(cfg);
   return o;
 }
 
@@ -184,21 +175,14 @@ traced_run(const oci::Image& image, trace::TraceOptions options, const std::stri
   options.sandbox.user = user;
   TracedRun out;
   out.tree = std::move(applied.tree);
-  trace::TraceOutcome outcome;
-  {
-    StdoutCapture capture(work_dir + "/" + name + "-stdout");
-    outcome = trace::run_trace(options);
-    out.stdout_bytes = capture.finish();
-  }
-  std::fwrite(out.stdout_bytes.data(), 1, out.stdout_bytes.size(), stderr);
+  // The app's stdout goes to stderr: slim's and verify's stdout is their report. The session hashes it.
+  options.stdout_fd = STDERR_FILENO;
+  trace::TraceOutcome outcome = trace::run_trace(options);
   out.profile = std::move(outcome.profile);
   out.timed_out = outcome.timed_out;
   out.profile.image_ref = image.ref.str();
   out.profile.manifest_digest = image.manifest_digest.str();
   out.profile.platform = image.platform.str();
-  if (!out.profile.runs.empty() && out.profile.runs[0].stdout_sha256.empty()) {
-    out.profile.runs[0].stdout_sha256 = util::sha256_hex(out.stdout_bytes);
-  }
   if (keep_root == KeepRoot::yes) {
     out.root = root;
   } else {

@@ -127,6 +127,7 @@ Sandbox::start()
   m_control_read.close();
   m_status_write.close();
   m_listener_write.close();
+  m_app_stdout.close();
   return m_init;
 }
 
@@ -211,7 +212,7 @@ Sandbox::child_error()
 }
 
 pid_t
-Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
+Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd) noexcept
 {
   pid_t pid = fork();
   if (pid != 0) {
@@ -228,6 +229,10 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync) noexcept
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (m_devnull && dup2(m_devnull.get(), 0) < 0) {
     report_child_error(sync, errno, "redirect stdin", "/dev/null");
+    _exit(127);
+  }
+  if (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0) {
+    report_child_error(sync, errno, "redirect stdout", "whittle's pipe");
     _exit(127);
   }
   if (restrict_capabilities(m_caps) != 0) {
@@ -336,7 +341,8 @@ Sandbox::init_main() noexcept
   }
   m_listener_write.close();
 
-  pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync);
+  pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync, m_app_stdout ? m_app_stdout.get() : -1);
+  m_app_stdout.close(); // only the app (and what it starts) holds the pipe: its end is the app's end
   if (app < 0) {
     report_child_error(sync, errno, "fork app", m_plan.exe.c_str());
     _exit(1);
@@ -360,7 +366,7 @@ Sandbox::init_main() noexcept
       if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {
         req.command[sizeof req.command - 1] = '\0';
         char* argv[] = {sh, dash_c, req.command, nullptr};
-        pid_t pid = spawn(sh, argv, -1);
+        pid_t pid = spawn(sh, argv, -1, -1);
         probe_pids[probes] = pid;
         probe_index[probes] = req.index;
         ++probes;

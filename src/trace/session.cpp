@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <mutex>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -106,7 +108,16 @@ run_trace(const TraceOptions& o)
   topt.all_syscalls = o.all_syscalls;
   Tracer tracer(topt);
 
+  // The app's stdout: through a pipe, hashed and passed on by the tee thread, which sees its end once
+  // the app and every process holding it are gone.
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    throw_errno("create the pipe for the app's stdout");
+  }
+  util::Fd out_read(out_pipe[0]);
+  sandbox.set_app_stdout(util::Fd(out_pipe[1]));
   pid_t init = sandbox.start();
+  util::Sha256 stdout_hash;
   if (!cgroup.add(init)) {
     util::warn("no writable pids cgroup: a fork bomb is only ended by --timeout");
   }
@@ -234,6 +245,37 @@ run_trace(const TraceOptions& o)
     }
   });
 
+  // Started last, so nothing between here and the join below can throw.
+  std::thread tee([&] {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+    std::vector<char> buf(1 << 16);
+    bool pass_on = true;
+    for (;;) {
+      ssize_t n = read(out_read.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        break;
+      }
+      stdout_hash.update(buf.data(), static_cast<size_t>(n));
+      for (ssize_t done = 0; pass_on && done < n;) {
+        ssize_t w = write(o.stdout_fd, buf.data() + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno == EINTR) {
+          continue;
+        }
+        if (w <= 0) {
+          pass_on = false; // a closed or broken stdout: keep hashing, stop writing
+          break;
+        }
+        done += w;
+      }
+    }
+  });
+
   try {
     tracer.run();
   } catch (...) {
@@ -245,6 +287,7 @@ run_trace(const TraceOptions& o)
     control.cv.notify_all();
     controller.join();
     stop_notifier();
+    tee.join();
     throw;
   }
   {
@@ -259,6 +302,7 @@ run_trace(const TraceOptions& o)
     sigaction(SIGTERM, &old_term, nullptr);
   }
   cgroup.kill_all();
+  tee.join();
 
   if (auto err = sandbox.child_error()) {
     throw SandboxError("start the app in the sandbox: " + *err);
@@ -286,6 +330,7 @@ run_trace(const TraceOptions& o)
   }
   run.probes = probes;
   run.needs_root = tracer.needs_root();
+  run.stdout_sha256 = stdout_hash.hex_final();
   p.runs.push_back(run);
   p.files = tracer.files();
   p.special = tracer.special();

@@ -4,10 +4,14 @@
 
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
 
 #include <catch2/catch.hpp>
 #include <iostream>
 #include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -396,4 +400,25 @@ TEST_CASE("trace: needs_root names the app's privileged calls", "[ptrace]")
       CHECK(out.profile.runs.at(0).needs_root.empty());
     }
   }
+}
+
+TEST_CASE("trace: the app's stdout passes through and its digest is recorded", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  std::string out_path = dir / "stdout.txt";
+  int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  auto out = test::trace_tracee(dir, {"print", "hello"}, [fd](trace::TraceOptions& o) { o.stdout_fd = fd; });
+  ::close(fd);
+  std::ifstream in(out_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == "child: hello\nhello\n");
+  CHECK(out.profile.runs.at(0).stdout_sha256 == util::sha256_hex("child: hello\nhello\n"));
+  // Silent apps have the digest of nothing.
+  auto quiet = test::trace_tracee(dir, {"exit", "0"});
+  CHECK(quiet.profile.runs.at(0).stdout_sha256 == util::sha256_hex(""));
 }

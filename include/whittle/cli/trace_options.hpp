@@ -1,7 +1,7 @@
 #pragma once
 // What `whittle slim` and `whittle verify` share with `whittle trace`: the trace flags and their parsing
-// into trace::TraceOptions, one traced run of an image in a fresh work directory with the app's stdout
-// captured and hashed, and the comparison of two runs (verify).
+// into trace::TraceOptions, one traced run of an image in a fresh work directory (the app's stdout hashed
+// by the trace session and passed on to stderr), and the comparison of two runs (verify).
 #include <string>
 #include <vector>
 #include <whittle/cli/args.hpp>
@@ -16,14 +16,14 @@ namespace whittle::cli {
 std::vector<FlagSpec> trace_flags();
 
 // Checks the trace flags and fills everything but the sandbox's rootfs, state_dir and user (argv, env and
-// workdir from cfg and the flags; `rest` replaces Cmd). Throws UsageError.
+// workdir from cfg and the flags; `rest` replaces Cmd; the stop signal from the image's StopSignal).
+// `whittle trace` adds its own --user, --untraced and --tracer. Throws UsageError.
 trace::TraceOptions parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg);
 
 struct TracedRun
 {
   trace::Profile profile;
   bool timed_out = false;
-  std::string stdout_bytes; // what the app (and exec probes) printed
   rootfs::Tree tree;        // the image's tree
   std::string root;         // the extraction the app ran in, when kept ("" when removed)
 };
@@ -35,8 +35,8 @@ enum class KeepRoot
 };
 
 // Extracts `image` under work_dir/<name>, runs it as `user` with `options`, returns the profile with the
-// image fields and the run's stdout digest set. The app's stdout is captured (and echoed to stderr);
-// the extraction is removed afterwards unless keep_root. Throws SandboxError/BadInput/Error as
+// image fields set (and the app's stdout digest, from the session). The app's stdout goes to stderr; the
+// extraction is removed afterwards unless keep_root. Throws SandboxError/BadInput/Error as
 // trace::run_trace.
 TracedRun traced_run(const oci::Image& image, trace::TraceOptions options, const std::string& user,
                      const std::string& work_dir, const std::string& name, KeepRoot keep_root = KeepRoot::no);

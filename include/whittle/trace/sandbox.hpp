@@ -33,6 +33,9 @@ public:
   // Clones the init into new namespaces; it waits for release(). Returns its pid (host view).
   // Throws SandboxError (with the likely cause) when the kernel refuses the namespaces.
   pid_t start();
+  // Before start(): the app's fd 1 becomes fd (exec probes keep the init's, which is whittle's); the
+  // sandbox's own copies are closed once the app has been started.
+  void set_app_stdout(util::Fd fd) { m_app_stdout = std::move(fd); }
   // Lets the init set up the root and start the app.
   void release();
   // Asks the init to run `/bin/sh -c command` as the app's user, filtered like the app. Returns false if
@@ -56,7 +59,7 @@ public:
 
 private:
   [[noreturn]] void init_main() noexcept;
-  pid_t spawn(const char* exe, char* const* argv, int sync_fd) noexcept;
+  pid_t spawn(const char* exe, char* const* argv, int sync_fd, int stdout_fd) noexcept;
 
   SandboxPlan m_plan;
   std::vector<sock_filter> m_filter;
@@ -70,6 +73,7 @@ private:
   util::Fd m_control_read, m_control_write;
   util::Fd m_status_read, m_status_write;
   util::Fd m_devnull;
+  util::Fd m_app_stdout; // write end of whittle's pipe for the app's stdout, or empty
   util::Fd m_pidfd;
   util::Fd m_listener_read, m_listener_write; // socketpair carrying the seccomp listener (SCM_RIGHTS)
   pid_t m_init = -1;

@@ -34,6 +34,9 @@ struct TraceOptions
   int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
   int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
   bool untraced = false;
+  // Where the app's stdout passes on to (whittle's stdout; slim and verify use stderr, theirs is the
+  // report). Its sha256 is runs[0].stdout_sha256. Exec probes write to whittle's stdout directly.
+  int stdout_fd = 1;
   Mechanism mechanism = Mechanism::ptrace;                   // run in the same sandbox without filter and tracer (benchmarks)
 };
 

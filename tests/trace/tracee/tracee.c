@@ -247,6 +247,17 @@ main(int argc, char** argv)
   if (strcmp(cmd, "exit") == 0 && argc == 3) {
     return atoi(argv[2]);
   }
+  if (strcmp(cmd, "print") == 0 && argc == 3) {
+    /* To stdout, from the app and from a child it forks (both hold the app's stdout). */
+    pid_t child = fork();
+    if (child == 0) {
+      dprintf(1, "child: %s\n", argv[2]);
+      _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    dprintf(1, "%s\n", argv[2]);
+    return 0;
+  }
   /* Calls that show the app needs root (or not). */
   if (strcmp(cmd, "bind") == 0 && argc == 3) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
