@@ -1,6 +1,7 @@
 // `whittle trace IMAGE -o PROFILE.json [-- CMD ARGS...]`: extract the image, run its app in the sandbox
 // under the tracer, write the profile (schema in docs/profile.md).
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/rootfs/apply.hpp>
@@ -10,88 +11,13 @@
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
-#include <nlohmann/json.hpp>
-
-#include <cctype>
 #include <chrono>
-#include <csignal>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace whittle::cli {
 
 namespace {
-
-// "--cmd" / "--entrypoint" values: a JSON array, or words split on whitespace.
-std::vector<std::string>
-split_command(const std::string& flag, const std::string& value)
-{
-  if (!value.empty() && value[0] == '[') {
-    try {
-      return nlohmann::json::parse(value).get<std::vector<std::string>>();
-    } catch (const std::exception&) {
-      throw UsageError(flag + " `" + value + "` is not a JSON array of strings");
-    }
-  }
-  std::vector<std::string> out;
-  std::istringstream in(value);
-  std::string word;
-  while (in >> word) {
-    out.push_back(word);
-  }
-  return out;
-}
-
-// The image's StopSignal ("SIGQUIT", "QUIT" or "3"); SIGTERM when absent or unknown.
-int
-stop_signal_of(const oci::ImageConfig& cfg)
-{
-  const auto& raw = cfg.raw;
-  auto c = raw.find("config");
-  if (c == raw.end() || !c->is_object()) {
-    return SIGTERM;
-  }
-  auto s = c->find("StopSignal");
-  if (s == c->end() || !s->is_string()) {
-    return SIGTERM;
-  }
-  std::string name = s->get<std::string>();
-  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
-    int n = std::atoi(name.c_str());
-    return n > 0 && n < 65 ? n : SIGTERM;
-  }
-  if (name.rfind("SIG", 0) == 0) {
-    name = name.substr(3);
-  }
-  static const std::pair<const char*, int> k_names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP},
-                                                        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
-                                                        {"KILL", SIGKILL}, {"WINCH", SIGWINCH}};
-  for (const auto& [n, v] : k_names) {
-    if (name == n) {
-      return v;
-    }
-  }
-  util::warn("unknown StopSignal `" + s->get<std::string>() + "` in the image: using SIGTERM");
-  return SIGTERM;
-}
-
-void
-set_env(std::vector<std::string>& env, const std::string& kv)
-{
-  auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw UsageError("--env `" + kv + "` is not K=V");
-  }
-  std::string key = kv.substr(0, eq + 1);
-  for (auto& e : env) {
-    if (e.rfind(key, 0) == 0) {
-      e = kv;
-      return;
-    }
-  }
-  env.push_back(kv);
-}
 
 int
 run_trace_command(const ParsedArgs& args)
@@ -100,63 +26,20 @@ run_trace_command(const ParsedArgs& args)
   if (!output) {
     throw UsageError("trace needs -o PROFILE.json");
   }
-  trace::TraceOptions o;
-  if (auto t = args.get("--timeout")) {
-    try {
-      o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::stod(*t) * 1000));
-    } catch (const std::exception&) {
-      throw UsageError("--timeout `" + *t + "` is not a number of seconds");
-    }
-  }
-  std::string network = args.get_or("--network", "none");
-  if (network != "none" && network != "host") {
-    throw UsageError("--network must be none or host");
-  }
-  o.sandbox.network = network == "host" ? trace::Network::host : trace::Network::none;
-  for (const auto& m : args.all("--mount")) {
-    o.sandbox.mounts.push_back(trace::parse_bind_mount(m));
-  }
-  o.http_probes = args.all("--probe");
-  o.exec_probes = args.all("--probe-exec");
-  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
-  o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
-  if (auto c = args.get("--continue-after")) {
-    trace::parse_continue_after(*c, o);
-    if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
-      throw UsageError("--continue-after probes needs --probe or --probe-exec");
-    }
-  }
-  o.all_syscalls = args.has("--syscalls");
-
   oci::ImageRef ref = oci::parse_reference(args.positional.at(0));
   std::optional<oci::Platform> platform;
   if (auto p = args.get("--platform")) {
     platform = oci::Platform::parse(*p);
   }
   oci::Image image = oci::open_image(ref, platform);
-  const oci::ImageConfig& cfg = image.config;
-
-  std::vector<std::string> entrypoint = cfg.entrypoint();
-  std::vector<std::string> cmd = cfg.cmd();
-  if (auto e = args.get("--entrypoint")) {
-    entrypoint = split_command("--entrypoint", *e);
-    cmd.clear(); // as docker run --entrypoint: the image's Cmd no longer applies
+  trace::TraceOptions o = parse_trace_options(args, image.config);
+  o.sandbox.user = args.get_or("--user", image.config.user());
+  o.untraced = args.has("--untraced");
+  std::string mechanism = args.get_or("--tracer", "ptrace");
+  if (mechanism != "notify" && mechanism != "ptrace") {
+    throw UsageError("--tracer must be notify or ptrace");
   }
-  if (auto c = args.get("--cmd")) {
-    cmd = split_command("--cmd", *c);
-  }
-  if (!args.rest.empty()) {
-    cmd = args.rest;
-  }
-  o.sandbox.argv = entrypoint;
-  o.sandbox.argv.insert(o.sandbox.argv.end(), cmd.begin(), cmd.end());
-  o.sandbox.env = cfg.env();
-  for (const auto& kv : args.all("--env")) {
-    set_env(o.sandbox.env, kv);
-  }
-  o.sandbox.user = args.get_or("--user", cfg.user());
-  o.stop_signal = stop_signal_of(cfg);
-  o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
+  o.mechanism = mechanism == "ptrace" ? trace::Mechanism::ptrace : trace::Mechanism::notify;
 
   std::string parent = args.get_or("--workdir", util::temp_root());
   util::TempDir work(".whittle-trace-" + std::to_string(getpid()) + "-", parent);
@@ -183,12 +66,6 @@ run_trace_command(const ParsedArgs& args)
     util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
   }
-  o.untraced = args.has("--untraced");
-  std::string mechanism = args.get_or("--tracer", "ptrace");
-  if (mechanism != "notify" && mechanism != "ptrace") {
-    throw UsageError("--tracer must be notify or ptrace");
-  }
-  o.mechanism = mechanism == "ptrace" ? trace::Mechanism::ptrace : trace::Mechanism::notify;
   o.sandbox.rootfs = rootfs;
   o.sandbox.state_dir = state;
 
