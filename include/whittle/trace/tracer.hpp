@@ -3,6 +3,7 @@
 // tracing, so the app and every descendant are traced from their first instruction; each seccomp stop
 // (a path syscall, see seccomp_filter.hpp) is decoded from the syscall table, its paths read with
 // process_vm_readv, resolved in the rootfs (path_resolver.hpp) and recorded; the tracee then continues.
+// Privilege calls (set*id, setgroups, chown family, bind) are checked for needs_root (privilege.hpp).
 // Existence (missing vs present, create vs overwrite) is decided at the entry stop from the rootfs, so no
 // syscall-exit stop is ever needed. Signals are passed on unchanged; group-stops use PTRACE_LISTEN.
 // All ptrace calls happen on the thread that called seize() and run().
