@@ -13,14 +13,14 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
   using namespace whittle;
   util::StringSource src(std::string(reinterpret_cast<const char*>(data), size));
-  archive::DecodeLimits limits;
+  whittle::archive::DecodeLimits limits;
   limits.max_output = 16 << 20;
   limits.ratio_floor = 1 << 20;
   limits.max_ratio = 200;
   try {
-    auto decoded = archive::make_sniffing_decoder(src, "fuzz layer", limits);
-    archive::TarReader reader(*decoded, "fuzz layer");
-    archive::TarEntry entry;
+    auto decoded = whittle::archive::make_sniffing_decoder(src, "fuzz layer", limits);
+    whittle::archive::TarReader reader(*decoded, "fuzz layer");
+    whittle::archive::TarEntry entry;
     char buf[8192];
     while (reader.next(entry)) {
       while (reader.read_data(buf, sizeof buf) > 0) {
