@@ -159,12 +159,6 @@ run_build(const ParsedArgs& args)
   if (::mkdir(root.c_str(), 0755) != 0) {
     throw_errno("create `" + root + "`");
   }
-  auto ms_since = [](std::chrono::steady_clock::time_point t) {
-    return std::to_string(
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
-                   .count()) +
-           " ms";
-  };
   auto t0 = std::chrono::steady_clock::now();
   slim::ExtractedImage src = slim::extract_image(std::move(image), root);
   util::verbose("extracted " + src_ref.str() + " into " + root + " in " + ms_since(t0));
@@ -175,7 +169,17 @@ run_build(const ParsedArgs& args)
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }
-  t0 = std::chrono::steady_clock::now();
+  finish_build(src, plan, dest, profile, args);
+  return k_exit_ok;
+}
+
+} // namespace
+
+void
+finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::ImageRef& dest,
+             const trace::Profile& profile, const ParsedArgs& args)
+{
+  auto t0 = std::chrono::steady_clock::now();
   slim::write_build(src, plan, dest);
   util::verbose("wrote " + dest.str() + " in " + ms_since(t0));
   std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
@@ -186,10 +190,14 @@ run_build(const ParsedArgs& args)
   } else {
     std::cout << slim::report_summary(plan.report);
   }
-  return k_exit_ok;
 }
 
-} // namespace
+std::string
+ms_since(std::chrono::steady_clock::time_point t)
+{
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t);
+  return std::to_string(ms.count()) + " ms";
+}
 
 Command
 build_command()

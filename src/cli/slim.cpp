@@ -52,12 +52,6 @@ run_slim(const ParsedArgs& args)
     work.keep();
   }
 
-  auto ms_since = [](std::chrono::steady_clock::time_point t) {
-    return std::to_string(
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
-                   .count()) +
-           " ms";
-  };
   util::info("tracing " + src_ref.str());
   auto t0 = std::chrono::steady_clock::now();
   TracedRun traced = traced_run(image, topts, user, work.path(), "trace", KeepRoot::yes);
@@ -117,17 +111,7 @@ run_slim(const ParsedArgs& args)
     }
     util::info("verify passed: same exit status, stdout and probe results");
   }
-  t0 = std::chrono::steady_clock::now();
-  slim::write_build(src, plan, dest);
-  util::verbose("wrote " + dest.str() + " in " + ms_since(t0));
-  std::string art = args.get_or("--artifacts", slim::default_artifacts_dir(dest));
-  slim::write_artifacts(art, plan.report, profile, src.image.platform.architecture);
-  if (args.has("--json")) {
-    std::cout << slim::report_json(plan.report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
-  } else {
-    std::cout << slim::report_summary(plan.report);
-  }
+  finish_build(src, plan, dest, profile, args);
   return k_exit_ok;
 }
 

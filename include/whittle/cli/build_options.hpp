@@ -1,10 +1,12 @@
 #pragma once
 // The build options shared by `whittle build` and `whittle slim` (flags, parsing, the shipped rules
 // directory), so both commands accept exactly the same ones.
+#include <chrono>
 #include <string>
 #include <vector>
 #include <whittle/cli/args.hpp>
 #include <whittle/slim/pipeline.hpp>
+#include <whittle/trace/profile.hpp>
 
 namespace whittle::cli {
 
@@ -18,6 +20,14 @@ slim::BuildOptions parse_build_options(const ParsedArgs& args);
 
 // Under --debug, prints every kept path with its reasons and every dropped path with its reason.
 void debug_plan(const slim::BuildPlan& plan);
+
+// The common end of `build` and `slim`: writes the planned image to dest, the artifacts (to --artifacts
+// or beside dest) and prints the report on stdout (JSON with --json). Throws Error.
+void finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::ImageRef& dest,
+                  const trace::Profile& profile, const ParsedArgs& args);
+
+// "N ms" since t, for the --verbose timings.
+std::string ms_since(std::chrono::steady_clock::time_point t);
 
 // The directory whittle's shipped rule files live in: $WHITTLE_PROFILES_DIR, else share/whittle/profiles
 // beside the installed binary, else the source tree's profiles/.
