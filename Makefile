@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test unit demo bench clean format
+.PHONY: all deps build test unit test-asan demo bench clean format
 
 all: build
 
@@ -23,6 +23,14 @@ test: build
 # Unit and integration tests only (fast).
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# The unit and integration suites again, built with ASan + UBSan in their own build directory.
+ASAN_BUILD ?= build-asan
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHITTLE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j 1 -L unit --timeout 3000
 
 demo: build
 	./scripts/demo.sh $(BUILD)/whittle
