@@ -2,7 +2,9 @@
 
 #include "support/test_support.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <zlib.h>
@@ -183,6 +185,47 @@ set_checksum(std::string& h)
   std::memcpy(h.data() + 148, buf, 6);
   h[154] = '\0';
   h[155] = ' ';
+}
+
+std::string
+padded(const std::string& data)
+{
+  return data + std::string((512 - data.size() % 512) % 512, '\0');
+}
+
+// An oci-archive of the base image at `file`, every file of the layout as a raw ustar entry, with `extra`
+// (raw tar blocks) appended; `symlink_blob` replaces the first blob by a symlink to that path.
+void
+write_archive(const std::string& file, const std::string& app, const std::string& extra,
+              const std::string& symlink_blob = "")
+{
+  std::string layout = file + ".layout.d";
+  write_layout(layout, {gz_layer(make_tar(base_entries(app)))});
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(layout)) {
+    if (e.is_regular_file()) {
+      names.push_back(std::filesystem::relative(e.path(), layout).string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  std::string tar;
+  bool replaced = false;
+  for (const auto& n : names) {
+    if (!symlink_blob.empty() && !replaced && n.rfind("blobs/", 0) == 0) {
+      std::string h = tar_header(n, 0);
+      h[156] = '2';
+      std::memcpy(h.data() + 157, symlink_blob.data(), std::min<size_t>(symlink_blob.size(), 99));
+      set_checksum(h);
+      tar += h;
+      replaced = true;
+      continue;
+    }
+    std::string data = read_file(layout + "/" + n);
+    tar += tar_header(n, data.size()) + padded(data);
+  }
+  tar += extra + std::string(1024, '\0');
+  write_file(file, tar);
+  std::filesystem::remove_all(layout);
 }
 
 } // namespace
@@ -514,6 +557,27 @@ corpus(const std::string& app)
                    "",
                    "",
                    true});
+  {
+    Case c{"oci-archive with an entry climbing out of the archive root",
+           [app](const std::string& f, const std::string& canary) {
+             std::string name = "../../../../../../../.." + canary + "/pwned";
+             write_archive(f, app, tar_header(name.substr(0, 99), 5) + padded("pwned"));
+           },
+           "",
+           "../../"};
+    c.archive = true;
+    cases.push_back(c);
+  }
+  {
+    Case c{"oci-archive whose blob is a symlink to a host file",
+           [app](const std::string& f, const std::string& canary) {
+             write_archive(f, app, "", canary + "/secret");
+           },
+           "",
+           "sha256:"};
+    c.archive = true;
+    cases.push_back(c);
+  }
   cases.push_back({"10,000 entries in one layer",
                    with_layer(app, [](const std::string&) {
                      std::vector<FixtureEntry> e{dir("many/")};

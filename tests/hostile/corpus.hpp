@@ -20,6 +20,8 @@ struct Case
   std::string mention;
   // True if the image is well-formed (hostile only in shape): inspect and build must accept it.
   bool valid = false;
+  // True if write() writes an oci-archive file at `dir` instead of a layout directory.
+  bool archive = false;
 };
 
 // Every case of the corpus. `app` is a static executable used as the image's /bin/app (so that images
