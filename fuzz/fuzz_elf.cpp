@@ -1,9 +1,8 @@
 // libFuzzer target: the ELF reader and the shebang parser over the same bytes.
-#include <whittle/slim/elf.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cstdint>
 #include <string>
+#include <whittle/slim/elf.hpp>
+#include <whittle/util/error.hpp>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

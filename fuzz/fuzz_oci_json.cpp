@@ -1,10 +1,9 @@
 // libFuzzer target: the image JSON parsers (manifest, index, config) over the same bytes.
+#include <cstdint>
+#include <string>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/oci/manifest.hpp>
 #include <whittle/util/error.hpp>
-
-#include <cstdint>
-#include <string>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

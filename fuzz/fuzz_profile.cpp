@@ -1,9 +1,8 @@
 // libFuzzer target: the profile reader (whittle/profile/v1 JSON).
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cstdint>
 #include <string>
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

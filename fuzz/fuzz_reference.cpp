@@ -1,9 +1,8 @@
 // libFuzzer target: image references, as input and as output.
-#include <whittle/oci/reference.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cstdint>
 #include <string>
+#include <whittle/oci/reference.hpp>
+#include <whittle/util/error.hpp>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

@@ -1,12 +1,11 @@
 // libFuzzer target: a layer blob as found in an image, through the sniffing decoder (gzip/zstd/none,
 // with small bomb limits) and the tar reader, reading every entry's content.
+#include <cstdint>
+#include <string>
 #include <whittle/archive/compression.hpp>
 #include <whittle/archive/tar_reader.hpp>
 #include <whittle/util/byte_stream.hpp>
 #include <whittle/util/error.hpp>
-
-#include <cstdint>
-#include <string>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

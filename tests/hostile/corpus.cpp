@@ -127,13 +127,18 @@ write_layout(const std::string& dir, const std::vector<RawLayer>& layers, json c
 std::vector<FixtureEntry>
 base_entries(const std::string& app)
 {
-  return {dir("bin/"), file("bin/app", app, 0755), dir("etc/"), file("etc/os-release", "ID=hostile\n"),
-          file("etc/passwd", "root:x:0:0::/root:/bin/app\n"), dir("tmp/", 01777)};
+  return {dir("bin/"),
+          file("bin/app", app, 0755),
+          dir("etc/"),
+          file("etc/os-release", "ID=hostile\n"),
+          file("etc/passwd", "root:x:0:0::/root:/bin/app\n"),
+          dir("tmp/", 01777)};
 }
 
 // A case whose hostile content is one extra layer of fixture entries above the base.
 std::function<void(const std::string&, const std::string&)>
-with_layer(const std::string& app, std::function<std::vector<FixtureEntry>(const std::string& canary)> entries)
+with_layer(const std::string& app,
+           std::function<std::vector<FixtureEntry>(const std::string& canary)> entries)
 {
   return [app, entries](const std::string& d, const std::string& canary) {
     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar(entries(canary)))});
@@ -311,83 +316,79 @@ corpus(const std::string& app)
 {
   std::vector<Case> cases;
 
-  cases.push_back({"path traversal",
-                   with_layer(app, [](const std::string& c) {
-                     return std::vector<FixtureEntry>{file("etc/ok", "ok"), file(climb(c) + "/pwned", "pwned")};
-                   }),
-                   "",
-                   "../../"});
-  cases.push_back({"absolute entry",
-                   with_layer(app, [](const std::string& c) {
-                     return std::vector<FixtureEntry>{file(c + "/pwned", "pwned")};
-                   }),
-                   "",
-                   "/pwned"});
-  cases.push_back({"symlink to / then a file through it",
-                   with_layer(app, [](const std::string& c) {
-                     return std::vector<FixtureEntry>{symlink("escape", "/"),
-                                                      file("escape" + c + "/pwned", "pwned")};
-                   }),
-                   "",
-                   "escape"});
+  cases.push_back(
+      {"path traversal",
+       with_layer(
+           app,
+           [](const std::string& c) {
+             return std::vector<FixtureEntry>{file("etc/ok", "ok"), file(climb(c) + "/pwned", "pwned")};
+           }),
+       "", "../../"});
+  cases.push_back(
+      {"absolute entry",
+       with_layer(
+           app, [](const std::string& c) { return std::vector<FixtureEntry>{file(c + "/pwned", "pwned")}; }),
+       "", "/pwned"});
+  cases.push_back(
+      {"symlink to / then a file through it",
+       with_layer(
+           app,
+           [](const std::string& c) {
+             return std::vector<FixtureEntry>{symlink("escape", "/"), file("escape" + c + "/pwned", "pwned")};
+           }),
+       "", "escape"});
   cases.push_back({"symlink to / in one layer, a file through it in the next",
                    [app](const std::string& d, const std::string& c) {
                      write_layout(d, {gz_layer(make_tar(base_entries(app))),
                                       gz_layer(make_tar({symlink("escape", "/")})),
                                       gz_layer(make_tar({file("escape" + c + "/pwned", "pwned")}))});
                    },
-                   "",
-                   "escape"});
+                   "", "escape"});
   cases.push_back({"hardlink to a host path",
-                   with_layer(app, [](const std::string& c) {
-                     return std::vector<FixtureEntry>{hardlink("stolen", c + "/secret")};
-                   }),
-                   "",
-                   "stolen"});
+                   with_layer(app,
+                              [](const std::string& c) {
+                                return std::vector<FixtureEntry>{hardlink("stolen", c + "/secret")};
+                              }),
+                   "", "stolen"});
   cases.push_back({"hardlink climbing to a host path",
-                   with_layer(app, [](const std::string& c) {
-                     return std::vector<FixtureEntry>{hardlink("stolen", climb(c) + "/secret")};
-                   }),
-                   "",
-                   "stolen"});
-  cases.push_back({"device nodes, a fifo and setuid files",
-                   with_layer(app, [](const std::string&) {
-                     return std::vector<FixtureEntry>{dir("dev/"),
-                                                      chardev("dev/mem", 1, 1),
-                                                      chardev("dev/kmsg", 1, 11),
-                                                      fifo("tmp/fifo"),
-                                                      file("bin/suid", "x", 04755),
-                                                      file("bin/sgid", "x", 02755)};
-                   }),
-                   "",
-                   "",
-                   true});
-  cases.push_back({"whiteout of ..",
-                   with_layer(app, [](const std::string&) {
-                     return std::vector<FixtureEntry>{file("etc/.wh..", "")};
-                   }),
-                   "",
-                   ".wh.."});
-  cases.push_back({"whiteout of the root",
-                   with_layer(app, [](const std::string&) { return std::vector<FixtureEntry>{file(".wh.", "")}; }),
-                   "",
-                   ".wh."});
-  cases.push_back({"whiteout of / by an absolute name",
-                   with_layer(app, [](const std::string&) {
-                     return std::vector<FixtureEntry>{file("/.wh.etc", "")};
-                   }),
-                   "",
-                   ".wh.etc"});
+                   with_layer(app,
+                              [](const std::string& c) {
+                                return std::vector<FixtureEntry>{hardlink("stolen", climb(c) + "/secret")};
+                              }),
+                   "", "stolen"});
+  cases.push_back(
+      {"device nodes, a fifo and setuid files",
+       with_layer(app,
+                  [](const std::string&) {
+                    return std::vector<FixtureEntry>{
+                        dir("dev/"),      chardev("dev/mem", 1, 1),     chardev("dev/kmsg", 1, 11),
+                        fifo("tmp/fifo"), file("bin/suid", "x", 04755), file("bin/sgid", "x", 02755)};
+                  }),
+       "", "", true});
+  cases.push_back(
+      {"whiteout of ..",
+       with_layer(app, [](const std::string&) { return std::vector<FixtureEntry>{file("etc/.wh..", "")}; }),
+       "", ".wh.."});
+  cases.push_back(
+      {"whiteout of the root",
+       with_layer(app, [](const std::string&) { return std::vector<FixtureEntry>{file(".wh.", "")}; }), "",
+       ".wh."});
+  cases.push_back(
+      {"whiteout of / by an absolute name",
+       with_layer(app, [](const std::string&) { return std::vector<FixtureEntry>{file("/.wh.etc", "")}; }),
+       "", ".wh.etc"});
   cases.push_back({"duplicate entries, file over directory and directory over file",
-                   with_layer(app, [](const std::string&) {
-                     return std::vector<FixtureEntry>{file("etc/dup", "1"), file("etc/dup", "2"),
-                                                      dir("etc/dup2/"), file("etc/dup2/child", "c"),
-                                                      file("etc/dup2", "now a file"), file("etc/f", "f"),
-                                                      dir("etc/f/")};
-                   }),
-                   "",
-                   "",
-                   true});
+                   with_layer(app,
+                              [](const std::string&) {
+                                return std::vector<FixtureEntry>{file("etc/dup", "1"),
+                                                                 file("etc/dup", "2"),
+                                                                 dir("etc/dup2/"),
+                                                                 file("etc/dup2/child", "c"),
+                                                                 file("etc/dup2", "now a file"),
+                                                                 file("etc/f", "f"),
+                                                                 dir("etc/f/")};
+                              }),
+                   "", "", true});
   cases.push_back({"size header larger than the data (uncompressed)",
                    [app](const std::string& d, const std::string&) {
                      std::string tar = make_tar(base_entries(app));
@@ -395,8 +396,7 @@ corpus(const std::string& app)
                      tar += tar_header("huge", 1ULL << 40) + std::string(512, 'x');
                      write_layout(d, {plain_layer(tar)});
                    },
-                   "",
-                   "huge"});
+                   "", "huge"});
   cases.push_back({"size header larger than the data (gzip)",
                    [app](const std::string& d, const std::string&) {
                      std::string tar = make_tar(base_entries(app));
@@ -404,31 +404,30 @@ corpus(const std::string& app)
                      tar += tar_header("etc/big", 1ULL << 30) + std::string(4096, 'x');
                      write_layout(d, {gz_layer(tar)});
                    },
-                   "",
-                   "etc/big"});
-  cases.push_back({"an index pointing to itself",
-                   [](const std::string& d, const std::string&) {
-                     // The blob's name claims it is the index listing it: only digest checks stop the loop.
-                     std::string fake = std::string(64, 'a');
-                     json self = {{"schemaVersion", 2},
-                                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                  {"manifests",
-                                   {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                     {"digest", "sha256:" + fake},
-                                     {"size", 0}}}}};
-                     std::string body = self.dump();
-                     self["manifests"][0]["size"] = body.size();
-                     body = self.dump();
-                     self["manifests"][0]["size"] = body.size();
-                     body = self.dump();
-                     write_file(d + "/blobs/sha256/" + fake, body);
-                     write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                                  {"digest", "sha256:" + fake},
-                                                  {"size", body.size()},
-                                                  {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
-                   },
-                   "",
-                   "aaaaaaaaaaaa"});
+                   "", "etc/big"});
+  cases.push_back(
+      {"an index pointing to itself",
+       [](const std::string& d, const std::string&) {
+         // The blob's name claims it is the index listing it: only digest checks stop the loop.
+         std::string fake = std::string(64, 'a');
+         json self = {{"schemaVersion", 2},
+                      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                      {"manifests",
+                       {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                         {"digest", "sha256:" + fake},
+                         {"size", 0}}}}};
+         std::string body = self.dump();
+         self["manifests"][0]["size"] = body.size();
+         body = self.dump();
+         self["manifests"][0]["size"] = body.size();
+         body = self.dump();
+         write_file(d + "/blobs/sha256/" + fake, body);
+         write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                                      {"digest", "sha256:" + fake},
+                                      {"size", body.size()},
+                                      {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
+       },
+       "", "aaaaaaaaaaaa"});
   cases.push_back({"manifest digest mismatch",
                    [app](const std::string& d, const std::string&) {
                      Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
@@ -437,8 +436,7 @@ corpus(const std::string& app)
                      m[m.size() - 2] = ' '; // same size, other bytes
                      write_file(p, m);
                    },
-                   "",
-                   "sha256:"});
+                   "", "sha256:"});
   cases.push_back({"config digest mismatch",
                    [app](const std::string& d, const std::string&) {
                      Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
@@ -447,17 +445,16 @@ corpus(const std::string& app)
                      c.replace(c.find("/bin/app"), 8, "/bin/evl");
                      write_file(p, c);
                    },
-                   "",
-                   "sha256:"});
+                   "", "sha256:"});
   cases.push_back({"layer digest mismatch",
                    [app](const std::string& d, const std::string&) {
-                     Written w = write_layout(d, {gz_layer(make_tar(base_entries(app))),
-                                                  gz_layer(make_tar({file("etc/x", std::string(5000, 'x'))}))});
+                     Written w =
+                         write_layout(d, {gz_layer(make_tar(base_entries(app))),
+                                          gz_layer(make_tar({file("etc/x", std::string(5000, 'x'))}))});
                      std::string p = d + "/blobs/sha256/" + w.layer_hex[1];
                      write_file(p, gzip(make_tar({file("etc/x", std::string(5000, 'y'))})));
                    },
-                   "",
-                   "sha256:"});
+                   "", "sha256:"});
   cases.push_back({"diff_id mismatch",
                    [app](const std::string& d, const std::string&) {
                      std::vector<RawLayer> layers = {gz_layer(make_tar(base_entries(app)))};
@@ -465,24 +462,23 @@ corpus(const std::string& app)
                      cfg["rootfs"]["diff_ids"][0] = "sha256:" + std::string(64, 'b');
                      write_layout(d, layers, cfg);
                    },
-                   "",
-                   "diff"});
-  cases.push_back({"descriptor size larger than the blob",
-                   [app](const std::string& d, const std::string&) {
-                     Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
-                     std::string p = d + "/blobs/sha256/" + w.manifest_hex;
-                     json m = json::parse(read_file(p));
-                     m["layers"][0]["size"] = 1ULL << 40;
-                     std::string man = m.dump();
-                     std::string hex;
-                     put_blob(d, man, &hex);
-                     write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                                  {"digest", "sha256:" + hex},
-                                                  {"size", man.size()},
-                                                  {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
-                   },
-                   "",
-                   "sha256:"});
+                   "", "diff"});
+  cases.push_back(
+      {"descriptor size larger than the blob",
+       [app](const std::string& d, const std::string&) {
+         Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
+         std::string p = d + "/blobs/sha256/" + w.manifest_hex;
+         json m = json::parse(read_file(p));
+         m["layers"][0]["size"] = 1ULL << 40;
+         std::string man = m.dump();
+         std::string hex;
+         put_blob(d, man, &hex);
+         write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                      {"digest", "sha256:" + hex},
+                                      {"size", man.size()},
+                                      {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
+       },
+       "", "sha256:"});
   cases.push_back({"Entrypoint is a link to /proc/self/exe",
                    [app](const std::string& d, const std::string&) {
                      std::vector<FixtureEntry> e = base_entries(app);
@@ -493,8 +489,7 @@ corpus(const std::string& app)
                      cfg["config"]["Entrypoint"] = {"/bin/self"};
                      write_layout(d, layers, cfg);
                    },
-                   "",
-                   "hard-self"});
+                   "", "hard-self"});
   cases.push_back({"Entrypoint symlink to /proc/self/exe only",
                    [app](const std::string& d, const std::string&) {
                      std::vector<FixtureEntry> e = base_entries(app);
@@ -505,39 +500,34 @@ corpus(const std::string& app)
                      cfg["config"].erase("Cmd");
                      write_layout(d, layers, cfg);
                    },
-                   "",
-                   "",
-                   true});
+                   "", "", true});
   cases.push_back({"decompression bomb over a small WHITTLE_MAX_LAYER_BYTES",
                    [app](const std::string& d, const std::string&) {
                      std::string big = make_tar({file("etc/zeros", std::string(32 << 20, '\0'))});
                      write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(big)});
                    },
-                   "WHITTLE_MAX_LAYER_BYTES=4M",
-                   "WHITTLE_MAX_LAYER_BYTES"});
-  cases.push_back({"real-ratio gzip bomb (4 GiB of zeros)",
-                   [app](const std::string& d, const std::string&) {
-                     const uint64_t n = 4ULL << 30;
-                     std::string blob = gzip_bomb(tar_header("etc/bomb", n), n + 1024);
-                     // The diff_id is not computed (that would take reading 4 GiB); it cannot match anyway
-                     // before the limit stops the decoder.
-                     RawLayer bomb{blob, "application/vnd.oci.image.layer.v1.tar+gzip",
-                                   "sha256:" + std::string(64, 'c')};
-                     write_layout(d, {gz_layer(make_tar(base_entries(app))), bomb});
-                   },
-                   "",
-                   "decompression bomb"});
+                   "WHITTLE_MAX_LAYER_BYTES=4M", "WHITTLE_MAX_LAYER_BYTES"});
+  cases.push_back(
+      {"real-ratio gzip bomb (4 GiB of zeros)",
+       [app](const std::string& d, const std::string&) {
+         const uint64_t n = 4ULL << 30;
+         std::string blob = gzip_bomb(tar_header("etc/bomb", n), n + 1024);
+         // The diff_id is not computed (that would take reading 4 GiB); it cannot match anyway
+         // before the limit stops the decoder.
+         RawLayer bomb{blob, "application/vnd.oci.image.layer.v1.tar+gzip", "sha256:" + std::string(64, 'c')};
+         write_layout(d, {gz_layer(make_tar(base_entries(app))), bomb});
+       },
+       "", "decompression bomb"});
   cases.push_back({"2000 nested directories",
-                   with_layer(app, [](const std::string&) {
-                     std::string p;
-                     for (int i = 0; i < 2000; ++i) {
-                       p += "d/";
-                     }
-                     return std::vector<FixtureEntry>{dir(p), file(p + "leaf", "deep")};
-                   }),
-                   "",
-                   "",
-                   true});
+                   with_layer(app,
+                              [](const std::string&) {
+                                std::string p;
+                                for (int i = 0; i < 2000; ++i) {
+                                  p += "d/";
+                                }
+                                return std::vector<FixtureEntry>{dir(p), file(p + "leaf", "deep")};
+                              }),
+                   "", "", true});
   cases.push_back({"names with newlines, control characters and invalid UTF-8",
                    [app](const std::string& d, const std::string&) {
                      // Raw ustar headers: pax writers refuse names that are not UTF-8.
@@ -554,17 +544,14 @@ corpus(const std::string& app)
                      tar += link + std::string(1024, '\0');
                      write_layout(d, {gz_layer(tar)});
                    },
-                   "",
-                   "",
-                   true});
+                   "", "", true});
   {
     Case c{"oci-archive with an entry climbing out of the archive root",
            [app](const std::string& f, const std::string& canary) {
              std::string name = "../../../../../../../.." + canary + "/pwned";
              write_archive(f, app, tar_header(name.substr(0, 99), 5) + padded("pwned"));
            },
-           "",
-           "../../"};
+           "", "../../"};
     c.archive = true;
     cases.push_back(c);
   }
@@ -573,25 +560,24 @@ corpus(const std::string& app)
            [app](const std::string& f, const std::string& canary) {
              write_archive(f, app, "", canary + "/secret");
            },
-           "",
-           "sha256:"};
+           "", "sha256:"};
     c.archive = true;
     cases.push_back(c);
   }
   cases.push_back({"10,000 entries in one layer",
-                   with_layer(app, [](const std::string&) {
-                     std::vector<FixtureEntry> e{dir("many/")};
-                     for (int i = 0; i < 100; ++i) {
-                       e.push_back(dir("many/" + std::to_string(i) + "/"));
-                       for (int j = 0; j < 99; ++j) {
-                         e.push_back(file("many/" + std::to_string(i) + "/" + std::to_string(j), "x"));
-                       }
-                     }
-                     return e;
-                   }),
-                   "",
-                   "",
-                   true});
+                   with_layer(app,
+                              [](const std::string&) {
+                                std::vector<FixtureEntry> e{dir("many/")};
+                                for (int i = 0; i < 100; ++i) {
+                                  e.push_back(dir("many/" + std::to_string(i) + "/"));
+                                  for (int j = 0; j < 99; ++j) {
+                                    e.push_back(
+                                        file("many/" + std::to_string(i) + "/" + std::to_string(j), "x"));
+                                  }
+                                }
+                                return e;
+                              }),
+                   "", "", true});
   return cases;
 }
 

@@ -52,8 +52,8 @@ Outcome
 run(const test::TestDir& t, const std::string& env, const std::string& args)
 {
   Outcome o;
-  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + WHITTLE_BINARY + "' " + args +
-                    " 2>'" + (t / "stderr") + "'";
+  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + WHITTLE_BINARY + "' " + args + " 2>'" +
+                    (t / "stderr") + "'";
   o.rc = test::run_command(cmd, &o.out, false);
   o.err = test::read_file(t / "stderr");
   return o;
@@ -132,7 +132,8 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
       auto after = [&](const std::string& what, const Outcome& o, const std::string& dest) {
         // One line per command, so a run shows what each case ended with.
         std::string first = o.err.substr(0, o.err.find('\n'));
-        std::printf("hostile: %-40.40s %-14s exit %d %.160s\n", c.name.c_str(), what.c_str(), o.rc, first.c_str());
+        std::printf("hostile: %-40.40s %-14s exit %d %.160s\n", c.name.c_str(), what.c_str(), o.rc,
+                    first.c_str());
         INFO(what << ": exit " << o.rc << "\nstderr: " << o.err.substr(0, 4000));
         check_outcome(o, c.mention);
         CHECK(tree_hash(canary) == before);
@@ -185,16 +186,16 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
 
       if (sandbox) {
         std::string profile = t / "out/traced.json";
-        Outcome trace = run(t, c.env,
-                            "trace " + ref + " -o " + profile + " --timeout 3 --workdir " + (t / "work"));
+        Outcome trace =
+            run(t, c.env, "trace " + ref + " -o " + profile + " --timeout 3 --workdir " + (t / "work"));
         after("trace", trace, "");
         if (trace.rc != 0) {
           CHECK_FALSE(exists(profile));
         }
         std::string slimmed = t / "out/slim";
         Outcome slim = run(t, c.env,
-                           "slim " + ref + " -o oci:" + slimmed + ":slim --timeout 3 --workdir " + (t / "work") +
-                               " --artifacts " + (t / "out/slim-artifacts"));
+                           "slim " + ref + " -o oci:" + slimmed + ":slim --timeout 3 --workdir " +
+                               (t / "work") + " --artifacts " + (t / "out/slim-artifacts"));
         after("slim", slim, slimmed);
         if (slim.rc == 0) {
           Outcome back = run(t, "", "inspect oci:" + slimmed + ":slim --json");
@@ -214,7 +215,8 @@ TEST_CASE("hostile corpus: the generated bomb is a valid gzip stream of the anno
   CHECK(blob.size() < 20000);
   test::write_file(t / "b.gz", blob);
   std::string out;
-  REQUIRE(test::run_command("gzip -t '" + (t / "b.gz") + "' && zcat '" + (t / "b.gz") + "' | wc -c", &out) == 0);
+  REQUIRE(test::run_command("gzip -t '" + (t / "b.gz") + "' && zcat '" + (t / "b.gz") + "' | wc -c", &out) ==
+          0);
   CHECK(std::stoull(out) == 512 + (3 << 20) + 1024);
   REQUIRE(test::run_command("zcat '" + (t / "b.gz") + "' | tar tvf -", &out) == 0);
   CHECK_THAT(out, Catch::Contains("3145728"));

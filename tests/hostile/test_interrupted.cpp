@@ -55,7 +55,8 @@ run_to_end(const std::string& dir, const std::vector<std::string>& args, long* m
   pid_t pid = spawn(dir, args);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  *ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  *ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -118,8 +119,8 @@ TEST_CASE("interrupted: convert killed at random points leaves no partial output
   std::string src = "oci:" + (t / "src") + ":latest";
 
   long full_ms = 0;
-  REQUIRE(run_to_end(t.path(), {"convert", src, "oci:" + (t / "out/full"), "--compression", "zstd"}, &full_ms) ==
-          0);
+  REQUIRE(run_to_end(t.path(), {"convert", src, "oci:" + (t / "out/full"), "--compression", "zstd"},
+                     &full_ms) == 0);
   REQUIRE(exists(t / "out/full/index.json"));
   std::string expected = sh("cd '" + (t / "out/full") + "' && find . -type f | sort | xargs sha256sum");
 
@@ -135,15 +136,20 @@ TEST_CASE("interrupted: convert killed at random points leaves no partial output
       CHECK(sh("cd '" + dest + "' && find . -type f | sort | xargs sha256sum") == expected);
     }
   }
-  std::printf("interrupted convert: %d of 10 runs killed before the end (full run %ld ms)\n", killed, full_ms);
+  std::printf("interrupted convert: %d of 10 runs killed before the end (full run %ld ms)\n", killed,
+              full_ms);
   CHECK(killed >= 5);
 
-  // Leftovers of the killed runs exist (the kill gave no chance to clean); once old, the next run removes them.
+  // Leftovers of the killed runs exist (the kill gave no chance to clean); once old, the next run removes
+  // them.
   std::string left = sh("ls -A '" + (t / "out") + "' '" + (t / "tmp") + "' | grep -c '^\\.whittle-' || true");
-  std::printf("interrupted convert: %s stale entries before the next run\n", left.substr(0, left.size() - 1).c_str());
-  sh("find '" + (t / "out") + "' '" + (t / "tmp") + "' -maxdepth 1 -name '.whittle-*' -exec touch -h -d '2 hours ago' {} +");
+  std::printf("interrupted convert: %s stale entries before the next run\n",
+              left.substr(0, left.size() - 1).c_str());
+  sh("find '" + (t / "out") + "' '" + (t / "tmp") +
+     "' -maxdepth 1 -name '.whittle-*' -exec touch -h -d '2 hours ago' {} +");
   long ms = 0;
-  REQUIRE(run_to_end(t.path(), {"convert", src, "oci:" + (t / "out/again"), "--compression", "zstd"}, &ms) == 0);
+  REQUIRE(run_to_end(t.path(), {"convert", src, "oci:" + (t / "out/again"), "--compression", "zstd"}, &ms) ==
+          0);
   CHECK(sh("ls -A '" + (t / "out") + "' | grep '^\\.whittle-' || true").empty());
   CHECK(sh("ls -A '" + (t / "tmp") + "' | grep '^\\.whittle-' || true").empty());
   CHECK(sh("cd '" + (t / "out/again") + "' && find . -type f | sort | xargs sha256sum") == expected);
@@ -163,8 +169,8 @@ TEST_CASE("interrupted: slim killed at random points leaves no output, process o
   test::write_oci_layout(big_image(test::read_file(WHITTLE_TRACEE)), t / "src");
   std::string src = "oci:" + (t / "src") + ":latest";
   auto args = [&](const std::string& dest) {
-    return std::vector<std::string>{"slim",         src,    "-o", "oci:" + dest, "--timeout", "5", "--workdir",
-                                    t / "work", "--artifacts", dest + "-artifacts"};
+    return std::vector<std::string>{"slim", src,         "-o",       "oci:" + dest, "--timeout",
+                                    "5",    "--workdir", t / "work", "--artifacts", dest + "-artifacts"};
   };
   long full_ms = 0;
   REQUIRE(run_to_end(t.path(), args(t / "out/full"), &full_ms) == 0);
@@ -189,7 +195,8 @@ TEST_CASE("interrupted: slim killed at random points leaves no output, process o
   CHECK(killed >= 4);
   std::string left = sh("ls -A '" + (t / "out") + "' '" + (t / "work") + "' '" + (t / "tmp") +
                         "' | grep -c '^\\.whittle-' || true");
-  std::printf("interrupted slim: %s stale entries before the next run\n", left.substr(0, left.size() - 1).c_str());
+  std::printf("interrupted slim: %s stale entries before the next run\n",
+              left.substr(0, left.size() - 1).c_str());
   sh("find '" + (t / "out") + "' '" + (t / "work") + "' '" + (t / "tmp") +
      "' -maxdepth 1 -name '.whittle-*' -exec touch -h -d '2 hours ago' {} +");
   long ms = 0;
