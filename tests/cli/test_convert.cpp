@@ -20,12 +20,6 @@ run_whittle(const test::TestDir& t, const std::string& args, std::string* out, s
   return rc;
 }
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 std::string
 trim(std::string s)
@@ -203,7 +197,7 @@ TEST_CASE("cli convert leaves nothing at the destination on failure", "[cli]")
       CHECK(run_whittle(t, "convert oci:" + (t / "src") + " " + dest + (t / "dst"), &out, &err) == 1);
       CHECK(out.empty());
       CHECK_THAT(err, Catch::Contains(hex.substr(0, 12)));
-      CHECK_FALSE(exists(t / "dst"));
+      CHECK_FALSE(test::path_exists(t / "dst"));
     }
     std::string leftovers;
     test::run_command("ls -A '" + t.path() + "'", &leftovers, false);
@@ -227,7 +221,7 @@ TEST_CASE("cli convert leaves nothing at the destination on failure", "[cli]")
     CHECK(run_whittle(t, "convert", &out, &err) == 2);
     CHECK(run_whittle(t, "convert oci:" + (t / "src") + " oci:" + (t / "dst") + " --platform x", &out,
                       &err) == 2);
-    CHECK_FALSE(exists(t / "dst"));
+    CHECK_FALSE(test::path_exists(t / "dst"));
   }
   SECTION("help describes every flag")
   {

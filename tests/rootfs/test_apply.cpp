@@ -38,12 +38,6 @@ fifo(const std::string& path)
   return e;
 }
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 // Applies the image with extraction into t/"root" and checks that the directory matches the tree.
 ApplyResult
@@ -114,9 +108,9 @@ TEST_CASE("rootfs::apply_layers applies whiteouts to lower layers only", "[rootf
   CHECK(tree.find("/d/q")->layer == 1);
   CHECK(tree.find("/keep")->layer == 0);
   CHECK(test::read_file(t / "root/d/q") == "new!");
-  CHECK_FALSE(exists(t / "root/a/x"));
-  CHECK_FALSE(exists(t / "root/b"));
-  CHECK_FALSE(exists(t / "root/a/.wh..wh..opq"));
+  CHECK_FALSE(test::path_exists(t / "root/a/x"));
+  CHECK_FALSE(test::path_exists(t / "root/b"));
+  CHECK_FALSE(test::path_exists(t / "root/a/.wh..wh..opq"));
 
   REQUIRE(r.layers.size() == 2);
   // Layer 0 loses a/x, a/y, a/sub/deep, b/file, c/z and d/q: 10 + 20 + 3 + 5 + 7 + 3 bytes.
@@ -289,8 +283,8 @@ TEST_CASE("rootfs::apply_layers refuses hostile entries and writes nothing outsi
       CHECK_THAT(message, Catch::Contains("apply layer " + image.layers[bad].descriptor.digest.str()));
       CHECK_THAT(message, Catch::Contains(t / "img"));
       CHECK(test::read_file(t / "canary") == "canary");
-      CHECK_FALSE(exists(t / "jail/canary"));
-      CHECK_FALSE(exists(t / "stolen"));
+      CHECK_FALSE(test::path_exists(t / "jail/canary"));
+      CHECK_FALSE(test::path_exists(t / "stolen"));
       CHECK(test::read_file("/etc/passwd").find("pwned") == std::string::npos);
       // The in-memory form refuses the same entries.
       CHECK_THROWS_AS(apply_layers(image), BadInput);

@@ -47,12 +47,6 @@ lstat_of(const std::string& p)
   return st;
 }
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 } // namespace
 
@@ -102,7 +96,7 @@ TEST_CASE("rootfs::Extractor writes files, links and nodes with their metadata",
   }
 
   x.remove("/usr");
-  CHECK_FALSE(exists(root + "/usr"));
+  CHECK_FALSE(test::path_exists(root + "/usr"));
   x.remove("/does/not/exist");
 }
 
@@ -152,10 +146,10 @@ TEST_CASE("rootfs::Extractor never writes through a symlink", "[rootfs][security
   SECTION("removal of the link itself keeps the target")
   {
     x.remove("/out");
-    CHECK_FALSE(exists(root + "/out"));
+    CHECK_FALSE(test::path_exists(root + "/out"));
   }
   CHECK(test::read_file(outside + "/canary") == "canary");
-  CHECK_FALSE(exists(outside + "/new"));
-  CHECK_FALSE(exists(outside + "/stolen"));
-  CHECK_FALSE(exists(t / "etc"));
+  CHECK_FALSE(test::path_exists(outside + "/new"));
+  CHECK_FALSE(test::path_exists(outside + "/stolen"));
+  CHECK_FALSE(test::path_exists(t / "etc"));
 }

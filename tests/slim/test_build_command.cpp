@@ -12,12 +12,6 @@ using namespace whittle;
 
 namespace {
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 std::string
 setup(const test::TestDir& t)
@@ -60,9 +54,9 @@ TEST_CASE("whittle build writes the slimmed image and its artifacts", "[slim][cl
   CHECK(img.config.user() == "65532:65532");
   CHECK(img.config.labels().at("io.whittle.read-only-rootfs") == "true");
   for (const char* f : {"report.json", "run-flags.txt", "securitycontext.yaml", "profile.json"}) {
-    CHECK(exists(t / (std::string("out.whittle/") + f)));
+    CHECK(test::path_exists(t / (std::string("out.whittle/") + f)));
   }
-  CHECK_FALSE(exists(t / "out.whittle/seccomp.json")); // the profile has no syscall set
+  CHECK_FALSE(test::path_exists(t / "out.whittle/seccomp.json")); // the profile has no syscall set
   auto report = nlohmann::json::parse(test::read_file(t / "out.whittle/report.json"));
   CHECK(report["after"]["files"] == 3); // run, interp (shebang), passwd (base rule)
   CHECK(report["removed_by_reason"]["strip:docs"]["files"] == 1);
@@ -77,7 +71,7 @@ TEST_CASE("whittle build writes the slimmed image and its artifacts", "[slim][cl
     auto j = nlohmann::json::parse(json.substr(json.find('{')));
     CHECK(j["user"]["changed"] == false);
     CHECK(j["removed_by_reason"].count("strip:docs") == 0);
-    CHECK(exists(t / "art2/report.json"));
+    CHECK(test::path_exists(t / "art2/report.json"));
   }
 }
 
@@ -102,6 +96,6 @@ TEST_CASE("whittle build refuses bad usage before any work and leaves nothing be
   CHECK(msg.find("bad-rules.json") != std::string::npos);
   test::write_file(t / "bad-profile.json", "{");
   CHECK(run_whittle("build " + src + " --profile " + (t / "bad-profile.json") + dest, &msg) == 1);
-  CHECK_FALSE(exists(t / "out"));
-  CHECK_FALSE(exists(t / "out.whittle"));
+  CHECK_FALSE(test::path_exists(t / "out"));
+  CHECK_FALSE(test::path_exists(t / "out.whittle"));
 }

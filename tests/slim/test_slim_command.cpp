@@ -10,12 +10,6 @@ using namespace whittle;
 
 namespace {
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 int
 run_whittle(const std::string& args, std::string* out)
@@ -42,8 +36,8 @@ TEST_CASE("whittle slim and verify on the sample image", "[slim][cli][userns][pt
   auto report = nlohmann::json::parse(test::read_file(t / "art/report.json"));
   CHECK(report["user"]["user"] == "65532:65532");
   CHECK(report["after"]["files"].get<int>() < report["before"]["files"].get<int>() / 10);
-  CHECK(exists(t / "art/seccomp.json"));
-  CHECK(exists(t / "art/profile.json"));
+  CHECK(test::path_exists(t / "art/seccomp.json"));
+  CHECK(test::path_exists(t / "art/profile.json"));
 
   REQUIRE(run_whittle("verify " + sample + " oci:" + (t / "slim") + ":s", &out) == 0);
   CHECK(out.find("verify passed") != std::string::npos);
@@ -52,6 +46,6 @@ TEST_CASE("whittle slim and verify on the sample image", "[slim][cli][userns][pt
   REQUIRE(run_whittle("slim " + sample + " -o oci:" + (t / "broken") + ":s --exclude-pattern '/app/share/**'",
                       &out) == 1);
   CHECK(out.find("/app/share/greeting.txt") != std::string::npos);
-  CHECK_FALSE(exists(t / "broken"));
-  CHECK_FALSE(exists(t / "broken.whittle"));
+  CHECK_FALSE(test::path_exists(t / "broken"));
+  CHECK_FALSE(test::path_exists(t / "broken.whittle"));
 }

@@ -221,6 +221,13 @@ sha256_hex(const std::string& data)
   return s;
 }
 
+bool
+path_exists(const std::string& path)
+{
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
 std::string
 read_file(const std::string& path)
 {
