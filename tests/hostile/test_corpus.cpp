@@ -13,12 +13,6 @@ using namespace whittle;
 
 namespace {
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 // A digest of a tree: every path, type, mode and content (sha256sum of files, readlink of links).
 std::string
@@ -141,13 +135,13 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
         CHECK(listing(t / "tmp").empty());
         CHECK(listing(t / "work").empty());
         CHECK_THAT(listing(t / "out"), !Catch::Contains(".whittle"));
-        CHECK_FALSE(exists("/pwned"));
+        CHECK_FALSE(test::path_exists("/pwned"));
         if (!dest.empty()) {
           if (o.rc != 0) {
-            CHECK_FALSE(exists(dest));
+            CHECK_FALSE(test::path_exists(dest));
           } else {
-            CHECK(exists(dest + "/index.json"));
-            CHECK(exists(dest + "/oci-layout"));
+            CHECK(test::path_exists(dest + "/index.json"));
+            CHECK(test::path_exists(dest + "/oci-layout"));
           }
         }
       };
@@ -181,7 +175,7 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
         INFO(back.err);
         CHECK(back.rc == 0);
       } else {
-        CHECK_FALSE(exists(t / "out/build-artifacts"));
+        CHECK_FALSE(test::path_exists(t / "out/build-artifacts"));
       }
 
       if (sandbox) {
@@ -190,7 +184,7 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
             run(t, c.env, "trace " + ref + " -o " + profile + " --timeout 3 --workdir " + (t / "work"));
         after("trace", trace, "");
         if (trace.rc != 0) {
-          CHECK_FALSE(exists(profile));
+          CHECK_FALSE(test::path_exists(profile));
         }
         std::string slimmed = t / "out/slim";
         Outcome slim = run(t, c.env,

@@ -17,12 +17,6 @@ using namespace whittle;
 
 namespace {
 
-bool
-exists(const std::string& p)
-{
-  struct stat st;
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 // Starts whittle with args (no shell), stdout/stderr to files under dir; returns the pid.
 pid_t
@@ -121,7 +115,7 @@ TEST_CASE("interrupted: convert killed at random points leaves no partial output
   long full_ms = 0;
   REQUIRE(run_to_end(t.path(), {"convert", src, "oci:" + (t / "out/full"), "--compression", "zstd"},
                      &full_ms) == 0);
-  REQUIRE(exists(t / "out/full/index.json"));
+  REQUIRE(test::path_exists(t / "out/full/index.json"));
   std::string expected = sh("cd '" + (t / "out/full") + "' && find . -type f | sort | xargs sha256sum");
 
   std::mt19937 rng(7);
@@ -131,7 +125,7 @@ TEST_CASE("interrupted: convert killed at random points leaves no partial output
     long delay = static_cast<long>(rng() % static_cast<unsigned>(full_ms + 1));
     INFO("kill after " << delay << " ms of " << full_ms);
     killed += run_and_kill(t.path(), {"convert", src, "oci:" + dest, "--compression", "zstd"}, delay) ? 1 : 0;
-    if (exists(dest)) {
+    if (test::path_exists(dest)) {
       // Complete: byte for byte the uninterrupted result (convert is reproducible).
       CHECK(sh("cd '" + dest + "' && find . -type f | sort | xargs sha256sum") == expected);
     }
@@ -174,7 +168,7 @@ TEST_CASE("interrupted: slim killed at random points leaves no output, process o
   };
   long full_ms = 0;
   REQUIRE(run_to_end(t.path(), args(t / "out/full"), &full_ms) == 0);
-  REQUIRE(exists(t / "out/full/index.json"));
+  REQUIRE(test::path_exists(t / "out/full/index.json"));
 
   std::mt19937 rng(11);
   int killed = 0;
@@ -184,7 +178,7 @@ TEST_CASE("interrupted: slim killed at random points leaves no output, process o
     INFO("kill after " << delay << " ms of " << full_ms);
     killed += run_and_kill(t.path(), args(dest), delay) ? 1 : 0;
     ::usleep(200 * 1000); // the sandbox's processes die with their parent (PDEATHSIG / pid namespace)
-    if (exists(dest)) {
+    if (test::path_exists(dest)) {
       std::string out;
       CHECK(test::run_command(std::string(WHITTLE_BINARY) + " inspect oci:" + dest, &out) == 0);
     }
