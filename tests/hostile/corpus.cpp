@@ -15,18 +15,6 @@ namespace whittle::test::hostile {
 
 namespace {
 
-std::string
-host_arch()
-{
-#if defined(__x86_64__)
-  return "amd64";
-#elif defined(__aarch64__)
-  return "arm64";
-#else
-  return "unknown";
-#endif
-}
-
 // One layer as stored: its blob bytes, media type and the diff_id the config claims.
 struct RawLayer
 {

@@ -221,6 +221,18 @@ sha256_hex(const std::string& data)
   return s;
 }
 
+std::string
+host_arch()
+{
+#if defined(__x86_64__)
+  return "amd64";
+#elif defined(__aarch64__)
+  return "arm64";
+#else
+  return "unknown";
+#endif
+}
+
 bool
 path_exists(const std::string& path)
 {
@@ -252,18 +264,6 @@ write_file(const std::string& path, const std::string& data)
 }
 
 namespace {
-
-std::string
-host_arch()
-{
-#if defined(__x86_64__)
-  return "amd64";
-#elif defined(__aarch64__)
-  return "arm64";
-#else
-  return "unknown";
-#endif
-}
 
 struct BuiltImage
 {

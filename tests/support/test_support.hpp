@@ -75,6 +75,8 @@ void tar_directory(const std::string& dir, const std::string& file);
 
 // Runs a shell command; returns its exit status and captures stdout (+stderr when merge_stderr).
 int run_command(const std::string& cmd, std::string* output = nullptr, bool merge_stderr = true);
+// The host's GOARCH name ("amd64", "arm64"), as image configs spell it.
+std::string host_arch();
 // True if something (anything, even a dangling link) exists at path.
 bool path_exists(const std::string& path);
 // Reads / writes a whole file.
