@@ -1,10 +1,8 @@
 #!/bin/sh
 # `make demo`: whittle's main job on the small sample image committed in testdata/ (offline, a few seconds).
 #   scripts/demo.sh [WHITTLE-BINARY] [OUT-DIR]
-# With `whittle slim` available it slims testdata/sample-app.oci.tar into OUT-DIR (default: demo/ beside
-# the binary) and prints the report; before the slim builder existed it inspected and converted the image
-# (that path remains as the fallback when the binary has no `slim`). If podman works here, the result is
-# also run under podman next to the original.
+# Slims testdata/sample-app.oci.tar into OUT-DIR (default: demo/ beside the binary) and prints the report.
+# If podman works here, the result is also run under podman next to the original.
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +13,6 @@ sample=$src/testdata/sample-app.oci.tar
 out=${2:-$(cd "$(dirname "$whittle")" && pwd)/demo}
 rm -rf "$out"
 mkdir -p "$out"
-
-has() {
-  "$whittle" --help 2>/dev/null | grep -Eq "^  $1( |$)"
-}
 
 step() {
   printf '\n$ %s\n' "$*"
@@ -45,32 +39,15 @@ size() {
 
 echo "whittle demo: $("$whittle" --version) on $sample ($(size "$sample") bytes)"
 
-if has slim; then
-  slim_ref=oci-archive:$out/sample-app.slim.oci.tar:latest
-  step "$whittle" slim "oci-archive:$sample" -o "$slim_ref" --artifacts "$out/artifacts"
-  printf '\nartifacts in %s:\n' "$out/artifacts"
-  ls -l "$out/artifacts"
-  before=$(size "$sample")
-  after=$(size "$out/sample-app.slim.oci.tar")
-  printf '\nimage archive: %s bytes -> %s bytes (%s x smaller)\n' "$before" "$after" \
-    "$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", a / b }')"
-  if has inspect; then
-    step "$whittle" inspect "$slim_ref"
-  fi
-  podman_run "oci-archive:$sample"
-  podman_run "$slim_ref"
-elif has inspect && has convert; then
-  echo "(this whittle has no \`slim\` yet: the demo inspects and converts the sample)"
-  step "$whittle" inspect "oci-archive:$sample"
-  step "$whittle" convert "oci-archive:$sample" "oci:$out/sample-app.zstd:latest" --compression zstd
-  step "$whittle" convert "oci:$out/sample-app.zstd:latest" "docker-archive:$out/sample-app.docker.tar:whittle/sample-app:latest"
-  printf '\n$ %s inspect docker-archive:%s --json > %s\n' "$whittle" "$out/sample-app.docker.tar" "$out/inspect.json"
-  "$whittle" inspect "docker-archive:$out/sample-app.docker.tar" --json >"$out/inspect.json"
-  podman_run "docker-archive:$out/sample-app.docker.tar"
-elif has inspect; then
-  step "$whittle" inspect "oci-archive:$sample"
-else
-  echo "demo: this whittle has neither \`slim\` nor \`inspect\` (see \`$whittle --help\`)" >&2
-  exit 1
-fi
+slim_ref=oci-archive:$out/sample-app.slim.oci.tar:latest
+step "$whittle" slim "oci-archive:$sample" -o "$slim_ref" --artifacts "$out/artifacts"
+printf '\nartifacts in %s:\n' "$out/artifacts"
+ls -l "$out/artifacts"
+before=$(size "$sample")
+after=$(size "$out/sample-app.slim.oci.tar")
+printf '\nimage archive: %s bytes -> %s bytes (%s x smaller)\n' "$before" "$after" \
+  "$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", a / b }')"
+step "$whittle" inspect "$slim_ref"
+podman_run "oci-archive:$sample"
+podman_run "$slim_ref"
 printf '\ndemo output in %s\n' "$out"
