@@ -188,7 +188,7 @@ finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::
     std::cout << slim::report_json(plan.report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   } else {
-    std::cout << slim::report_summary(plan.report);
+    std::cout << util::terminal_safe(slim::report_summary(plan.report), true);
   }
 }
 

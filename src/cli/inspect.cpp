@@ -55,7 +55,14 @@ public:
   {
     m_rows.push_back(std::move(header));
   }
-  void add(std::vector<std::string> row) { m_rows.push_back(std::move(row)); }
+  // Cells hold names from the image: escaped so that none can break a row or drive the terminal.
+  void add(std::vector<std::string> row)
+  {
+    for (auto& cell : row) {
+      cell = util::terminal_safe(cell);
+    }
+    m_rows.push_back(std::move(row));
+  }
   std::string str(const std::string& indent) const
   {
     std::vector<size_t> w(m_rows[0].size(), 0);
@@ -217,11 +224,11 @@ print_human(const json& j)
   auto env = c["env"].get<std::vector<std::string>>();
   o << "Env" << (env.empty() ? "         -\n" : "\n");
   for (const auto& e : env) {
-    o << "  " << e << "\n";
+    o << "  " << util::terminal_safe(e) << "\n";
   }
   o << "Labels" << (labels.empty() ? "      -\n" : "\n");
   for (const auto& l : labels) {
-    o << "  " << l << "\n";
+    o << "  " << util::terminal_safe(l) << "\n";
   }
 
   o << "\nLayers\n";
@@ -247,7 +254,7 @@ print_human(const json& j)
     largest.add({human_bytes(p["size"]), std::to_string(p["layer"].get<int>()), p["path"]});
   }
   o << largest.str("  ");
-  std::fputs(o.str().c_str(), stdout);
+  std::fputs(util::terminal_safe(o.str(), true).c_str(), stdout);
 }
 
 int

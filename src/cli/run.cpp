@@ -87,10 +87,10 @@ run(int argc, char** argv)
     }
     throw UsageError("unknown command `" + args[0] + "` (see `whittle --help`)");
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "whittle: error: %s\n", e.what());
+    std::fprintf(stderr, "whittle: error: %s\n", util::terminal_safe(e.what()).c_str());
     return k_exit_usage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "whittle: error: %s\n", e.what());
+    std::fprintf(stderr, "whittle: error: %s\n", util::terminal_safe(e.what()).c_str());
     return k_exit_failed;
   }
 }

@@ -249,12 +249,12 @@ print_verify_failure(const VerifyOutcome& v)
 {
   std::fprintf(stderr, "whittle: verify failed: the slimmed image does not behave like the original\n");
   for (const auto& d : v.differences) {
-    std::fprintf(stderr, "  %s\n", d.c_str());
+    std::fprintf(stderr, "  %s\n", util::terminal_safe(d).c_str());
   }
   if (!v.not_found.empty()) {
     std::fprintf(stderr, "  paths the slimmed run looked up and did not find:\n");
     for (const auto& p : v.not_found) {
-      std::fprintf(stderr, "    %s\n", p.c_str());
+      std::fprintf(stderr, "    %s\n", util::terminal_safe(p).c_str());
     }
   }
 }

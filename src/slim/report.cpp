@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <whittle/slim/report.hpp>
+#include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
 
 namespace whittle::slim {
@@ -224,7 +225,7 @@ report_summary(const Report& r)
   if (!r.largest_kept_dirs.empty()) {
     o += "  largest kept directories:\n";
     for (const auto& [d, b] : r.largest_kept_dirs) {
-      std::snprintf(line, sizeof line, "    %-40s %12s\n", d.c_str(), human(b).c_str());
+      std::snprintf(line, sizeof line, "    %-40s %12s\n", util::terminal_safe(d).c_str(), human(b).c_str());
       o += line;
     }
   }

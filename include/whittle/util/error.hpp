@@ -6,10 +6,15 @@
 
 namespace whittle {
 
+// Messages carry names from images and profiles, which may hold NUL bytes: what() is a C string, so a NUL
+// is kept as the text \x00 rather than silently ending the message there.
+std::string escape_nul(const std::string& message);
+
 class Error : public std::runtime_error
 {
 public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message) : std::runtime_error(escape_nul(message)) {}
+  explicit Error(const char* message) : std::runtime_error(message) {}
 };
 
 // The input image (or profile, or rule file) is malformed, inconsistent or hostile.

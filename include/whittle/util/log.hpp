@@ -18,4 +18,9 @@ void debug(const std::string& message);
 // Always printed: "whittle: warning: MESSAGE".
 void warn(const std::string& message);
 
+// `message` with control characters (C0, DEL and UTF-8-encoded C1) written as \n, \t or \xNN, so that a
+// name taken from an image cannot move the cursor, recolour or forge lines on the user's terminal. Every
+// line above goes through it; the CLI's error printer too.
+std::string terminal_safe(const std::string& message, bool keep_newlines = false);
+
 } // namespace whittle::util
