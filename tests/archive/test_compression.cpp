@@ -367,7 +367,8 @@ TEST_CASE("archive gzip reads headers with extra field, name, comment and header
   z_stream z{};
   REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
   gz_header h{};
-  std::string extra = "SG\x04\x00abcd"; // eStargz-style subfield
+  // An eStargz-style subfield: id "SG", little-endian length 4, 4 bytes of data.
+  std::string extra("SG\x04\x00" "abcd", 8);
   std::string name = "layer.tar";
   std::string comment = "a comment";
   h.extra = reinterpret_cast<Bytef*>(extra.data());
