@@ -221,7 +221,78 @@ write_archive(const std::string& file, const std::string& app, const std::string
   std::filesystem::remove_all(layout);
 }
 
+// One raw ustar member: a regular file ('0'), a symlink ('2') or a hardlink ('1') to `link`.
+std::string
+member(const std::string& name, const std::string& data, char type = '0', const std::string& link = "")
+{
+  std::string h = tar_header(name, data.size());
+  h[156] = type;
+  std::memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 99));
+  set_checksum(h);
+  return h + padded(data);
+}
+
+// What a docker-archive case may change before the archive is written: manifest.json (written last, as
+// `docker save` does) and the members before it.
+struct DockerArchive
+{
+  json manifest;
+  std::vector<std::string> members;
+  std::string layer_tar;  // the base layer, uncompressed
+  std::string layer_name; // "<diff hex>.tar"
+};
+
+// A docker-archive of the base image at `file`: one uncompressed layer "<hex>.tar", the config
+// "<hex>.json", manifest.json tagged hostile:latest; `tweak` attacks it.
+std::function<void(const std::string&, const std::string&)>
+docker_archive(const std::string& app, std::function<void(DockerArchive&, const std::string& canary)> tweak)
+{
+  return [app, tweak](const std::string& file, const std::string& canary) {
+    DockerArchive a;
+    a.layer_tar = make_tar(base_entries(app));
+    a.layer_name = sha256_hex(a.layer_tar) + ".tar";
+    std::string cfg = default_config({plain_layer(a.layer_tar)}).dump();
+    std::string cfg_name = sha256_hex(cfg) + ".json";
+    a.members = {member(cfg_name, cfg), member(a.layer_name, a.layer_tar)};
+    a.manifest = json::array(
+        {{{"Config", cfg_name}, {"RepoTags", {"hostile:latest"}}, {"Layers", {a.layer_name}}}});
+    tweak(a, canary);
+    std::string tar;
+    for (const auto& m : a.members) {
+      tar += m;
+    }
+    tar += member("manifest.json", a.manifest.dump()) + std::string(1024, '\0');
+    write_file(file, tar);
+  };
+}
+
 } // namespace
+
+void
+write_canary(const std::string& dir)
+{
+  write_file(dir + "/secret", k_canary_token);
+  write_file(dir + "/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+  std::filesystem::create_symlink("secret", dir + "/link");
+}
+
+bool
+layout_holds_canary(const std::string& dir)
+{
+  std::string token(k_canary_token);
+  token.pop_back(); // the newline
+  std::string out;
+  run_command("for f in '" + dir + "'/blobs/sha256/*; do zcat -f \"$f\" 2>/dev/null || cat \"$f\"; done | " +
+                  "grep -a -c '" + token + "'",
+              &out, false);
+  return !out.empty() && out[0] != '0';
+}
+
+void
+write_base_image(const std::string& dir, const std::string& app)
+{
+  write_layout(dir, {gz_layer(make_tar(base_entries(app)))});
+}
 
 std::string
 tar_header(const std::string& name, uint64_t size)
@@ -540,7 +611,7 @@ corpus(const std::string& app)
              write_archive(f, app, tar_header(name.substr(0, 99), 5) + padded("pwned"));
            },
            "", "../../"};
-    c.archive = true;
+    c.transport = "oci-archive";
     cases.push_back(c);
   }
   {
@@ -549,9 +620,115 @@ corpus(const std::string& app)
              write_archive(f, app, "", canary + "/secret");
            },
            "", "sha256:"};
-    c.archive = true;
+    c.transport = "oci-archive";
     cases.push_back(c);
   }
+  cases.push_back({"a refused entry whose name holds terminal escapes",
+                   with_layer(app,
+                              [](const std::string& c) {
+                                return std::vector<FixtureEntry>{
+                                    file("etc/\x1b[2J\x1b[31m/" + climb(c) + "/pwned", "pwned")};
+                              }),
+                   "", "\\x1b[2J"});
+
+  // docker-archive: names in manifest.json are looked up among the archive's members, never on disk.
+  auto docker = [&cases](std::string name, std::function<void(const std::string&, const std::string&)> write,
+                         std::string mention, bool valid = false) {
+    Case c{std::move(name), std::move(write), "", std::move(mention), valid};
+    c.transport = "docker-archive";
+    cases.push_back(c);
+  };
+  docker("docker-archive whose layer is a symlink member, as docker save writes shared layers",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) {
+                          std::string id = std::string(64, 'e');
+                          a.members.push_back(member(id + "/layer.tar", "", '2', "../" + a.layer_name));
+                          a.manifest[0]["Layers"] = {id + "/layer.tar"};
+                        }),
+         "", true);
+  docker("docker-archive whose Config climbs out of the archive",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string& c) {
+                          a.manifest[0]["Config"] = "../../../../../../../.." + c + "/secret";
+                        }),
+         "/secret");
+  docker("docker-archive whose Config is an absolute host path",
+         docker_archive(app, [](DockerArchive& a, const std::string& c) { a.manifest[0]["Config"] = c + "/secret"; }),
+         "/secret");
+  docker("docker-archive whose layer is a symlink member to a host file",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string& c) {
+                          a.members.push_back(member("evil/layer.tar", "", '2', c + "/secret"));
+                          a.manifest[0]["Layers"] = {"evil/layer.tar"};
+                        }),
+         "evil/layer.tar");
+  docker("docker-archive whose layer is a symlink member climbing to a host file",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string& c) {
+                          a.members.push_back(member("evil/layer.tar", "", '2', climb(c).substr(0, 95)));
+                          a.manifest[0]["Layers"] = {"evil/layer.tar"};
+                        }),
+         "evil/layer.tar");
+  docker("docker-archive whose layer is a hardlink member to a host path",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) {
+                          a.members.push_back(member("evil.tar", "", '1', "../../../../../etc/passwd"));
+                          a.manifest[0]["Layers"] = {"evil.tar"};
+                        }),
+         "evil.tar");
+  docker("docker-archive whose manifest.json is an object",
+         docker_archive(app, [](DockerArchive& a, const std::string&) { a.manifest = a.manifest[0]; }),
+         "manifest.json");
+  docker("docker-archive with two manifest.json members",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) {
+                          json other = a.manifest;
+                          other[0]["Layers"] = json::array();
+                          a.members.push_back(member("manifest.json", other.dump()));
+                        }),
+         "manifest.json");
+  docker("docker-archive listing a missing layer",
+         docker_archive(app, [](DockerArchive& a, const std::string&) { a.manifest[0]["Layers"] = {"gone.tar"}; }),
+         "gone.tar");
+  docker("docker-archive with more layers than diff_ids",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) {
+                          a.manifest[0]["Layers"] = {a.layer_name, a.layer_name};
+                        }),
+         "diff_ids");
+  docker("docker-archive whose blobs/sha256 layer name is not its digest",
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) {
+                          std::string name = "blobs/sha256/" + std::string(64, 'd');
+                          a.members.push_back(member(name, gzip(a.layer_tar)));
+                          a.manifest[0]["Layers"] = {name};
+                        }),
+         "sha256:dddddddd");
+  docker("docker-archive whose uncompressed layer is not its diff_id",
+         docker_archive(app,
+                        [app](DockerArchive& a, const std::string&) {
+                          std::vector<FixtureEntry> e = base_entries(app);
+                          e.push_back(file("etc/extra", "not in the diff"));
+                          a.members.push_back(member("other.tar", make_tar(e)));
+                          a.manifest[0]["Layers"] = {"other.tar"};
+                        }),
+         "sha256:");
+  docker("docker-archive whose layer climbs out of the root",
+         docker_archive(app,
+                        [app](DockerArchive& a, const std::string& c) {
+                          std::vector<FixtureEntry> e = base_entries(app);
+                          e.push_back(file(climb(c) + "/pwned", "pwned"));
+                          std::string tar = make_tar(e);
+                          // The config claims this layer, so only the path check can stop it.
+                          std::string cfg = default_config({plain_layer(tar)}).dump();
+                          std::string cfg_name = sha256_hex(cfg) + ".json";
+                          a.members.push_back(member(cfg_name, cfg));
+                          a.members.push_back(member("climb.tar", tar));
+                          a.manifest[0]["Config"] = cfg_name;
+                          a.manifest[0]["Layers"] = {"climb.tar"};
+                        }),
+         "../../");
+
   cases.push_back({"10,000 entries in one layer",
                    with_layer(app,
                               [](const std::string&) {

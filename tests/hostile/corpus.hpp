@@ -20,9 +20,22 @@ struct Case
   std::string mention;
   // True if the image is well-formed (hostile only in shape): inspect and build must accept it.
   bool valid = false;
-  // True if write() writes an oci-archive file at `dir` instead of a layout directory.
-  bool archive = false;
+  // How the image at `dir` is stored: "oci" (a layout directory), "oci-archive" or "docker-archive" (a file).
+  std::string transport = "oci";
 };
+
+// The content of the canary's `secret` file: a token no image of the corpus holds, so finding it in an
+// output means whittle copied a host file into an image.
+inline constexpr const char* k_canary_token = "whittle-canary-5e1d0c7a\n";
+
+// The host tree each case aims at: `secret` (the token), `etc/passwd` and a symlink `link`.
+void write_canary(const std::string& dir);
+
+// True if any blob of the OCI layout at `dir`, read through gunzip when compressed, holds the token.
+bool layout_holds_canary(const std::string& dir);
+
+// A small well-formed image (the corpus's base: /bin/app, /etc/os-release, /etc/passwd) at `dir`.
+void write_base_image(const std::string& dir, const std::string& app);
 
 // Every case of the corpus. `app` is a static executable used as the image's /bin/app (so that images
 // whose hostile part is harmless can be traced and slimmed for real).
