@@ -5,7 +5,8 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/fuzz/corpus}
-mkdir -p "$out"/{fuzz_tar,fuzz_oci_json,fuzz_reference,fuzz_profile,fuzz_elf}
+mkdir -p "$out" && out=$(cd "$out" && pwd) # absolute: the tars below are written from other directories
+mkdir -p "$out"/{fuzz_tar,fuzz_oci_json,fuzz_reference,fuzz_profile,fuzz_elf,fuzz_image_archive}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -48,4 +49,28 @@ for f in /usr/bin/true /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux
   fi
 done
 printf '#!/bin/sh -e\necho\n' >"$out/fuzz_elf/script"
+# Image archives: a one-layer image as oci-archive (gzip layer) and docker-archive (plain layer, and the
+# `<id>/layer.tar` symlink docker save writes for shared layers). Small, so mutations reach every part.
+a="$tmp/arch" && mkdir -p "$a/oci/blobs/sha256" "$a/docker/id"
+tar --format=pax -cf "$a/layer.tar" -C "$tmp/t" d
+gzip -n -c "$a/layer.tar" >"$a/layer.tar.gz"
+hex() { sha256sum "$1" | cut -d' ' -f1; }
+diff_id=$(hex "$a/layer.tar")
+printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/d/f"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+  "$diff_id" >"$a/config.json"
+cfg=$(hex "$a/config.json")
+lay=$(hex "$a/layer.tar.gz")
+cp "$a/config.json" "$a/oci/blobs/sha256/$cfg" && cp "$a/layer.tar.gz" "$a/oci/blobs/sha256/$lay"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
+  "$cfg" "$(stat -c %s "$a/config.json")" "$lay" "$(stat -c %s "$a/layer.tar.gz")" >"$a/manifest.json"
+man=$(hex "$a/manifest.json")
+cp "$a/manifest.json" "$a/oci/blobs/sha256/$man"
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
+  "$man" "$(stat -c %s "$a/manifest.json")" >"$a/oci/index.json"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$a/oci/oci-layout"
+tar --format=ustar -cf "$out/fuzz_image_archive/oci-archive.tar" -C "$a/oci" oci-layout index.json blobs
+cp "$a/config.json" "$a/docker/$cfg.json" && cp "$a/layer.tar" "$a/docker/$diff_id.tar"
+ln -s "../$diff_id.tar" "$a/docker/id/layer.tar"
+printf '[{"Config":"%s.json","RepoTags":["app:latest"],"Layers":["id/layer.tar"]}]' "$cfg" >"$a/docker/manifest.json"
+tar --format=ustar -cf "$out/fuzz_image_archive/docker-archive.tar" -C "$a/docker" "$cfg.json" "$diff_id.tar" id manifest.json
 echo "seeds in $out"
