@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -47,8 +48,9 @@ id_value(int64_t v, const char* field, const std::string& context)
 
 } // namespace
 
-TarReader::TarReader(util::ByteSource& src, std::string what)
-  : m_src(src), m_what(std::move(what)), m_ar(archive_read_new()), m_buf(new char[k_read_block])
+TarReader::TarReader(util::ByteSource& src, std::string what, DecodeLimits limits)
+  : m_src(src), m_what(std::move(what)), m_ar(archive_read_new()), m_buf(new char[k_read_block]),
+    m_limits(limits)
 {
   if (!m_ar) {
     throw Error("read " + m_what + ": cannot create a libarchive reader");
@@ -161,6 +163,7 @@ TarReader::next(TarEntry& entry)
     fail(after.empty() ? "first entry" : after);
   }
   m_current = entry.path;
+  m_sparse = Sparse{};
   const std::string context = "read " + m_what + ": entry `" + entry.path + "`";
   const char* hardlink = archive_entry_hardlink(e);
   const char* hardlink_utf8 = archive_entry_hardlink_utf8(e);
@@ -204,6 +207,10 @@ TarReader::next(TarEntry& entry)
       throw BadInput(context + ": negative size");
     }
     entry.size = static_cast<uint64_t>(size);
+    if (archive_entry_sparse_count(e) > 0) {
+      m_sparse.active = true;
+      m_sparse.size = entry.size;
+    }
   }
   if (entry.type == EntryType::char_device || entry.type == EntryType::block_device) {
     entry.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
@@ -226,11 +233,73 @@ TarReader::read_data(void* buf, size_t n)
   if (m_ended || m_current.empty() || n == 0) {
     return 0;
   }
+  if (m_sparse.active) {
+    return read_sparse(static_cast<char*>(buf), n);
+  }
   la_ssize_t got = archive_read_data(m_ar, buf, n);
   if (got < 0) {
     fail("entry `" + m_current + "`");
   }
   return static_cast<size_t>(got);
+}
+
+size_t
+TarReader::emit_zeros(char* out, size_t n)
+{
+  m_hole_bytes += n;
+  bool ratio = m_hole_bytes > m_limits.ratio_floor &&
+               m_hole_bytes / std::max<uint64_t>(m_src_bytes, 1) > m_limits.max_ratio;
+  if (m_hole_bytes > m_limits.max_output || ratio) {
+    throw BadInput("read " + m_what + ": entry `" + m_current + "`: a sparse file of " +
+                   std::to_string(m_sparse.size) + " bytes whose holes expand the layer past " +
+                   (ratio ? std::to_string(m_limits.max_ratio) + " times its size (WHITTLE_MAX_LAYER_RATIO"
+                          : std::to_string(m_limits.max_output) + " bytes (WHITTLE_MAX_LAYER_BYTES") +
+                   "; a sparse-file bomb?)");
+  }
+  std::memset(out, 0, n);
+  m_sparse.pos += n;
+  return n;
+}
+
+size_t
+TarReader::read_sparse(char* out, size_t n)
+{
+  auto& s = m_sparse;
+  const std::string context = "entry `" + m_current + "`";
+  while (true) {
+    if (s.block_left > 0) {
+      if (s.pos < s.block_offset) { // the hole before this block
+        return emit_zeros(out, static_cast<size_t>(std::min<uint64_t>(n, s.block_offset - s.pos)));
+      }
+      size_t k = std::min(n, s.block_left);
+      std::memcpy(out, s.block, k);
+      s.block += k;
+      s.block_left -= k;
+      s.pos += k;
+      return k;
+    }
+    if (s.blocks_ended) { // the hole at the end, up to the file's size
+      return s.pos < s.size ? emit_zeros(out, static_cast<size_t>(std::min<uint64_t>(n, s.size - s.pos))) : 0;
+    }
+    const void* block = nullptr;
+    size_t len = 0;
+    la_int64_t offset = 0;
+    int r = archive_read_data_block(m_ar, &block, &len, &offset);
+    if (r == ARCHIVE_EOF) {
+      s.blocks_ended = true;
+      continue;
+    }
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      fail(context);
+    }
+    if (offset < 0 || static_cast<uint64_t>(offset) < s.pos ||
+        static_cast<uint64_t>(offset) + len > s.size) {
+      throw BadInput("read " + m_what + ": " + context + ": sparse map out of order or beyond the file's size");
+    }
+    s.block = static_cast<const char*>(block);
+    s.block_offset = static_cast<uint64_t>(offset);
+    s.block_left = len;
+  }
 }
 
 util::ByteSource&

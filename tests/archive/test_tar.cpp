@@ -227,6 +227,72 @@ TEST_CASE("archive::TarReader reads GNU tar archives made by tar(1)", "[archive]
   CHECK(entries[4].entry.link_target == "b");
 }
 
+TEST_CASE("archive::TarReader reads sparse files of every tar(1) format as their full content", "[archive]")
+{
+  test::TestDir dir;
+  // 3 MiB: a hole, data at 1 MiB, a hole, 5 bytes at the very end; and a file that ends in a hole.
+  std::string a(3 << 20, '\0');
+  std::string mid(6000, 'm');
+  a.replace(1 << 20, mid.size(), mid);
+  a.replace(a.size() - 5, 5, "tail!");
+  std::string b(2 << 20, '\0');
+  b.replace(4096, 10, "xxxxxxxxxx");
+  std::string out;
+  REQUIRE(test::run_command("mkdir -p '" + dir / "src" + "'", &out) == 0);
+  for (const auto& [name, content] : {std::pair{"a", &a}, std::pair{"b", &b}}) {
+    // Written with holes (seek + write), so that tar --sparse finds them.
+    int fd = ::open((dir / "src/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(content->size())) == 0);
+    for (size_t i = 0; i < content->size(); i += 4096) {
+      size_t n = std::min<size_t>(4096, content->size() - i);
+      if (content->compare(i, n, std::string(n, '\0')) != 0) {
+        REQUIRE(::pwrite(fd, content->data() + i, n, static_cast<off_t>(i)) == static_cast<ssize_t>(n));
+      }
+    }
+    ::close(fd);
+  }
+  for (const char* format : {"--format=gnu", "--format=pax", "--format=pax --sparse-version=0.0",
+                             "--format=pax --sparse-version=0.1"}) {
+    INFO(format);
+    REQUIRE(test::run_command("cd '" + dir / "src" + "' && tar --sparse " + format + " -cf ../s.tar a b", &out) ==
+            0);
+    std::string tar = test::read_file(dir / "s.tar");
+    CHECK(tar.size() < 100000); // really stored sparse: holes are not in the archive
+    auto entries = read_tar(tar);
+    REQUIRE(entries.size() == 2);
+    CHECK(entries[0].entry.path == "a");
+    CHECK(entries[0].entry.size == a.size());
+    CHECK(entries[0].content == a);
+    CHECK(entries[1].entry.size == b.size());
+    CHECK(entries[1].content == b);
+  }
+
+  // Holes are output no archive stored: past the decode limits they are refused, naming the entry.
+  util::StringSource src(test::read_file(dir / "s.tar"));
+  DecodeLimits limits;
+  limits.ratio_floor = 1 << 20;
+  limits.max_ratio = 10;
+  TarReader reader(src, "layer sparse", limits);
+  TarEntry e;
+  REQUIRE(reader.next(e));
+  CHECK(e.size == a.size()); // the header alone is fine (inspect reads only headers)
+  try {
+    util::read_all(reader.data(), SIZE_MAX, "content");
+    FAIL("a sparse file expanding 3 MiB from a few KiB was read");
+  } catch (const BadInput& err) {
+    CHECK_THAT(err.what(), Catch::Contains("entry `a`") && Catch::Contains("sparse-file bomb") &&
+                             Catch::Contains("WHITTLE_MAX_LAYER_RATIO"));
+  }
+  limits.max_ratio = 100000;
+  limits.max_output = 1 << 20;
+  util::StringSource src2(test::read_file(dir / "s.tar"));
+  TarReader capped(src2, "layer sparse", limits);
+  REQUIRE(capped.next(e));
+  CHECK_THROWS_WITH(util::read_all(capped.data(), SIZE_MAX, "content"),
+                    Catch::Contains("WHITTLE_MAX_LAYER_BYTES"));
+}
+
 TEST_CASE("archive::TarReader reads empty archives and raw non-UTF-8 names", "[archive]")
 {
   // The empty layer (two zero blocks) that Docker images share.

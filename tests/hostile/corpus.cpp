@@ -577,6 +577,26 @@ corpus(const std::string& app)
          write_layout(d, {gz_layer(make_tar(base_entries(app))), bomb});
        },
        "", "decompression bomb"});
+  {
+    Case c{"a 1 TiB sparse file",
+           [app](const std::string& d, const std::string&) {
+             // tar(1) stores the hole as a sparse map: a 10 KiB layer whose file reads as 1 TiB of zeros.
+             std::string src = d + ".sparse.d";
+             write_file(src + "/etc/huge", "");
+             std::filesystem::resize_file(src + "/etc/huge", 1ULL << 40);
+             std::string out;
+             if (run_command("tar --sparse --format=pax -cf '" + src + ".tar' -C '" + src + "' etc", &out) != 0) {
+               throw std::runtime_error("tar --sparse: " + out);
+             }
+             std::string tar = read_file(src + ".tar");
+             std::filesystem::remove_all(src);
+             std::filesystem::remove(src + ".tar");
+             write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(tar)});
+           },
+           "", "sparse-file bomb"};
+    c.headers_valid = true;
+    cases.push_back(c);
+  }
   cases.push_back({"2000 nested directories",
                    with_layer(app,
                               [](const std::string&) {

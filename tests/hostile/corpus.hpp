@@ -20,6 +20,8 @@ struct Case
   std::string mention;
   // True if the image is well-formed (hostile only in shape): inspect and build must accept it.
   bool valid = false;
+  // True if only the content is refused: inspect, which reads headers alone, accepts it.
+  bool headers_valid = false;
   // How the image at `dir` is stored: "oci" (a layout directory), "oci-archive" or "docker-archive" (a file).
   std::string transport = "oci";
 };

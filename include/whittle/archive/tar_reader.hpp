@@ -2,6 +2,11 @@
 // Streaming tar reader over a ByteSource (libarchive underneath, pax/gnu/ustar). Entries are read in
 // order; the content of the current entry is read with read_data() before moving on (unread content is
 // skipped). Nothing is buffered beyond libarchive's block.
+// Sparse files (GNU and pax sparse formats) read as their full content, holes as zeros. The zeros are
+// output no archive stored, so they count against the decode limits (compression.hpp): once the holes of
+// a layer pass ratio_floor bytes at more than max_ratio times the tar bytes read, or max_output in all,
+// reading a sparse file's content fails naming the entry (its header is still read, so inspect works).
+#include <whittle/archive/compression.hpp>
 #include <whittle/archive/tar_entry.hpp>
 #include <whittle/util/byte_stream.hpp>
 
@@ -18,7 +23,7 @@ class TarReader
 public:
   // `what` names the stream in errors, e.g. "layer sha256:ab.. of `img.tar`". The source must already
   // be decompressed (the reader accepts only raw tar).
-  TarReader(util::ByteSource& src, std::string what);
+  TarReader(util::ByteSource& src, std::string what, DecodeLimits limits = default_decode_limits());
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
   ~TarReader();
@@ -51,6 +56,8 @@ private:
   static long read_callback(struct ::archive*, void* self, const void** buf);
   static int64_t skip_callback(struct ::archive*, void* self, int64_t n);
   [[noreturn]] void fail(const std::string& context);
+  size_t read_sparse(char* out, size_t n);
+  size_t emit_zeros(char* out, size_t n);
 
   util::ByteSource& m_src;
   std::string m_what;
@@ -63,6 +70,22 @@ private:
   bool m_src_eof = false;
   bool m_ended = false;           // next() returned false
   std::exception_ptr m_src_error; // thrown by m_src inside libarchive's callback, rethrown outside it
+
+  // The current entry when it is sparse: its size, the position reached, the data block being copied
+  // (from archive_read_data_block, whose offsets skip the holes) and whether the blocks have ended.
+  struct Sparse
+  {
+    bool active = false;
+    uint64_t size = 0;
+    uint64_t pos = 0;
+    const char* block = nullptr;
+    uint64_t block_offset = 0;
+    size_t block_left = 0;
+    bool blocks_ended = false;
+  };
+  Sparse m_sparse;
+  DecodeLimits m_limits;
+  uint64_t m_hole_bytes = 0; // zeros output for holes in this stream so far
 };
 
 } // namespace whittle::archive
