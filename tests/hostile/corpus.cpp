@@ -597,6 +597,25 @@ corpus(const std::string& app)
     c.headers_valid = true;
     cases.push_back(c);
   }
+  cases.push_back({"symlink loops and a 100-link chain named by the profile",
+                   with_layer(app,
+                              [](const std::string&) {
+                                // The profile (test_corpus.cpp) keeps /etc/loop: closure must end.
+                                std::vector<FixtureEntry> e{symlink("etc/loop", "loop2"), symlink("etc/loop2", "/etc/loop"),
+                                                            symlink("etc/self", "self"), symlink("etc/chain", "c0")};
+                                for (int i = 0; i < 100; ++i) {
+                                  e.push_back(symlink("etc/c" + std::to_string(i), "c" + std::to_string(i + 1)));
+                                }
+                                e.push_back(file("etc/c100", "end"));
+                                return e;
+                              }),
+                   "", "", true});
+  cases.push_back({"a hardlink to a directory",
+                   with_layer(app,
+                              [](const std::string&) {
+                                return std::vector<FixtureEntry>{hardlink("etc/dirlink", "etc")};
+                              }),
+                   "", "etc/dirlink"});
   cases.push_back({"2000 nested directories",
                    with_layer(app,
                               [](const std::string&) {

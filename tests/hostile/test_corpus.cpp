@@ -85,7 +85,10 @@ profile_json(const std::string& ref)
     {"path": "/bin/app", "access": ["read", "exec"]},
     {"path": "/etc/os-release", "access": ["read"]},
     {"path": "/etc/ok", "access": ["read"]},
-    {"path": "/bin/self", "access": ["stat"], "link_target": "/proc/self/exe"}
+    {"path": "/bin/self", "access": ["stat"], "link_target": "/proc/self/exe"},
+    {"path": "/etc/loop", "access": ["stat"], "link_target": "loop2"},
+    {"path": "/etc/self", "access": ["stat"], "link_target": "self"},
+    {"path": "/etc/chain", "access": ["read"]}
   ],
   "special": [],
   "syscalls": []
