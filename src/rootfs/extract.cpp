@@ -223,8 +223,9 @@ Extractor::write_file(const std::string& path, const Node& meta, util::ByteSourc
   if (!fd) {
     throw_lookup("create file", path, m_dir, errno);
   }
-  util::FdSink sink(fd.get(), path);
+  util::FdSink sink(fd.get(), path, true);
   uint64_t n = util::copy_stream(content, sink);
+  sink.finish();
   if (n != meta.size) {
     throw Error("write `" + path + "` below `" + m_dir + "`: got " + std::to_string(n) + " bytes, expected " +
                 std::to_string(meta.size));

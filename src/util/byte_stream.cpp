@@ -78,12 +78,21 @@ FdSource::skip(uint64_t n)
   return n;
 }
 
-FdSink::FdSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
+FdSink::FdSink(int fd, std::string name, bool holes) : m_fd(fd), m_name(std::move(name)), m_holes(holes) {}
 
 void
 FdSink::write(const void* buf, size_t n)
 {
   const char* p = static_cast<const char*>(buf);
+  if (m_holes && n >= 4096 && p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0) {
+    if (::lseek(m_fd, static_cast<off_t>(n), SEEK_CUR) < 0) {
+      throw_errno("seek in `" + m_name + "`");
+    }
+    m_written += n;
+    m_ends_in_hole = true;
+    return;
+  }
+  m_ends_in_hole = false;
   while (n > 0) {
     ssize_t put = ::write(m_fd, p, n);
     if (put < 0) {
@@ -95,6 +104,18 @@ FdSink::write(const void* buf, size_t n)
     p += put;
     n -= static_cast<size_t>(put);
     m_written += static_cast<uint64_t>(put);
+  }
+}
+
+void
+FdSink::finish()
+{
+  if (m_ends_in_hole) {
+    off_t end = ::lseek(m_fd, 0, SEEK_CUR);
+    if (end < 0 || ::ftruncate(m_fd, end) != 0) {
+      throw_errno("set the size of `" + m_name + "`");
+    }
+    m_ends_in_hole = false;
   }
 }
 

@@ -153,3 +153,25 @@ TEST_CASE("rootfs::Extractor never writes through a symlink", "[rootfs][security
   CHECK_FALSE(test::path_exists(outside + "/stolen"));
   CHECK_FALSE(test::path_exists(t / "etc"));
 }
+
+TEST_CASE("rootfs::Extractor writes runs of zeros as holes, with the same content and size", "[rootfs]")
+{
+  test::TestDir t;
+  ::mkdir((t / "root").c_str(), 0755);
+  Extractor x(t / "root", Owners::preserve);
+  std::string sparse = "head" + std::string(8 << 20, '\0') + "tail";
+  std::string trailing = "data" + std::string(4 << 20, '\0'); // ends in a hole: the size must still hold
+  std::string small(100, '\0');                                 // too short to be worth a hole
+  write(x, "/var/log/lastlog", sparse);
+  write(x, "/var/log/faillog", trailing);
+  write(x, "/etc/zeros", small);
+  CHECK(test::read_file(t / "root/var/log/lastlog") == sparse);
+  CHECK(test::read_file(t / "root/var/log/faillog") == trailing);
+  CHECK(test::read_file(t / "root/etc/zeros") == small);
+  struct stat st = lstat_of(t / "root/var/log/lastlog");
+  CHECK(st.st_size == static_cast<off_t>(sparse.size()));
+  CHECK(st.st_blocks * 512 < (1 << 20)); // the 8 MiB of zeros take no disk
+  st = lstat_of(t / "root/var/log/faillog");
+  CHECK(st.st_size == static_cast<off_t>(trailing.size()));
+  CHECK(st.st_blocks * 512 < (1 << 20));
+}

@@ -55,17 +55,22 @@ private:
   bool m_positional;
 };
 
-// A sink writing to a file descriptor (not owned). finish() does nothing; closing is the owner's job.
+// A sink writing to a file descriptor (not owned); closing is the owner's job. With `holes`, a write of
+// 4 KiB or more of zeros seeks instead of writing (the file gets a hole, as tar -x --sparse does: layers
+// full of zeros, sparse files among them, stay small in a tmpfs work dir), and finish() sets the final size.
 class FdSink : public ByteSink
 {
 public:
-  FdSink(int fd, std::string name);
+  FdSink(int fd, std::string name, bool holes = false);
   void write(const void* buf, size_t n) override;
+  void finish() override;
   uint64_t bytes_written() const { return m_written; }
 
 private:
   int m_fd;
   std::string m_name;
+  bool m_holes;
+  bool m_ends_in_hole = false;
   uint64_t m_written = 0;
 };
 
