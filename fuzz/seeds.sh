@@ -26,6 +26,12 @@ tar --format=pax -cf "$out/fuzz_tar/pax.tar" d
 tar --format=ustar -cf "$out/fuzz_tar/ustar.tar" d
 gzip -c "$out/fuzz_tar/pax.tar" >"$out/fuzz_tar/pax.tar.gz"
 zstd -q -c "$out/fuzz_tar/gnu.tar" >"$out/fuzz_tar/gnu.tar.zst"
+# Sparse files (data between holes) in the GNU and the three pax sparse formats.
+mkdir -p "$tmp/s" && truncate -s 64K "$tmp/s/sp" && printf data | dd of="$tmp/s/sp" bs=1 seek=20000 conv=notrunc 2>/dev/null
+tar --sparse --format=gnu -cf "$out/fuzz_tar/sparse-gnu.tar" -C "$tmp/s" sp
+for v in 0.0 0.1 1.0; do
+  tar --sparse --format=pax --sparse-version=$v -cf "$out/fuzz_tar/sparse-pax-$v.tar" -C "$tmp/s" sp
+done
 cd "$src"
 
 # References.
