@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   limits.max_ratio = 200;
   try {
     auto decoded = whittle::archive::make_sniffing_decoder(src, "fuzz layer", limits);
-    whittle::archive::TarReader reader(*decoded, "fuzz layer");
+    whittle::archive::TarReader reader(*decoded, "fuzz layer", limits); // holes of sparse files too
     whittle::archive::TarEntry entry;
     char buf[8192];
     while (reader.next(entry)) {
