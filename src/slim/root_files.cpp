@@ -1,10 +1,8 @@
 #include <cerrno>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <whittle/slim/root_files.hpp>
+#include <whittle/util/in_root.hpp>
 
 namespace whittle::slim {
 
@@ -22,29 +20,8 @@ RootFiles::open(const std::string& path) const
   if (!root) {
     return util::Fd();
   }
-  std::string rel = path;
-  while (!rel.empty() && rel[0] == '/') {
-    rel.erase(0, 1);
-  }
-  if (rel.empty()) {
-    return util::Fd();
-  }
-  struct open_how how = {};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    return util::Fd();
-  }
-  util::Fd out(static_cast<int>(fd));
-  struct stat st;
-  if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return util::Fd();
-  }
-  return out;
+  // The root may be the one the app ran in: whatever it left at `path`, only a regular file is opened.
+  return util::open_regular_in_root(root.get(), path);
 }
 
 std::string

@@ -61,9 +61,8 @@ elf_interp(int fd, const char* buf, size_t n)
 } // namespace
 
 std::optional<std::string>
-interpreter_of(const std::string& host_path)
+interpreter_of(int fd)
 {
-  int fd = open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     return std::nullopt;
   }
@@ -75,7 +74,6 @@ interpreter_of(const std::string& host_path)
   } else if (n >= 4 && std::memcmp(buf, ELFMAG, SELFMAG) == 0) {
     out = elf_interp(fd, buf, static_cast<size_t>(n));
   }
-  close(fd);
   return out;
 }
 

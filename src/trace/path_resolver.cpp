@@ -1,7 +1,9 @@
 #include <whittle/trace/path_resolver.hpp>
+#include <whittle/util/in_root.hpp>
 #include <whittle/util/path.hpp>
 
 #include <deque>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +76,21 @@ RootResolver::RootResolver(std::string host_root, std::vector<std::string> speci
   while (m_host_root.size() > 1 && m_host_root.back() == '/') {
     m_host_root.pop_back();
   }
+  // Without a root (it vanished) every lookup fails: nothing exists.
+  m_root_fd = util::Fd(::open(m_host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+}
+
+util::Fd
+RootResolver::open_regular(const std::string& path) const
+{
+  return util::open_regular_in_root(m_root_fd.get(), path);
+}
+
+std::string
+RootResolver::read_link(const std::string& path) const
+{
+  auto st = util::lstat_in_root(m_root_fd.get(), path);
+  return st ? st->link_target : "";
 }
 
 std::vector<std::string>
@@ -100,22 +117,16 @@ RootResolver::lookup(const std::string& path, bool /*last*/) const
   if (it != m_cache.end()) {
     return it->second;
   }
-  std::string host = m_host_root + path;
-  struct stat st;
-  if (lstat(host.c_str(), &st) != 0) {
+  // Below the root fd, never through a symlink: the app may have swapped a directory of `path` for a
+  // link to "/" since it was cached, and the host's files must stay out of the profile.
+  auto st = util::lstat_in_root(m_root_fd.get(), path);
+  if (!st) {
     return std::nullopt;
   }
   Node n;
-  n.is_dir = S_ISDIR(st.st_mode);
-  n.is_symlink = S_ISLNK(st.st_mode);
-  if (n.is_symlink) {
-    char buf[4096];
-    ssize_t len = readlink(host.c_str(), buf, sizeof buf - 1);
-    if (len < 0) {
-      return std::nullopt;
-    }
-    n.target.assign(buf, static_cast<size_t>(len));
-  }
+  n.is_dir = S_ISDIR(st->st.st_mode);
+  n.is_symlink = S_ISLNK(st->st.st_mode);
+  n.target = std::move(st->link_target);
   // Plain files are never cached: the last component is always looked up anew.
   if (n.is_dir || n.is_symlink) {
     if (m_cache.size() > 200000) {

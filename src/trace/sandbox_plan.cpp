@@ -56,10 +56,15 @@ read_image_file(const RootResolver& root, const std::string& path)
   if (!r.exists || r.is_dir || r.special) {
     return "";
   }
-  std::ifstream in(root.host_root() + r.path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // A regular file only (a FIFO would block, a device run its driver), and bounded.
+  util::Fd fd = root.open_regular(r.path);
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while (fd && out.size() < (16u << 20) && (n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 struct Ids
@@ -168,7 +173,8 @@ find_program(const RootResolver& root, const std::string& prog, const std::vecto
       continue;
     }
     struct stat st;
-    if (stat((root.host_root() + r.path).c_str(), &st) == 0 && (st.st_mode & 0111) != 0) {
+    util::Fd fd = root.open_regular(r.path);
+    if (fd && ::fstat(fd.get(), &st) == 0 && (st.st_mode & 0111) != 0) {
       return candidate;
     }
   }

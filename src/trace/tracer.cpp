@@ -247,12 +247,12 @@ Tracer::record(int group, const Resolved& r, uint16_t bits, bool creates, bool r
   }
   std::string target;
   if (r.is_symlink && (bits & bit(Access::readlink)) != 0) {
-    target = read_link(m_resolver.host_root() + r.path);
+    target = m_resolver.read_link(r.path);
   }
   add(group, r.path, bits, target);
   // The kernel itself opens a script's interpreter and a program's ELF loader at execve.
   if ((bits & bit(Access::exec)) != 0 && !r.is_dir && depth < 4) {
-    if (auto interp = interpreter_of(m_resolver.host_root() + r.path)) {
+    if (auto interp = interpreter_of(m_resolver.open_regular(r.path).get())) {
       Resolved ir = m_resolver.resolve(absolute_in_tracee(*interp, "/"), Follow::yes);
       record(group, ir, bit(Access::exec) | bit(Access::read), false, false, depth + 1);
     }

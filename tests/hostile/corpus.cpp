@@ -616,6 +616,43 @@ corpus(const std::string& app)
                                 return std::vector<FixtureEntry>{hardlink("etc/dirlink", "etc")};
                               }),
                    "", "etc/dirlink"});
+  // Opening a FIFO from the host blocks (trace used to hang reading the user from /etc/passwd) and opening
+  // a device runs its driver: whittle must see what a path is before it opens it.
+  cases.push_back({"/etc/passwd is a FIFO and the image names a User",
+                   [app](const std::string& d, const std::string&) {
+                     std::vector<FixtureEntry> e = base_entries(app);
+                     e.erase(std::remove_if(e.begin(), e.end(),
+                                            [](const FixtureEntry& f) { return f.path == "etc/passwd"; }),
+                             e.end());
+                     e.push_back(fifo("etc/passwd"));
+                     std::vector<RawLayer> layers = {gz_layer(make_tar(e))};
+                     json cfg = default_config(layers);
+                     cfg["config"]["User"] = "app";
+                     write_layout(d, layers, cfg);
+                   },
+                   "", "/etc/passwd", true});
+  cases.push_back({"the app opens a FIFO, the profile keeps a device node as a program",
+                   [app](const std::string& d, const std::string&) {
+                     // test_corpus.cpp's profile names /bin/zero with exec access and /etc/ok.
+                     std::vector<FixtureEntry> e = base_entries(app);
+                     e.push_back(chardev("bin/zero", 1, 5));
+                     e.push_back(fifo("etc/ok"));
+                     std::vector<RawLayer> layers = {gz_layer(make_tar(e))};
+                     json cfg = default_config(layers);
+                     cfg["config"]["Cmd"] = {"open", "/etc/ok"};
+                     write_layout(d, layers, cfg);
+                   },
+                   "", "", true});
+  cases.push_back({"the Entrypoint is a device node",
+                   [app](const std::string& d, const std::string&) {
+                     std::vector<FixtureEntry> e = base_entries(app);
+                     e.push_back(chardev("bin/zero", 1, 5));
+                     std::vector<RawLayer> layers = {gz_layer(make_tar(e))};
+                     json cfg = default_config(layers);
+                     cfg["config"]["Entrypoint"] = {"/bin/zero"};
+                     write_layout(d, layers, cfg);
+                   },
+                   "", "/bin/zero", true});
   cases.push_back({"2000 nested directories",
                    with_layer(app,
                               [](const std::string&) {

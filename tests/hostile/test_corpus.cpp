@@ -88,7 +88,8 @@ profile_json(const std::string& ref)
     {"path": "/bin/self", "access": ["stat"], "link_target": "/proc/self/exe"},
     {"path": "/etc/loop", "access": ["stat"], "link_target": "loop2"},
     {"path": "/etc/self", "access": ["stat"], "link_target": "self"},
-    {"path": "/etc/chain", "access": ["read"]}
+    {"path": "/etc/chain", "access": ["read"]},
+    {"path": "/bin/zero", "access": ["read", "exec"]}
   ],
   "special": [],
   "syscalls": []

@@ -8,9 +8,9 @@ namespace whittle::trace {
 
 // Interface.
 
-// Returns the interpreter path named by the file at host_path ("#!/usr/bin/env" or
+// Returns the interpreter path named by the regular file open at fd ("#!/usr/bin/env" or
 // "/lib64/ld-linux-x86-64.so.2"), as the image names it; nullopt for a static ELF, an unreadable file or
-// anything else. Never throws.
-std::optional<std::string> interpreter_of(const std::string& host_path);
+// anything else. The caller opens it with RootResolver::open_regular (never a FIFO or device). Never throws.
+std::optional<std::string> interpreter_of(int fd);
 
 } // namespace whittle::trace

@@ -7,6 +7,7 @@
 // looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle supplies (/etc/hosts,
 // /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded apart.
 #include <optional>
+#include <whittle/util/fd.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,6 +59,12 @@ public:
 
   const std::string& host_root() const { return m_host_root; }
 
+  // A read-only descriptor of the regular file at canonical image path `path` (as resolve() returned it),
+  // opened without leaving the root or following a link (util/in_root.hpp); invalid for anything else.
+  util::Fd open_regular(const std::string& path) const;
+  // The stored target of the symlink at canonical image path `path`; "" if it is not one (any more).
+  std::string read_link(const std::string& path) const;
+
   // Forgets the cached directories and symlinks. The tracer calls it at every call that creates, removes
   // or renames: only those change what a path resolves to (the last component is always looked up anew).
   void invalidate() const { m_cache.clear(); }
@@ -73,6 +80,7 @@ private:
   std::optional<Node> lookup(const std::string& path, bool last) const;
 
   std::string m_host_root;
+  util::Fd m_root_fd; // O_PATH of m_host_root: every lookup is made below it (util/in_root.hpp)
   std::vector<std::string> m_special;
   mutable std::unordered_map<std::string, Node> m_cache;
 };

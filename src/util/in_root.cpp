@@ -1,0 +1,107 @@
+#include <whittle/util/error.hpp>
+#include <whittle/util/in_root.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace whittle::util {
+
+namespace {
+
+Fd
+open_path_in_root(int root_fd, std::string_view path)
+{
+  std::string rel(path);
+  size_t skip = rel.find_first_not_of('/');
+  rel = skip == std::string::npos ? "." : rel.substr(skip);
+  open_how how = {};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return Fd(static_cast<int>(fd));
+}
+
+} // namespace
+
+Fd
+open_root(const std::string& dir)
+{
+  Fd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    throw_errno("open rootfs `" + dir + "`");
+  }
+  return fd;
+}
+
+std::optional<InRootStat>
+lstat_in_root(int root_fd, std::string_view path)
+{
+  Fd fd = open_path_in_root(root_fd, path);
+  if (!fd) {
+    return std::nullopt;
+  }
+  InRootStat out;
+  if (::fstat(fd.get(), &out.st) != 0) {
+    return std::nullopt;
+  }
+  if (S_ISLNK(out.st.st_mode)) {
+    char buf[4096];
+    ssize_t len = ::readlinkat(fd.get(), "", buf, sizeof buf);
+    if (len < 0 || static_cast<size_t>(len) >= sizeof buf) {
+      return std::nullopt;
+    }
+    out.link_target.assign(buf, static_cast<size_t>(len));
+  }
+  return out;
+}
+
+Fd
+open_regular_in_root(int root_fd, std::string_view path)
+{
+  Fd handle = open_path_in_root(root_fd, path);
+  if (!handle) {
+    return handle;
+  }
+  struct stat st;
+  if (::fstat(handle.get(), &st) != 0) {
+    return Fd();
+  }
+  if (!S_ISREG(st.st_mode)) {
+    errno = EINVAL;
+    return Fd();
+  }
+  // Reopened through the O_PATH descriptor: the same inode, now known to be a regular file.
+  std::string self = "/proc/self/fd/" + std::to_string(handle.get());
+  return Fd(::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+}
+
+std::string
+read_regular_in_root(int root_fd, std::string_view path, size_t max)
+{
+  Fd fd = open_regular_in_root(root_fd, path);
+  if (!fd) {
+    return "";
+  }
+  std::string out(max, '\0');
+  size_t got = 0;
+  while (got < max) {
+    ssize_t r = ::read(fd.get(), out.data() + got, max - got);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      break;
+    }
+    got += static_cast<size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+} // namespace whittle::util
