@@ -8,6 +8,7 @@
 #include <whittle/slim/pipeline.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
+#include <whittle/util/in_root.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
 
@@ -42,14 +43,15 @@ restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::
       dirty.insert(key_of(r.path, *r.node));
     }
   }
+  // Looked up below the root without following links: the app may have left a link where a directory was.
+  util::Fd root = util::open_root(src.root);
   for (const auto& [path, node] : src.tree.nodes()) {
     if (node.type != rootfs::NodeType::regular) {
       continue;
     }
-    struct stat st;
-    std::string host = src.root + path;
-    if (::lstat(host.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) != node.size || st.st_mtime != node.mtime) {
+    auto st = util::lstat_in_root(root.get(), path);
+    if (!st || !S_ISREG(st->st.st_mode) || static_cast<uint64_t>(st->st.st_size) != node.size ||
+        st->st.st_mtime != node.mtime) {
       dirty.insert(key_of(path, node));
     }
   }
