@@ -403,6 +403,33 @@ corpus(const std::string& app)
                                       gz_layer(make_tar({file("escape" + c + "/pwned", "pwned")}))});
                    },
                    "", "escape"});
+  // Whiteouts remove: through a link to the host they would delete host files (the canary's).
+  cases.push_back({"a link to a host dir in one layer, a whiteout through it in the next",
+                   [app](const std::string& d, const std::string& c) {
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                                      gz_layer(make_tar({file("escape/.wh.secret", "")}))});
+                   },
+                   "", "escape"});
+  cases.push_back({"a link to a host dir in one layer, an opaque whiteout through it in the next",
+                   [app](const std::string& d, const std::string& c) {
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                                      gz_layer(make_tar({file("escape/.wh..wh..opq", "")}))});
+                   },
+                   "", "escape"});
+  cases.push_back({"a link to a host dir replaced by a directory entry with an opaque whiteout",
+                   [app](const std::string& d, const std::string& c) {
+                     // Valid: the directory entry replaces the link, the whiteout then empties the new directory.
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                                      gz_layer(make_tar({dir("escape/"), file("escape/.wh..wh..opq", "")}))});
+                   },
+                   "", "", true});
+  cases.push_back({"a relative link climbing to a host dir, an opaque whiteout through it",
+                   [app](const std::string& d, const std::string& c) {
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))),
+                                      gz_layer(make_tar({symlink("etc/up", climb(c))})),
+                                      gz_layer(make_tar({file("etc/up/.wh..wh..opq", "")}))});
+                   },
+                   "", "etc/up"});
   cases.push_back({"hardlink to a host path",
                    with_layer(app,
                               [](const std::string& c) {
