@@ -12,7 +12,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: fuzz/run.sh TARGET|all [SECONDS] [BUILD_DIR]}
 seconds=${2:-60}
 build=${3:-$src/build-fuzz}
-targets=(fuzz_tar fuzz_image_archive fuzz_oci_json fuzz_reference fuzz_profile fuzz_elf)
+targets=(fuzz_tar fuzz_image_archive fuzz_apply fuzz_oci_json fuzz_reference fuzz_profile fuzz_elf)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

@@ -6,7 +6,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/fuzz/corpus}
 mkdir -p "$out" && out=$(cd "$out" && pwd) # absolute: the tars below are written from other directories
-mkdir -p "$out"/{fuzz_tar,fuzz_oci_json,fuzz_reference,fuzz_profile,fuzz_elf,fuzz_image_archive}
+mkdir -p "$out"/{fuzz_tar,fuzz_oci_json,fuzz_reference,fuzz_profile,fuzz_elf,fuzz_image_archive,fuzz_apply}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -79,4 +79,21 @@ cp "$a/config.json" "$a/docker/$cfg.json" && cp "$a/layer.tar" "$a/docker/$diff_
 ln -s "../$diff_id.tar" "$a/docker/id/layer.tar"
 printf '[{"Config":"%s.json","RepoTags":["app:latest"],"Layers":["id/layer.tar"]}]' "$cfg" >"$a/docker/manifest.json"
 tar --format=ustar -cf "$out/fuzz_image_archive/docker-archive.tar" -C "$a/docker" "$cfg.json" "$diff_id.tar" id manifest.json
+# Layer pairs for fuzz_apply ("WHITTLE-LAYER" splits them): links aimed at its sentinel directory
+# (absolute, and climbing), then entries, whiteouts, opaque whiteouts and hardlinks through them.
+sent=/dev/shm/whittle-fuzz-apply/sentinel
+p="$tmp/apply" && mkdir -p "$p/1/etc" "$p/2/escape" "$p/2/up" && cd "$p/1"
+echo ok >etc/ok && ln -s "$sent" escape && ln -s "../../../../../..$sent" up && ln etc/ok etc/hard
+tar --format=pax -cf ../l1.tar etc escape up
+cd "$p/2" && echo pwned >escape/pwned && touch escape/.wh.secret up/.wh..wh..opq escape/.wh..wh..opq
+ln -s "$sent/secret" link && tar --format=pax --no-recursion -cf ../l2.tar escape/pwned escape/.wh.secret up/.wh..wh..opq link
+tar --format=gnu --no-recursion -cf ../l3.tar escape/.wh..wh..opq
+cd "$p" && ln -s "$sent/secret" 1/etc/host && tar --format=ustar -C 1 -cf l4.tar etc/host
+n=0
+for second in l2.tar l3.tar l4.tar; do
+  { cat l1.tar; printf 'WHITTLE-LAYER\n'; cat "$second"; } >"$out/fuzz_apply/pair-$n.tar"
+  n=$((n + 1))
+done
+cp l1.tar "$out/fuzz_apply/single.tar"
+cd "$src"
 echo "seeds in $out"
