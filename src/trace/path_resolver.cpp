@@ -138,14 +138,15 @@ RootResolver::lookup(const std::string& path, bool /*last*/) const
 }
 
 Resolved
-RootResolver::resolve(std::string_view absolute, Follow follow) const
+RootResolver::resolve(std::string_view absolute, Follow follow, std::string_view floor) const
 {
   Resolved r;
   std::deque<std::string> rest;
   for (auto& c : util::split_components(absolute)) {
     rest.push_back(std::move(c));
   }
-  std::string cur = "/";
+  const std::string top(floor.empty() ? "/" : floor);
+  std::string cur = top;
   int links = 0;
   bool cur_is_dir = true;
   while (!rest.empty()) {
@@ -155,7 +156,9 @@ RootResolver::resolve(std::string_view absolute, Follow follow) const
       continue;
     }
     if (name == "..") {
-      cur = util::parent_path(cur);
+      if (cur != top) {
+        cur = util::parent_path(cur);
+      }
       continue;
     }
     std::string next = child_of(cur, name);
@@ -183,7 +186,7 @@ RootResolver::resolve(std::string_view absolute, Follow follow) const
       }
       rest.insert(rest.begin(), comps.begin(), comps.end());
       if (!target.empty() && target[0] == '/') {
-        cur = "/";
+        cur = top;
       }
       if (rest.empty()) {
         // A link to "/" (or to ".").

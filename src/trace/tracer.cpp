@@ -286,6 +286,26 @@ Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, ui
 }
 
 void
+Tracer::record_beneath(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
+                       bool creates, bool in_root)
+{
+  // RESOLVE_IN_ROOT: the dirfd's directory is the root of the walk. RESOLVE_BENEATH: the same, but an
+  // absolute path fails (EXDEV), so nothing is looked up.
+  if (path.empty() || (!in_root && path[0] == '/')) {
+    return;
+  }
+  std::string base = base_dir(pid, dirfd);
+  if (base.empty()) {
+    return;
+  }
+  Resolved floor = m_resolver.resolve(base, Follow::yes);
+  if (floor.special || !floor.exists || !floor.is_dir) {
+    return;
+  }
+  record(group, m_resolver.resolve(path, follow, floor.path), bits, creates, false);
+}
+
+void
 Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6])
 {
   if (group != 0 || (m_init_children.count(pid) != 0 && m_execed.count(pid) == 0)) {
@@ -344,6 +364,7 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
   uint16_t bits = 0;
   bool creates = false;
   bool removes = false;
+  uint64_t resolve = 0; // openat2's RESOLVE_* flags
   if ((s->kind & k_sys_open) != 0) {
     uint64_t flags = 0;
     if ((s->kind & k_sys_creat) != 0) {
@@ -356,6 +377,7 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
         return;
       }
       flags = how.flags;
+      resolve = how.resolve;
     } else if (s->open_flags_arg >= 0) {
       flags = args[s->open_flags_arg];
     }
@@ -395,6 +417,13 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
     }
     return;
   case PathShape::dirfd_path:
+    if ((resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) != 0) {
+      if (read_string(pid, args[1], p0)) {
+        record_beneath(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates,
+                       (resolve & RESOLVE_IN_ROOT) != 0);
+      }
+      return;
+    }
     if (read_string(pid, args[1], p0) || empty_ok) {
       record_path(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates, removes, empty_ok);
     }

@@ -138,6 +138,24 @@ TEST_CASE("trace: dirfd, cwd and openat2", "[ptrace]")
     auto out = run(dir, {"openat2", "/data/b.txt"});
     CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/b.txt:read"});
   }
+  SECTION("openat2 RESOLVE_IN_ROOT: the directory is the root of the walk")
+  {
+    // "/b.txt" and "../../b.txt" below /data both name /data/b.txt, as the kernel opens it.
+    auto out = run(dir, {"openat2-in-root", "/data", "/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir", "/data/b.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+    out = run(dir, {"openat2-in-root", "/data/sub", "../../c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
+    CHECK(out.profile.runs.at(0).exit_code == 0);
+  }
+  SECTION("openat2 RESOLVE_BENEATH: an absolute path is refused, a relative one resolved below")
+  {
+    auto out = run(dir, {"openat2-beneath", "/data", "/b.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir"});
+    CHECK(out.profile.runs.at(0).exit_code == 1);
+    out = run(dir, {"openat2-beneath", "/data", "sub/c.txt"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir", "/data/sub/c.txt:read"});
+  }
 }
 
 TEST_CASE("trace: create, delete, mkdir, rename", "[ptrace]")

@@ -52,7 +52,9 @@ public:
   // Resolves a tracee-absolute path. follow says whether a final symlink is followed. A missing
   // component ends the walk: the rest is joined lexically and exists is false. Loops stop after 40 links
   // (exists false). Never fails; never throws on filesystem errors.
-  Resolved resolve(std::string_view absolute, Follow follow) const;
+  // `floor` is the directory the walk cannot leave ("/" but for openat2's RESOLVE_IN_ROOT, where it is the
+  // dirfd's directory): ".." there stays there, and an absolute path or link target starts there.
+  Resolved resolve(std::string_view absolute, Follow follow, std::string_view floor = "/") const;
 
   // True when a canonical image path lies under a special prefix.
   bool is_special(std::string_view canonical) const;

@@ -87,6 +87,9 @@ private:
   bool read_string(pid_t pid, uint64_t addr, std::string& out);
   void record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
                    bool creates, bool removes, bool empty_path_ok);
+  // openat2 with RESOLVE_IN_ROOT or RESOLVE_BENEATH: path is resolved below the dirfd's directory.
+  void record_beneath(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
+                      bool creates, bool in_root);
   void record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth = 0);
   void add(int group, const std::string& path, uint16_t bits, const std::string& link_target = "");
   void check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6]);

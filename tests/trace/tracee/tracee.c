@@ -138,6 +138,14 @@ main(int argc, char** argv)
     int fd = (int)syscall(SYS_openat2, AT_FDCWD, argv[2], &how, sizeof how);
     return fd >= 0 ? 0 : 1;
   }
+  if ((strcmp(cmd, "openat2-in-root") == 0 || strcmp(cmd, "openat2-beneath") == 0) && argc == 4) {
+    struct open_how how = {0};
+    how.flags = O_RDONLY;
+    how.resolve = strcmp(cmd, "openat2-in-root") == 0 ? RESOLVE_IN_ROOT : RESOLVE_BENEATH;
+    int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
+    int fd = (int)syscall(SYS_openat2, dir, argv[3], &how, sizeof how);
+    return fd >= 0 ? 0 : 1;
+  }
   if (strcmp(cmd, "create") == 0 && argc == 3) {
     int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     return fd >= 0 ? 0 : 1;
