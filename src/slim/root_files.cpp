@@ -31,20 +31,7 @@ RootFiles::head(const std::string& path, size_t max) const
   if (!fd) {
     return "";
   }
-  std::string out(max, '\0');
-  size_t got = 0;
-  while (got < max) {
-    ssize_t r = ::read(fd.get(), out.data() + got, max - got);
-    if (r < 0 && errno == EINTR) {
-      continue;
-    }
-    if (r <= 0) {
-      break;
-    }
-    got += static_cast<size_t>(r);
-  }
-  out.resize(got);
-  return out;
+  return util::read_up_to(fd.get(), max);
 }
 
 std::string

@@ -1,5 +1,6 @@
 #include <whittle/util/fd.hpp>
 
+#include <cerrno>
 #include <unistd.h>
 
 namespace whittle::util {
@@ -27,6 +28,25 @@ Fd::close()
   }
   int rc = ::close(std::exchange(m_fd, -1));
   return rc == 0;
+}
+
+std::string
+read_up_to(int fd, size_t max)
+{
+  std::string out(max, '\0');
+  size_t got = 0;
+  while (got < max) {
+    ssize_t r = ::read(fd, out.data() + got, max - got);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      break;
+    }
+    got += static_cast<size_t>(r);
+  }
+  out.resize(got);
+  return out;
 }
 
 } // namespace whittle::util

@@ -1,5 +1,7 @@
 #pragma once
 // An owned file descriptor, closed when it goes out of scope.
+#include <cstddef>
+#include <string>
 #include <utility>
 
 namespace whittle::util {
@@ -25,5 +27,8 @@ public:
 private:
   int m_fd = -1;
 };
+
+// Reads from fd until max bytes or end of file (a read error ends it early); returns what was read.
+std::string read_up_to(int fd, size_t max);
 
 } // namespace whittle::util
