@@ -2,6 +2,7 @@
 #include <whittle/trace/namespaces.hpp>
 #include <whittle/trace/sandbox.hpp>
 #include <whittle/trace/session.hpp>
+#include <whittle/trace/cpu_pin.hpp>
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
@@ -116,6 +117,11 @@ run_trace(const TraceOptions& o)
   }
   util::Fd out_read(out_pipe[0]);
   sandbox.set_app_stdout(util::Fd(out_pipe[1]));
+  // Before the sandbox and the threads below start, so that all of them share the tracer's CPU.
+  CpuPin pin(o.one_cpu);
+  if (pin.cpu() >= 0) {
+    util::debug("tracer and app pinned to CPU " + std::to_string(pin.cpu()));
+  }
   pid_t init = sandbox.start();
   util::Sha256 stdout_hash;
   if (!cgroup.add(init)) {

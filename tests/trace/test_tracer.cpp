@@ -440,3 +440,31 @@ TEST_CASE("trace: the app's stdout passes through and its digest is recorded", "
   auto quiet = test::trace_tracee(dir, {"exit", "0"});
   CHECK(quiet.profile.runs.at(0).stdout_sha256 == util::sha256_hex(""));
 }
+
+TEST_CASE("trace: the app shares the tracer's one CPU unless one_cpu is off", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  cpu_set_t mine;
+  REQUIRE(sched_getaffinity(0, sizeof mine, &mine) == 0);
+  const int all = CPU_COUNT(&mine);
+  test::TestDir dir;
+  auto cpus_seen = [&](bool one_cpu) {
+    std::string out_path = dir / "cpus.txt";
+    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    test::trace_tracee(dir, {"cpus"}, [&](trace::TraceOptions& o) {
+      o.stdout_fd = fd;
+      o.one_cpu = one_cpu;
+    });
+    ::close(fd);
+    return test::read_file(out_path);
+  };
+  CHECK(cpus_seen(true) == "1\n");
+  CHECK(cpus_seen(false) == std::to_string(all) + "\n");
+  // The tracer's own affinity is given back once the run ends.
+  cpu_set_t after;
+  REQUIRE(sched_getaffinity(0, sizeof after, &after) == 0);
+  CHECK(CPU_EQUAL(&after, &mine));
+}

@@ -34,6 +34,8 @@ struct TraceOptions
   int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
   int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
   bool untraced = false;
+  // Tracer and app on one CPU (trace/cpu_pin.hpp); false with --all-cpus.
+  bool one_cpu = true;
   // Where the app's stdout passes on to (whittle's stdout; slim and verify use stderr, theirs is the
   // report). Its sha256 is runs[0].stdout_sha256. Exec probes write to whittle's stdout directly.
   int stdout_fd = 1;

@@ -252,6 +252,15 @@ main(int argc, char** argv)
   if (strcmp(cmd, "serve") == 0 && argc == 3) {
     return serve(atoi(argv[2]));
   }
+  if (strcmp(cmd, "cpus") == 0 && argc == 2) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) {
+      return 1;
+    }
+    printf("%d\n", CPU_COUNT(&set));
+    return 0;
+  }
   if (strcmp(cmd, "exit") == 0 && argc == 3) {
     return atoi(argv[2]);
   }
