@@ -113,28 +113,29 @@ trace_command()
   c.spec.flags = {
     {"--output", "-o", "FILE", "write the profile here (required)"},
     {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
-    {"--entrypoint", "", "CMD", "replace the image's Entrypoint (and drop its Cmd); words or a JSON array"},
-    {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
     {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
-    {"--env", "-e", "K=V", "set an environment variable", true},
-    {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
-    {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)", true},
-    {"--workdir", "", "DIR", "extract the rootfs under DIR (default: $TMPDIR)"},
-    {"--keep-workdir", "", "", "keep the extracted rootfs after the run"},
-    {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
-    {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
-    {"--tracer", "", "ptrace|notify",
-     "how path syscalls are seen: ptrace seccomp-stops (default) or seccomp user notifications"},
-    {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
-    {"--network", "", "none|host", "none: a private loopback only (default); host: share the host's network"},
-    {"--exit-with-app", "", "", "exit with the app's exit status (128+N when killed by signal N)"},
-    {"--syscalls", "", "", "also record every syscall name (slower: stops on every syscall)"},
-    {"--all-cpus", "", "", "let the app use every CPU (default: it shares one CPU with the tracer, 2x faster here)"},
-    {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
-    {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
-    {"--continue-after", "", "exit|probes|SECONDS|signal",
-     "when to stop the app (default: exit, or probes when probes are given); then the image's StopSignal (default SIGTERM) to every process, 5 s, SIGKILL"},
   };
+  // The flags shared with slim and verify, with trace's own defaults and wording where they differ.
+  for (auto f : trace_flags()) {
+    if (f.name == "--workdir") {
+      f.help = "extract the rootfs under DIR (default: $TMPDIR)";
+    } else if (f.name == "--keep-workdir") {
+      f.help = "keep the extracted rootfs after the run";
+    } else if (f.name == "--continue-after") {
+      f.help = "when to stop the app (default: exit, or probes when probes are given); then the image's "
+               "StopSignal (default SIGTERM) to every process, 5 s, SIGKILL";
+    }
+    c.spec.flags.push_back(f);
+  }
+  for (auto f : std::vector<FlagSpec>{
+           {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
+           {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
+           {"--tracer", "", "ptrace|notify",
+            "how path syscalls are seen: ptrace seccomp-stops (default) or seccomp user notifications"},
+           {"--exit-with-app", "", "", "exit with the app's exit status (128+N when killed by signal N)"},
+       }) {
+    c.spec.flags.push_back(f);
+  }
   c.spec.min_positional = 1;
   c.spec.max_positional = 1;
   c.spec.passthrough = true;

@@ -21,7 +21,7 @@ trace_flags()
       {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
       {"--env", "-e", "K=V", "set an environment variable for the traced run", true},
       {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
-      {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox", true},
+      {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)", true},
       {"--workdir", "", "DIR", "extract under DIR (default: /dev/shm when it has room, else $TMPDIR)"},
       {"--keep-workdir", "", "", "keep the work directory"},
       {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
