@@ -58,13 +58,7 @@ read_image_file(const RootResolver& root, const std::string& path)
   }
   // A regular file only (a FIFO would block, a device run its driver), and bounded.
   util::Fd fd = root.open_regular(r.path);
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while (fd && out.size() < (16u << 20) && (n = ::read(fd.get(), buf, sizeof buf)) > 0) {
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return fd ? util::read_up_to(fd.get(), 16u << 20) : "";
 }
 
 struct Ids

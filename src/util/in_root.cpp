@@ -81,14 +81,4 @@ open_regular_in_root(int root_fd, std::string_view path)
   return Fd(::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
 }
 
-std::string
-read_regular_in_root(int root_fd, std::string_view path, size_t max)
-{
-  Fd fd = open_regular_in_root(root_fd, path);
-  if (!fd) {
-    return "";
-  }
-  return read_up_to(fd.get(), max);
-}
-
 } // namespace whittle::util

@@ -32,7 +32,4 @@ std::optional<InRootStat> lstat_in_root(int root_fd, std::string_view path);
 // ELOOP through a symlink, EINVAL when the path is not a regular file). Never opens anything else.
 Fd open_regular_in_root(int root_fd, std::string_view path);
 
-// Up to max bytes of the regular file at the image path; "" if open_regular_in_root fails.
-std::string read_regular_in_root(int root_fd, std::string_view path, size_t max);
-
 } // namespace whittle::util
