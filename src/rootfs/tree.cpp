@@ -151,7 +151,7 @@ Tree::resolve(const std::string& p, Follow follow, const std::string& cwd) const
         todo.push_front(std::move(*it));
       }
       if (target[0] == '/') {
-        cur = "/";
+        cur.assign(1, '/'); // not `= "/"`: GCC 12 warns falsely there (-Wrestrict, PR 105329)
       }
       continue;
     }

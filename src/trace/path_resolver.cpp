@@ -40,7 +40,7 @@ absolute_in_tracee(std::string_view path, std::string_view base)
   }
   std::string out(base);
   if (out.empty()) {
-    out = "/";
+    out.assign(1, '/'); // not `= "/"`: GCC 12 warns falsely there (-Wrestrict, PR 105329)
   }
   if (path.empty()) {
     return out;
