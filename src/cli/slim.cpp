@@ -68,7 +68,7 @@ run_slim(const ParsedArgs& args)
   // The root the app ran in serves as the pristine extraction once what the app may have changed is
   // restored from the layers; if that fails, extract afresh.
   t0 = std::chrono::steady_clock::now();
-  slim::ExtractedImage src{image, std::move(traced.tree), traced.root, {}};
+  slim::ExtractedImage src{image, std::move(traced.tree), traced.root, {}, traced.changed_since};
   std::string pristine = work.path() + "/pristine";
   if (::mkdir(pristine.c_str(), 0700) != 0) {
     throw_errno("create `" + pristine + "`");

@@ -8,6 +8,7 @@
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/in_root.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
@@ -172,10 +173,13 @@ traced_run(const oci::Image& image, trace::TraceOptions options, const std::stri
   rootfs::ApplyOptions ao;
   ao.extract_to = root;
   rootfs::ApplyResult applied = rootfs::apply_layers(image, ao);
+  TracedRun out;
+  if (keep_root == KeepRoot::yes) {
+    out.changed_since = util::file_time_barrier();
+  }
   options.sandbox.rootfs = root;
   options.sandbox.state_dir = state;
   options.sandbox.user = user;
-  TracedRun out;
   out.tree = std::move(applied.tree);
   // The app's stdout goes to stderr: slim's and verify's stdout is their report. The session hashes it.
   options.stdout_fd = STDERR_FILENO;

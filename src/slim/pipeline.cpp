@@ -23,6 +23,21 @@ extract_image(oci::Image image, const std::string& dir)
   return {std::move(image), std::move(applied.tree), dir};
 }
 
+namespace {
+
+// True when `since` is known and `ctime` is at or after it: the file changed after the extraction, even
+// if its size and mtime were put back.
+bool
+changed_after(const struct timespec& ctime, const struct timespec& since)
+{
+  if (since.tv_sec == 0 && since.tv_nsec == 0) {
+    return false;
+  }
+  return ctime.tv_sec > since.tv_sec || (ctime.tv_sec == since.tv_sec && ctime.tv_nsec >= since.tv_nsec);
+}
+
+} // namespace
+
 bool
 restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::string& dir, size_t* restored)
 {
@@ -51,7 +66,7 @@ restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::
     }
     auto st = util::lstat_in_root(root.get(), path);
     if (!st || !S_ISREG(st->st.st_mode) || static_cast<uint64_t>(st->st.st_size) != node.size ||
-        st->st.st_mtime != node.mtime) {
+        st->st.st_mtime != node.mtime || changed_after(st->st.st_ctim, src.changed_since)) {
       dirty.insert(key_of(path, node));
     }
   }

@@ -29,6 +29,23 @@ open_path_in_root(int root_fd, std::string_view path)
 
 } // namespace
 
+struct timespec
+file_time_barrier()
+{
+  // Stamps so far are at most `real` (fine-grained ones are the real time, coarse ones lag it); once the
+  // coarse clock has passed `real`, every later stamp, coarse or fine, is at least its value.
+  struct timespec real, coarse;
+  clock_gettime(CLOCK_REALTIME, &real);
+  for (;;) {
+    clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+    if (coarse.tv_sec > real.tv_sec || (coarse.tv_sec == real.tv_sec && coarse.tv_nsec > real.tv_nsec)) {
+      return coarse;
+    }
+    struct timespec pause = {0, 500 * 1000};
+    nanosleep(&pause, nullptr);
+  }
+}
+
 Fd
 open_root(const std::string& dir)
 {

@@ -26,6 +26,7 @@ struct TracedRun
   bool timed_out = false;
   rootfs::Tree tree;        // the image's tree
   std::string root;         // the extraction the app ran in, when kept ("" when removed)
+  struct timespec changed_since = {0, 0}; // util::file_time_barrier() between extraction and the app's start
 };
 
 enum class KeepRoot

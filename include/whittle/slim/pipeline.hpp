@@ -22,6 +22,9 @@ struct ExtractedImage
   rootfs::Tree tree;
   std::string root;                             // host directory holding the extraction
   std::map<std::string, std::string> overrides; // image path -> host file with pristine content
+  // For a root an app ran in: a file whose ctime is at or after this changed after the extraction
+  // (util::file_time_barrier). Zero when not known.
+  struct timespec changed_since = {0, 0};
 
   RootFiles files() const { return RootFiles(root, overrides); }
 };

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <ctime>
 #include <sys/stat.h>
 #include <whittle/util/fd.hpp>
 
@@ -31,5 +32,12 @@ std::optional<InRootStat> lstat_in_root(int root_fd, std::string_view path);
 // A read-only descriptor of the regular file at the image path, or an invalid Fd (errno set: ENOENT,
 // ELOOP through a symlink, EINVAL when the path is not a regular file). Never opens anything else.
 Fd open_regular_in_root(int root_fd, std::string_view path);
+
+// A file-time barrier: every ctime/mtime the kernel stamped before the call is earlier than the returned
+// time, and every one it stamps after the call is not. File times come from the coarse clock, which lags
+// the real time by up to a tick or more, or (multigrain timestamps) from the real time itself: the call
+// waits until the coarse clock has passed the real time of its start (a tick or two, 4-8 ms here). Used
+// to tell which files an app touched after an extraction: ctime, unlike mtime, cannot be set back.
+struct timespec file_time_barrier();
 
 } // namespace whittle::util
