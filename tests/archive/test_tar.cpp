@@ -118,15 +118,8 @@ TEST_CASE("archive::TarReader reads every entry type", "[archive]")
 {
   const std::string long_name = "usr/share/" + std::string(150, 'n') + "/file.txt";
   const std::string long_target = std::string(120, 't') + "/target";
-  test::FixtureEntry fifo;
-  fifo.kind = test::FixtureEntry::Kind::fifo;
-  fifo.path = "run/fifo";
-  test::FixtureEntry dev;
-  dev.kind = test::FixtureEntry::Kind::chardev;
-  dev.path = "dev/null";
-  dev.mode = 0666;
-  dev.dev_major = 1;
-  dev.dev_minor = 3;
+  test::FixtureEntry fifo = test::fifo("run/fifo");
+  test::FixtureEntry dev = test::chardev("dev/null", 1, 3);
   auto exe = test::file("usr/bin/su", "#!su", 04755);
   exe.uid = 0;
   exe.gid = 5000000;

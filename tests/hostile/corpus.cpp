@@ -133,27 +133,6 @@ with_layer(const std::string& app,
   };
 }
 
-FixtureEntry
-chardev(const std::string& path, uint32_t major, uint32_t minor)
-{
-  FixtureEntry e;
-  e.kind = FixtureEntry::Kind::chardev;
-  e.path = path;
-  e.mode = 0666;
-  e.dev_major = major;
-  e.dev_minor = minor;
-  return e;
-}
-
-FixtureEntry
-fifo(const std::string& path)
-{
-  FixtureEntry e;
-  e.kind = FixtureEntry::Kind::fifo;
-  e.path = path;
-  return e;
-}
-
 // "../" enough times to climb from any work directory to /, then the canary's absolute path.
 std::string
 climb(const std::string& canary)

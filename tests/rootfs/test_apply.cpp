@@ -29,15 +29,6 @@ whiteout(const std::string& path)
   return test::file(path, "");
 }
 
-FixtureEntry
-fifo(const std::string& path)
-{
-  FixtureEntry e;
-  e.kind = FixtureEntry::Kind::fifo;
-  e.path = path;
-  return e;
-}
-
 
 // Applies the image with extraction into t/"root" and checks that the directory matches the tree.
 ApplyResult
@@ -133,7 +124,7 @@ TEST_CASE("rootfs::apply_layers resolves hardlinks to lower layers and replaces 
   fx.layers = {
       {test::file("usr/bin/perl5.36", std::string(100, 'p'), 0755), test::dir("d/"), test::file("d/x", "xx"),
        test::symlink("bin", "usr/bin")},
-      {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), fifo("run/initctl"),
+      {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), test::fifo("run/initctl"),
        test::file("deep/er/path", "implicit parents")},
   };
   oci::Image image = open_fixture(t, fx);
@@ -178,12 +169,7 @@ TEST_CASE("rootfs::apply_layers extracts owners, xattrs, device nodes and direct
   owned.uid = 1000;
   owned.gid = 1001;
   owned.xattrs = {{"user.origin", "fixture"}};
-  FixtureEntry dev;
-  dev.kind = FixtureEntry::Kind::chardev;
-  dev.path = "dev/null";
-  dev.mode = 0666;
-  dev.dev_major = 1;
-  dev.dev_minor = 3;
+  FixtureEntry dev = test::chardev("dev/null", 1, 3);
   FixtureEntry ro = test::dir("ro/", 0555);
   ro.mtime = 1234567890;
   fx.layers = {{test::dir("home/", 0755), owned, dev, ro, test::file("ro/inside", "filled after the dir")}};

@@ -18,9 +18,7 @@ test::FixtureImage
 fixture()
 {
   test::FixtureImage img;
-  test::FixtureEntry fifo;
-  fifo.kind = test::FixtureEntry::Kind::fifo;
-  fifo.path = "run/app.fifo";
+  test::FixtureEntry fifo = test::fifo("run/app.fifo");
   img.layers = {
       {test::dir("etc"), test::file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
        test::file("etc/group", "root:x:0:\n"), test::dir("usr"), test::dir("usr/bin"),

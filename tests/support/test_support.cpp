@@ -92,6 +92,27 @@ dir(const std::string& path, uint32_t mode)
 }
 
 FixtureEntry
+fifo(const std::string& path)
+{
+  FixtureEntry e;
+  e.kind = FixtureEntry::Kind::fifo;
+  e.path = path;
+  return e;
+}
+
+FixtureEntry
+chardev(const std::string& path, uint32_t major, uint32_t minor)
+{
+  FixtureEntry e;
+  e.kind = FixtureEntry::Kind::chardev;
+  e.path = path;
+  e.mode = 0666;
+  e.dev_major = major;
+  e.dev_minor = minor;
+  return e;
+}
+
+FixtureEntry
 symlink(const std::string& path, const std::string& target)
 {
   FixtureEntry e;

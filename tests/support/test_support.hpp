@@ -41,6 +41,8 @@ FixtureEntry file(const std::string& path, const std::string& content, uint32_t 
 FixtureEntry dir(const std::string& path, uint32_t mode = 0755);
 FixtureEntry symlink(const std::string& path, const std::string& target);
 FixtureEntry hardlink(const std::string& path, const std::string& target);
+FixtureEntry fifo(const std::string& path);
+FixtureEntry chardev(const std::string& path, uint32_t major, uint32_t minor); // mode 0666
 
 // Writes an uncompressed tar (pax) of the entries, in the given order; returns the bytes.
 std::string make_tar(const std::vector<FixtureEntry>& entries);
