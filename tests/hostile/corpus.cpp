@@ -69,13 +69,18 @@ default_config(const std::vector<RawLayer>& layers)
           {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
 }
 
+// index.json listing one descriptor (of `media_type`, blob `hex` of `size` bytes) tagged "latest".
 void
-write_index(const std::string& dir, const json& manifests)
+write_index(const std::string& dir, const std::string& media_type, const std::string& hex, size_t size)
 {
   write_file(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  json latest = {{"mediaType", media_type},
+                 {"digest", "sha256:" + hex},
+                 {"size", size},
+                 {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}};
   json index = {{"schemaVersion", 2},
                 {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                {"manifests", manifests}};
+                {"manifests", json::array({latest})}};
   write_file(dir + "/index.json", index.dump());
 }
 
@@ -104,10 +109,7 @@ write_layout(const std::string& dir, const std::vector<RawLayer>& layers, json c
                    {"layers", descs}};
   std::string man = manifest.dump();
   put_blob(dir, man, &w.manifest_hex);
-  write_index(dir, json::array({{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                 {"digest", "sha256:" + w.manifest_hex},
-                                 {"size", man.size()},
-                                 {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
+  write_index(dir, "application/vnd.oci.image.manifest.v1+json", w.manifest_hex, man.size());
   return w;
 }
 
@@ -487,10 +489,7 @@ corpus(const std::string& app)
          self["manifests"][0]["size"] = body.size();
          body = self.dump();
          write_file(d + "/blobs/sha256/" + fake, body);
-         write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                      {"digest", "sha256:" + fake},
-                                      {"size", body.size()},
-                                      {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
+         write_index(d, "application/vnd.oci.image.index.v1+json", fake, body.size());
        },
        "", "aaaaaaaaaaaa"});
   cases.push_back({"manifest digest mismatch",
@@ -538,10 +537,7 @@ corpus(const std::string& app)
          std::string man = m.dump();
          std::string hex;
          put_blob(d, man, &hex);
-         write_index(d, json::array({{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                      {"digest", "sha256:" + hex},
-                                      {"size", man.size()},
-                                      {"annotations", {{"org.opencontainers.image.ref.name", "latest"}}}}}));
+         write_index(d, "application/vnd.oci.image.manifest.v1+json", hex, man.size());
        },
        "", "sha256:"});
   cases.push_back({"Entrypoint is a link to /proc/self/exe",
