@@ -27,7 +27,9 @@ apply_app_rlimits(const AppLimits& limits, bool cgroup_enforces) noexcept
   if (cgroup_enforces) {
     return 0;
   }
-  if (set_limit(RLIMIT_AS, limits.memory_bytes) != 0) {
+  // RLIMIT_DATA, not RLIMIT_AS: it counts private writable memory (heap, anonymous maps) and not the
+  // large PROT_NONE reservations of JVMs and JITs, which RLIMIT_AS would refuse at start.
+  if (set_limit(RLIMIT_DATA, limits.memory_bytes) != 0) {
     return -1;
   }
   return set_limit(RLIMIT_NPROC, limits.max_tasks);

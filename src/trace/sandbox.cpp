@@ -1,5 +1,6 @@
 #include <whittle/trace/capabilities.hpp>
 #include <whittle/trace/child_sync.hpp>
+#include <whittle/trace/limits.hpp>
 #include <whittle/trace/mounts.hpp>
 #include <whittle/trace/namespaces.hpp>
 #include <whittle/trace/sandbox.hpp>
@@ -254,6 +255,10 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd) noex
   // The filter comes before the chdir, so the working directory is recorded (the image must keep it).
   if (m_filter_kind == Filter::trace && install_filter(m_filter) != 0) {
     report_child_error(sync, errno, "install seccomp filter", "");
+    _exit(127);
+  }
+  if (apply_app_rlimits(m_plan.limits, m_plan.limits_by_cgroup) != 0) {
+    report_child_error(sync, errno, "set resource limits", "");
     _exit(127);
   }
   if (chdir(m_plan.workdir.c_str()) != 0) {

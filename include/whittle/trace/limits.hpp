@@ -16,7 +16,7 @@ struct AppLimits
 // Interface.
 
 // Child side, after fork and before exec: sets the rlimits that back the caps where no cgroup does
-// (RLIMIT_FSIZE = disk_bytes always; RLIMIT_AS and RLIMIT_NPROC when `cgroup_enforces` is false).
+// (RLIMIT_FSIZE = disk_bytes always; RLIMIT_DATA and RLIMIT_NPROC when `cgroup_enforces` is false).
 // Allocates nothing. Returns 0, or -1 with errno set.
 int apply_app_rlimits(const AppLimits& limits, bool cgroup_enforces) noexcept;
 

@@ -2,6 +2,8 @@
 // The sandbox as data (bubblewrap's SetupOp list): every mount, directory and symlink the sandbox init
 // makes inside the rootfs, the identity and program of the app. Built from options and the rootfs before
 // anything is mounted, so it is unit-testable without root and printable under --debug.
+#include <whittle/trace/limits.hpp>
+
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -68,6 +70,8 @@ struct SandboxPlan
   std::string hostname;
   Network network = Network::none;
   std::vector<std::string> special; // image paths recorded apart (mount targets of whittle's own files)
+  AppLimits limits;
+  bool limits_by_cgroup = false; // a cgroup holds the app's memory and task caps (else rlimits do)
 };
 
 // Interface.
