@@ -100,12 +100,41 @@ time_of(int64_t seconds)
 
 } // namespace
 
-Extractor::Extractor(const std::string& dir, Owners owners)
-    : m_dir(dir), m_chown(owners == Owners::preserve && ::geteuid() == 0)
+Extractor::Extractor(const std::string& dir, Owners owners, util::IdShift shift)
+    : m_dir(dir), m_chown(owners == Owners::preserve && ::geteuid() == 0), m_shift(shift)
 {
   m_root = util::Fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!m_root) {
     throw_errno("open extraction directory `" + dir + "`");
+  }
+}
+
+uid_t
+Extractor::owner_uid(const Node& meta)
+{
+  note_overflow(meta.uid, "uid");
+  return m_shift.to_outer(meta.uid);
+}
+
+gid_t
+Extractor::owner_gid(const Node& meta)
+{
+  note_overflow(meta.gid, "gid");
+  return m_shift.to_outer(meta.gid);
+}
+
+void
+Extractor::note_overflow(uint32_t id, const char* kind)
+{
+  if (!m_shift.active() || m_shift.holds(id)) {
+    return;
+  }
+  if (m_overflowed_ids++ == 0) {
+    util::warn(std::string(kind) + " " + std::to_string(id) + " (and any others above " +
+               std::to_string(m_shift.count - 1) + ") is outside the sandbox's " +
+               std::to_string(m_shift.count) + " ids: such files are owned by id " +
+               std::to_string(m_shift.overflow_id()) +
+               " inside the sandbox (the output image keeps the real owners)");
   }
 }
 
@@ -182,7 +211,8 @@ void
 Extractor::apply_owner_mode_times_at(int dirfd, const std::string& name, const std::string& path,
                                      const Node& meta, bool chmod)
 {
-  if (m_chown && ::fchownat(dirfd, name.c_str(), meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (m_chown &&
+      ::fchownat(dirfd, name.c_str(), owner_uid(meta), owner_gid(meta), AT_SYMLINK_NOFOLLOW) != 0) {
     throw_errno("chown `" + path + "` below `" + m_dir + "`");
   }
   if (chmod && ::fchmodat(dirfd, name.c_str(), meta.mode & 07777, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -230,7 +260,7 @@ Extractor::write_file(const std::string& path, const Node& meta, util::ByteSourc
     throw Error("write `" + path + "` below `" + m_dir + "`: got " + std::to_string(n) + " bytes, expected " +
                 std::to_string(meta.size));
   }
-  if (m_chown && ::fchown(fd.get(), meta.uid, meta.gid) != 0) {
+  if (m_chown && ::fchown(fd.get(), owner_uid(meta), owner_gid(meta)) != 0) {
     throw_errno("chown `" + path + "` below `" + m_dir + "`");
   }
   set_xattrs(fd.get(), path, meta);
@@ -284,26 +314,23 @@ Extractor::make_hardlink(const std::string& path, const std::string& target)
 void
 Extractor::make_special(const std::string& path, const Node& meta)
 {
-  mode_t kind = meta.type == NodeType::char_device    ? S_IFCHR
-                : meta.type == NodeType::block_device ? S_IFBLK
-                                                      : S_IFIFO;
-  bool device = kind != S_IFIFO;
-  if (device && !m_chown) {
-    if (m_skipped_devices++ == 0) {
-      util::warn("skip device node `" + path + "` (and any others): creating devices needs root");
-    }
-    return;
-  }
+  bool device = meta.type == NodeType::char_device || meta.type == NodeType::block_device;
   int parent = open_dir(util::parent_path(path), true);
   std::string name = util::base_name(path);
-  dev_t dev = device ? makedev(meta.dev_major, meta.dev_minor) : 0;
-  if (::mknodat(parent, name.c_str(), kind | 0600, dev) != 0) {
-    if (device && errno == EPERM) { // root in a user namespace
-      if (m_skipped_devices++ == 0) {
-        util::warn("skip device node `" + path + "` (and any others): mknod is not permitted here");
-      }
-      return;
+  if (device) {
+    // Never a device node on the host: an image could ship one for the host's disk. The placeholder, an
+    // empty file with mode 0, keeps the path's place; the Tree keeps the device for the output.
+    util::Fd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0));
+    if (!fd) {
+      throw_lookup("create device placeholder", path, m_dir, errno);
     }
+    ++m_device_placeholders;
+    Node placeholder = meta;
+    placeholder.mode = 0;
+    apply_owner_mode_times_at(parent, name, path, placeholder, true);
+    return;
+  }
+  if (::mknodat(parent, name.c_str(), S_IFIFO | 0600, 0) != 0) {
     throw_lookup("create node", path, m_dir, errno);
   }
   apply_owner_mode_times_at(parent, name, path, meta, true);
@@ -342,14 +369,22 @@ Extractor::finish(const Tree& tree)
   // Reverse order visits every child before its parent.
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
     const auto& [path, node] = *it;
-    if (node.type != NodeType::directory || (path == "/" && node.implicit)) {
+    if (node.type != NodeType::directory) {
+      continue;
+    }
+    if (path == "/" && node.implicit) {
+      // The root directory belongs to the sandbox's root, as runtimes give it.
+      if (m_chown && m_shift.active() &&
+          ::fchown(m_root.get(), m_shift.to_outer(0), m_shift.to_outer(0)) != 0) {
+        throw_errno("chown `/` below `" + m_dir + "`");
+      }
       continue;
     }
     util::Fd fd(openat2_in_root(m_root.get(), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
     if (!fd) {
       throw_lookup("open directory", path, m_dir, errno);
     }
-    if (m_chown && ::fchown(fd.get(), node.uid, node.gid) != 0) {
+    if (m_chown && ::fchown(fd.get(), owner_uid(node), owner_gid(node)) != 0) {
       throw_errno("chown `" + path + "` below `" + m_dir + "`");
     }
     set_xattrs(fd.get(), path, node);

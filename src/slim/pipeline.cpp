@@ -6,6 +6,7 @@
 #include <whittle/archive/tar_reader.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/slim/pipeline.hpp>
+#include <whittle/trace/idmap.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/in_root.hpp>
@@ -19,6 +20,13 @@ extract_image(oci::Image image, const std::string& dir)
 {
   rootfs::ApplyOptions ao;
   ao.extract_to = dir;
+  // As for a trace: in rootless mode only the shifted ids exist in whittle's namespace. An unprivileged
+  // `whittle build` (no namespace entered) writes no owners; the output takes them from the tree.
+  if (::geteuid() == 0) {
+    ao.id_shift = trace::sandbox_id_shift();
+  } else {
+    ao.preserve_owners = false;
+  }
   rootfs::ApplyResult applied = rootfs::apply_layers(image, ao);
   return {std::move(image), std::move(applied.tree), dir};
 }

@@ -1,9 +1,3 @@
-#include <whittle/trace/child_sync.hpp>
-#include <whittle/trace/mounts.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-#include <whittle/util/path.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -11,6 +5,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <whittle/trace/child_sync.hpp>
+#include <whittle/trace/mounts.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::trace {
 
@@ -83,10 +82,36 @@ fail(int sync_fd, const char* what, const char* object) noexcept
   return false;
 }
 
+// MS_* flags as MOUNT_ATTR_* bits.
+uint64_t
+attr_of(unsigned long flags) noexcept
+{
+  uint64_t a = 0;
+  a |= (flags & MS_RDONLY) != 0 ? MOUNT_ATTR_RDONLY : 0;
+  a |= (flags & MS_NOSUID) != 0 ? MOUNT_ATTR_NOSUID : 0;
+  a |= (flags & MS_NODEV) != 0 ? MOUNT_ATTR_NODEV : 0;
+  a |= (flags & MS_NOEXEC) != 0 ? MOUNT_ATTR_NOEXEC : 0;
+  return a;
+}
+
+// Sets attr on the mount at fd and on every mount below it. A bind's own flags (MS_REMOUNT) would only
+// reach the top mount: a host submount below a read-only --mount would stay writable.
+int
+set_recursive(int fd, uint64_t attr) noexcept
+{
+  if (attr == 0) {
+    return 0;
+  }
+  struct mount_attr a = {};
+  a.attr_set = attr;
+  return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+}
+
 bool
-run_op(const SetupOp& op, int root_fd, int sync_fd) noexcept
+run_op(const SetupOp& op, int root_fd, int source_fd, int sync_fd) noexcept
 {
   char path_buf[64];
+  char src_buf[64];
   char parent_buf[4096];
   const char* t = op.target.c_str();
   switch (op.kind) {
@@ -124,26 +149,62 @@ run_op(const SetupOp& op, int root_fd, int sync_fd) noexcept
   }
   case OpKind::mount_fs:
   case OpKind::bind:
-  case OpKind::remount_ro: {
-    int fd = open_in_root(root_fd, t, O_PATH | (op.target_is_dir ? O_DIRECTORY : 0));
+  case OpKind::readonly:
+  case OpKind::mask: {
+    int fd = open_in_root(
+        root_fd, t,
+        O_PATH |
+            (op.target_is_dir && op.kind != OpKind::readonly && op.kind != OpKind::mask ? O_DIRECTORY : 0));
     if (fd < 0) {
+      if (op.optional && errno == ENOENT) {
+        return true;
+      }
       return fail(sync_fd, "open mount target", t);
     }
     const char* at = fd_path(path_buf, sizeof path_buf, fd);
     int rc = 0;
+    const char* verb = "mount onto";
     if (op.kind == OpKind::mount_fs) {
       rc = mount(op.source.c_str(), at, op.source.c_str(), op.flags,
                  op.data.empty() ? nullptr : op.data.c_str());
     } else if (op.kind == OpKind::bind) {
-      rc = mount(op.source.c_str(), at, nullptr, MS_BIND | MS_REC | op.flags, nullptr);
+      verb = "bind-mount onto";
+      rc = mount(fd_path(src_buf, sizeof src_buf, source_fd), at, nullptr, MS_BIND | MS_REC, nullptr);
+    } else if (op.kind == OpKind::readonly) {
+      verb = "bind read-only";
+      rc = mount(at, at, nullptr, MS_BIND | MS_REC, nullptr);
     } else {
-      rc = mount(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
+      verb = "mask";
+      struct stat st;
+      rc = fstat(fd, &st);
+      if (rc == 0 && S_ISDIR(st.st_mode)) {
+        rc = mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555");
+      } else if (rc == 0) {
+        rc = mount("/dev/null", at, nullptr, MS_BIND, nullptr);
+      }
     }
     int err = errno;
     close(fd);
     if (rc != 0) {
       errno = err;
-      return fail(sync_fd, op.kind == OpKind::bind ? "bind-mount onto" : "mount onto", t);
+      return fail(sync_fd, verb, t);
+    }
+    uint64_t attr = op.kind == OpKind::bind       ? attr_of(op.flags)
+                    : op.kind == OpKind::readonly ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
+                    : op.kind == OpKind::mask     ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC
+                                                  : 0;
+    if (attr != 0) {
+      // Reopened: the descriptor taken before the mount names the directory underneath it.
+      fd = open_in_root(root_fd, t, O_PATH);
+      if (fd < 0 || set_recursive(fd, attr) != 0) {
+        err = errno;
+        if (fd >= 0) {
+          close(fd);
+        }
+        errno = err;
+        return fail(sync_fd, "set mount flags (ro, nosuid, nodev) of", t);
+      }
+      close(fd);
     }
     return true;
   }
@@ -152,7 +213,7 @@ run_op(const SetupOp& op, int root_fd, int sync_fd) noexcept
 }
 
 void
-ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs)
+ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const util::IdShift& shift)
 {
   int fd = open_in_root(root_fd, op.target.c_str(), O_PATH);
   if (fd >= 0) {
@@ -175,7 +236,8 @@ ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs)
     }
     util::Fd dir(open_in_root(root_fd, parent.c_str(), O_RDONLY | O_DIRECTORY));
     if (!dir) {
-      throw SandboxError(errno_message("prepare mount target `/" + op.target + "`: open `/" + parent + "`", errno));
+      throw SandboxError(
+          errno_message("prepare mount target `/" + op.target + "`: open `/" + parent + "`", errno));
     }
     bool last = i + 1 == comps.size();
     int rc = 0;
@@ -188,6 +250,12 @@ ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs)
     if (rc != 0) {
       // EEXIST here means a dangling symlink: refuse rather than follow it.
       throw SandboxError(errno_message("prepare mount target `/" + prefix + "`", errno));
+    }
+    // Owned by the sandbox's root, like the image's own directories.
+    if (shift.active() && ::geteuid() == 0 &&
+        fchownat(dir.get(), comps[i].c_str(), shift.to_outer(0), shift.to_outer(0), AT_SYMLINK_NOFOLLOW) !=
+            0) {
+      throw SandboxError(errno_message("chown mount target `/" + prefix + "`", errno));
     }
   }
 }
@@ -203,27 +271,78 @@ prepare_mount_targets(const SandboxPlan& plan)
   }
   for (const auto& op : plan.ops) {
     if (op.must_exist_in_image) {
-      ensure_target(root.get(), op, plan.rootfs);
+      ensure_target(root.get(), op, plan.rootfs, plan.id_shift);
     }
   }
 }
 
+size_t
+mount_source_count(const SandboxPlan& plan)
+{
+  size_t n = 1;
+  for (const auto& op : plan.ops) {
+    n += op.kind == OpKind::bind ? 1 : 0;
+  }
+  return n;
+}
+
+std::vector<util::Fd>
+open_mount_sources(const SandboxPlan& plan, pid_t init)
+{
+  std::string via = "/proc/" + std::to_string(init) + "/root";
+  std::vector<util::Fd> out;
+  auto open_one = [&](const std::string& path, const std::string& what) {
+    std::string abs = path.empty() || path[0] != '/' ? "/" + path : path;
+    util::Fd fd(open((via + abs).c_str(), O_PATH | O_CLOEXEC));
+    if (!fd) {
+      throw SandboxError(errno_message("open " + what + " `" + path + "` for the sandbox", errno));
+    }
+    out.push_back(std::move(fd));
+  };
+  char cwd_buf[4096];
+  std::string rootfs = plan.rootfs;
+  if (rootfs.empty() || rootfs[0] != '/') {
+    if (getcwd(cwd_buf, sizeof cwd_buf) == nullptr) {
+      throw_errno("get the working directory");
+    }
+    rootfs = std::string(cwd_buf) + "/" + rootfs;
+  }
+  open_one(rootfs, "rootfs");
+  for (const auto& op : plan.ops) {
+    if (op.kind == OpKind::bind) {
+      std::string src = op.source;
+      if (src.empty() || src[0] != '/') {
+        src = std::string(getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "") + "/" + src;
+      }
+      open_one(src, "mount source");
+    }
+  }
+  return out;
+}
+
 bool
-setup_root(const SandboxPlan& plan, int sync_fd) noexcept
+setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
 {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return fail(sync_fd, "make mounts private", "/");
   }
   const char* rootfs = plan.rootfs.c_str();
-  if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+  // A copy of the rootfs's mount, taken through the descriptor whittle opened (the sandbox's root may not
+  // traverse whittle's private work directory), attached over the rootfs directory; nosuid and nodev.
+  int root_fd = open_tree(sources[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  if (root_fd < 0) {
     return fail(sync_fd, "bind-mount rootfs", rootfs);
   }
-  int root_fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0) {
-    return fail(sync_fd, "open rootfs", rootfs);
+  if (set_recursive(root_fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0) {
+    return fail(sync_fd, "make nosuid,nodev the rootfs", rootfs);
   }
+  if (move_mount(root_fd, "", sources[0], "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return fail(sync_fd, "attach the rootfs mount", rootfs);
+  }
+  size_t next = 1;
   for (const auto& op : plan.ops) {
-    if (!run_op(op, root_fd, sync_fd)) {
+    int source = op.kind == OpKind::bind ? sources[next++] : -1;
+    if (!run_op(op, root_fd, source, sync_fd)) {
       close(root_fd);
       return false;
     }

@@ -1,7 +1,3 @@
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -15,13 +11,18 @@
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::trace {
 
 unsigned long
 sandbox_clone_flags(bool host_network) noexcept
 {
-  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  // The user namespace comes first (the kernel creates it before the others, which it then owns), so
+  // the app's capabilities reach only what the sandbox owns.
+  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
   if (!host_network) {
     flags |= CLONE_NEWNET;
   }
@@ -88,7 +89,8 @@ PidsCgroup::PidsCgroup(const std::string& name, int max_tasks)
       continue;
     }
     // v2 root has no pids.max; it needs the controller enabled in subtree_control.
-    if (std::string(base) == "/sys/fs/cgroup" && stat((std::string(base) + "/cgroup.controllers").c_str(), &st) != 0) {
+    if (std::string(base) == "/sys/fs/cgroup" &&
+        stat((std::string(base) + "/cgroup.controllers").c_str(), &st) != 0) {
       continue;
     }
     std::string dir = std::string(base) + "/" + name;

@@ -1,5 +1,3 @@
-#include <whittle/trace/privilege.hpp>
-
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
@@ -8,13 +6,15 @@
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/privilege.hpp>
 
 namespace whittle::trace {
 
 namespace {
 
 constexpr uint32_t k_unchanged = 0xffffffffu; // (uid_t)-1: "leave as is"
-constexpr size_t k_max_groups = 65536;         // NGROUPS_MAX
+constexpr size_t k_max_groups = 65536;        // NGROUPS_MAX
 
 uint32_t
 id_arg(uint64_t v)
@@ -176,11 +176,33 @@ read_caller_ids(pid_t pid)
   }
   std::stringstream text;
   text << in.rdbuf();
-  return parse_caller_ids(text.str());
+  std::optional<CallerIds> ids = parse_caller_ids(text.str());
+  if (!ids) {
+    return ids;
+  }
+  // /proc shows ids as whittle's namespace sees them; the call's arguments are ids of the caller's own
+  // user namespace (the sandbox's), so translate back through the caller's maps.
+  auto map_of = [pid](const char* file) {
+    std::ifstream m("/proc/" + std::to_string(pid) + "/" + file);
+    std::stringstream t;
+    t << m.rdbuf();
+    return parse_id_map(t.str());
+  };
+  auto uids = map_of("uid_map");
+  auto gids = map_of("gid_map");
+  ids->euid = inner_id(uids, ids->euid);
+  ids->fsuid = inner_id(uids, ids->fsuid);
+  ids->egid = inner_id(gids, ids->egid);
+  ids->fsgid = inner_id(gids, ids->fsgid);
+  for (auto& g : ids->groups) {
+    g = inner_id(gids, g);
+  }
+  return ids;
 }
 
 std::optional<std::string>
-needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
+                  const TraceeAccess& access)
 {
   if ((s.kind & k_sys_privilege) == 0) {
     return std::nullopt;

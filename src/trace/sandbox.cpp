@@ -1,12 +1,3 @@
-#include <whittle/trace/capabilities.hpp>
-#include <whittle/trace/child_sync.hpp>
-#include <whittle/trace/limits.hpp>
-#include <whittle/trace/mounts.hpp>
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/trace/sandbox.hpp>
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -19,6 +10,16 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <whittle/trace/capabilities.hpp>
+#include <whittle/trace/child_sync.hpp>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/limits.hpp>
+#include <whittle/trace/mounts.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/rootless.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::trace {
 
@@ -90,7 +91,20 @@ Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan)), m_f
   make_pipe(m_sync_read, m_sync_write);
   make_pipe(m_control_read, m_control_write);
   make_pipe(m_status_read, m_status_write);
-  m_devnull = util::Fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  m_devnull = util::Fd(open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!m_devnull) {
+    throw_errno("open `/dev/null`");
+  }
+  if (!m_plan.id_shift.active()) {
+    m_plan.id_shift = sandbox_id_shift();
+  }
+  m_setgroups = setgroups_allowed();
+  size_t sources = mount_source_count(m_plan);
+  if (sources > 200) {
+    throw UsageError("the sandbox takes at most 190 --mount binds");
+  }
+  m_sources.assign(sources, -1);
+  m_sources_cmsg.assign(CMSG_SPACE(sources * sizeof(int)), 0);
   prepare_mount_targets(m_plan);
 }
 
@@ -114,8 +128,8 @@ Sandbox::start()
   long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
   if (pid < 0) {
     int err = errno;
-    throw SandboxError(errno_message("create sandbox namespaces (mount, pid, ipc, uts, net)", err) +
-                       (err == EPERM ? "; whittle trace must run as root (or with CAP_SYS_ADMIN)" : ""));
+    throw SandboxError(errno_message("create sandbox namespaces (user, mount, pid, ipc, uts, net)", err) +
+                       userns_hint(err));
   }
   if (pid == 0) {
     init_main();
@@ -127,9 +141,100 @@ Sandbox::start()
   m_sync_write.close();
   m_control_read.close();
   m_status_write.close();
-  m_listener_write.close();
   m_app_stdout.close();
+  m_app_stderr.close();
+  // A failure below leaves the init waiting; the destructor kills it.
+  write_id_maps(m_init, m_plan.id_shift);
+  send_mount_sources();
+  m_listener_write.close();
   return m_init;
+}
+
+void
+Sandbox::send_mount_sources()
+{
+  std::vector<util::Fd> fds = open_mount_sources(m_plan, m_init);
+  std::vector<int> raw;
+  for (const auto& fd : fds) {
+    raw.push_back(fd.get());
+  }
+  char byte = 's';
+  iovec iov = {&byte, 1};
+  std::vector<char> control(CMSG_SPACE(raw.size() * sizeof(int)), 0);
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(raw.size() * sizeof(int));
+  std::memcpy(CMSG_DATA(c), raw.data(), raw.size() * sizeof(int));
+  if (sendmsg(m_listener_read.get(), &msg, MSG_NOSIGNAL) < 0) {
+    throw SandboxError(errno_message("hand the mount sources to the sandbox", errno));
+  }
+}
+
+bool
+Sandbox::receive_mount_sources() noexcept
+{
+  char byte = 0;
+  iovec iov = {&byte, 1};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = m_sources_cmsg.data();
+  msg.msg_controllen = m_sources_cmsg.size();
+  ssize_t n;
+  do {
+    n = recvmsg(m_listener_write.get(), &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS || (msg.msg_flags & MSG_CTRUNC) != 0 ||
+      c->cmsg_len != CMSG_LEN(m_sources.size() * sizeof(int))) {
+    return false;
+  }
+  std::memcpy(m_sources.data(), CMSG_DATA(c), m_sources.size() * sizeof(int));
+  return true;
+}
+
+void
+Sandbox::close_unneeded_fds() noexcept
+{
+  // Everything whittle holds (a directory open on the host's /, its stdio, a CI log) stays outside: only
+  // the descriptors made for the sandbox survive. 0, 1 and 2 become /dev/null.
+  int keep[16];
+  int k = 0;
+  for (const util::Fd* f : {&m_sync_write, &m_control_read, &m_status_write, &m_listener_write, &m_devnull,
+                            &m_app_stdout, &m_app_stderr}) {
+    if (*f && k < 16) {
+      keep[k++] = f->get();
+    }
+  }
+  int highest = 2;
+  for (int i = 0; i < k; ++i) {
+    highest = keep[i] > highest ? keep[i] : highest;
+  }
+  for (int fd : m_sources) {
+    highest = fd > highest ? fd : highest;
+  }
+  for (int fd = 3; fd <= highest; ++fd) {
+    bool kept = false;
+    for (int i = 0; i < k && !kept; ++i) {
+      kept = keep[i] == fd;
+    }
+    for (size_t i = 0; i < m_sources.size() && !kept; ++i) {
+      kept = m_sources[i] == fd;
+    }
+    if (!kept) {
+      close(fd);
+    }
+  }
+  close_range(static_cast<unsigned>(highest) + 1, ~0U, 0);
+  for (int fd = 0; fd < 3; ++fd) {
+    dup2(m_devnull.get(), fd);
+  }
 }
 
 void
@@ -213,7 +318,7 @@ Sandbox::child_error()
 }
 
 pid_t
-Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd) noexcept
+Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int stderr_fd) noexcept
 {
   pid_t pid = fork();
   if (pid != 0) {
@@ -228,19 +333,32 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd) noex
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (m_devnull && dup2(m_devnull.get(), 0) < 0) {
-    report_child_error(sync, errno, "redirect stdin", "/dev/null");
+  // stdio from descriptors moved above any target first, so no dup2 overwrites a source; then the sync
+  // pipe (close-on-exec) at 3 and nothing else.
+  int in_fd = fcntl(m_devnull.get(), F_DUPFD_CLOEXEC, 100);
+  int out_fd = fcntl(stdout_fd >= 0 ? stdout_fd : m_devnull.get(), F_DUPFD_CLOEXEC, 100);
+  int err_fd = fcntl(stderr_fd >= 0 ? stderr_fd : m_devnull.get(), F_DUPFD_CLOEXEC, 100);
+  int sync_high = sync >= 0 ? fcntl(sync, F_DUPFD_CLOEXEC, 100) : -1;
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0 || (sync >= 0 && sync_high < 0) || dup2(in_fd, 0) < 0 ||
+      dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+    report_child_error(sync, errno, "set up stdio", "");
     _exit(127);
   }
-  if (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0) {
-    report_child_error(sync, errno, "redirect stdout", "whittle's pipe");
-    _exit(127);
+  if (sync_high >= 0) {
+    if (dup3(sync_high, 3, O_CLOEXEC) < 0) {
+      report_child_error(sync, errno, "move the sync pipe", "");
+      _exit(127);
+    }
+    sync = 3;
   }
+  close_range(sync >= 0 ? 4 : 3, ~0U, 0);
   if (restrict_capabilities(m_caps) != 0) {
     report_child_error(sync, errno, "restrict capabilities", "");
     _exit(127);
   }
-  if (setgroups(m_plan.groups.size(), m_plan.groups.data()) != 0 || setgid(m_plan.gid) != 0) {
+  // Single-id mode denies setgroups: the app then keeps the sandbox's (empty) groups.
+  if ((m_setgroups && setgroups(m_plan.groups.size(), m_plan.groups.data()) != 0) ||
+      setgid(m_plan.gid) != 0) {
     report_child_error(sync, errno, "set groups of user", m_plan.user.c_str());
     _exit(127);
   }
@@ -289,6 +407,25 @@ Sandbox::init_main() noexcept
   if (n != 1) {
     _exit(1);
   }
+  m_go_read.close();
+  // A session of its own: no controlling terminal, so nothing in the sandbox can reach whittle's
+  // terminal (TIOCSTI into the invoking shell).
+  if (setsid() < 0) {
+    report_child_error(sync, errno, "create a new session", "");
+    _exit(1);
+  }
+  // Root of the new user namespace (whose ids whittle has mapped by now); the credential change resets
+  // the death signal, so it is set again.
+  if (setresgid(0, 0, 0) != 0 || (m_setgroups && setgroups(0, nullptr) != 0) || setresuid(0, 0, 0) != 0) {
+    report_child_error(sync, errno, "become root of the sandbox's user namespace", "");
+    _exit(1);
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (!receive_mount_sources()) {
+    report_child_error(sync, errno, "receive the mount sources from whittle", "");
+    _exit(1);
+  }
+  close_unneeded_fds();
   if (sethostname(m_plan.hostname.c_str(), m_plan.hostname.size()) != 0) {
     report_child_error(sync, errno, "set hostname", m_plan.hostname.c_str());
     _exit(1);
@@ -297,8 +434,11 @@ Sandbox::init_main() noexcept
     report_child_error(sync, errno, "bring up loopback", "lo");
     _exit(1);
   }
-  if (!setup_root(m_plan, sync)) {
+  if (!setup_root(m_plan, m_sources.data(), sync)) {
     _exit(1);
+  }
+  for (int fd : m_sources) {
+    close(fd);
   }
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -346,7 +486,8 @@ Sandbox::init_main() noexcept
   }
   m_listener_write.close();
 
-  pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync, m_app_stdout ? m_app_stdout.get() : -1);
+  int relay = m_app_stderr ? m_app_stderr.get() : -1;
+  pid_t app = spawn(m_plan.exe.c_str(), m_argv.data(), sync, m_app_stdout ? m_app_stdout.get() : -1, relay);
   m_app_stdout.close(); // only the app (and what it starts) holds the pipe: its end is the app's end
   if (app < 0) {
     report_child_error(sync, errno, "fork app", m_plan.exe.c_str());
@@ -371,7 +512,7 @@ Sandbox::init_main() noexcept
       if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {
         req.command[sizeof req.command - 1] = '\0';
         char* argv[] = {sh, dash_c, req.command, nullptr};
-        pid_t pid = spawn(sh, argv, -1, -1);
+        pid_t pid = spawn(sh, argv, -1, relay, relay);
         probe_pids[probes] = pid;
         probe_index[probes] = req.index;
         ++probes;
@@ -389,6 +530,8 @@ Sandbox::init_main() noexcept
       if (pid == app) {
         app_done = true;
         app_status = status;
+        // The container ends with its entrypoint: a daemon left behind must not hold the run open.
+        kill(-1, SIGKILL);
       }
       for (int i = 0; i < probes; ++i) {
         if (probe_pids[i] == pid) {

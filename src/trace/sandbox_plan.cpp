@@ -1,15 +1,17 @@
-#include <whittle/trace/path_resolver.hpp>
-#include <whittle/trace/sandbox_plan.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/path.hpp>
-
 #include <cerrno>
+#include <charconv>
+#include <climits>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::trace {
 
@@ -61,12 +63,44 @@ read_image_file(const RootResolver& root, const std::string& path)
   return fd ? util::read_up_to(fd.get(), 16u << 20) : "";
 }
 
+// An id field: decimal, below 4294967295 (which is (uid_t)-1, "no change" to the kernel). Throws BadInput
+// naming where it came from.
+uint32_t
+parse_id(const std::string& text, const std::string& where)
+{
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v == UINT32_MAX) {
+    throw BadInput(where + ": id `" + text + "` is out of range (0 to 4294967294)");
+  }
+  return v;
+}
+
 struct Ids
 {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
 };
+
+// One line of /etc/passwd or /etc/group, split, with its number for errors.
+struct Line
+{
+  std::vector<std::string> f;
+  std::string where;
+};
+
+std::vector<Line>
+lines_of(const std::string& text, const std::string& file)
+{
+  std::vector<Line> out;
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    out.push_back({split(line, ':'), "the image's " + file + " line " + std::to_string(n)});
+  }
+  return out;
+}
 
 Ids
 resolve_user(const RootResolver& root, const std::string& spec)
@@ -78,44 +112,37 @@ resolve_user(const RootResolver& root, const std::string& spec)
   auto colon = spec.find(':');
   std::string user = spec.substr(0, colon);
   std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  std::string passwd = read_image_file(root, "/etc/passwd");
+  bool numeric = all_digits(user);
   std::string user_name;
-  bool gid_from_passwd = false;
-  if (all_digits(user)) {
-    ids.uid = static_cast<uid_t>(std::stoul(user));
-    ids.gid = 0;
+  bool found = numeric;
+  if (numeric) {
+    ids.uid = parse_id(user, "resolve user `" + spec + "`");
   }
-  bool found = all_digits(user);
-  std::istringstream lines(passwd);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto f = split(line, ':');
+  for (const auto& l : lines_of(read_image_file(root, "/etc/passwd"), "/etc/passwd")) {
+    const auto& f = l.f;
     if (f.size() < 4 || !all_digits(f[2]) || !all_digits(f[3])) {
       continue;
     }
-    if ((!all_digits(user) && f[0] == user) || (all_digits(user) && f[2] == user)) {
-      ids.uid = static_cast<uid_t>(std::stoul(f[2]));
-      ids.gid = static_cast<gid_t>(std::stoul(f[3]));
+    if ((!numeric && f[0] == user) || (numeric && f[2] == user)) {
+      ids.uid = parse_id(f[2], l.where);
+      ids.gid = parse_id(f[3], l.where);
       user_name = f[0];
       found = true;
-      gid_from_passwd = true;
       break;
     }
   }
   if (!found) {
     throw BadInput("resolve user `" + user + "`: no such user in the image's /etc/passwd");
   }
-  std::string group_file = read_image_file(root, "/etc/group");
+  std::vector<Line> groups = lines_of(read_image_file(root, "/etc/group"), "/etc/group");
   if (!group.empty()) {
     if (all_digits(group)) {
-      ids.gid = static_cast<gid_t>(std::stoul(group));
+      ids.gid = parse_id(group, "resolve group `" + spec + "`");
     } else {
       bool gfound = false;
-      std::istringstream gl(group_file);
-      while (std::getline(gl, line)) {
-        auto f = split(line, ':');
-        if (f.size() >= 3 && f[0] == group && all_digits(f[2])) {
-          ids.gid = static_cast<gid_t>(std::stoul(f[2]));
+      for (const auto& l : groups) {
+        if (l.f.size() >= 3 && l.f[0] == group && all_digits(l.f[2])) {
+          ids.gid = parse_id(l.f[2], l.where);
           gfound = true;
           break;
         }
@@ -125,19 +152,18 @@ resolve_user(const RootResolver& root, const std::string& spec)
       }
     }
   }
-  (void)gid_from_passwd;
   ids.groups.push_back(ids.gid);
   if (!user_name.empty() && group.empty()) {
-    std::istringstream gl(group_file);
-    while (std::getline(gl, line)) {
-      auto f = split(line, ':');
-      if (f.size() < 4 || !all_digits(f[2])) {
+    for (const auto& l : groups) {
+      if (l.f.size() < 4 || !all_digits(l.f[2])) {
         continue;
       }
-      for (const auto& member : split(f[3], ',')) {
-        gid_t g = static_cast<gid_t>(std::stoul(f[2]));
-        if (member == user_name && g != ids.gid) {
-          ids.groups.push_back(g);
+      for (const auto& member : split(l.f[3], ',')) {
+        if (member == user_name) {
+          gid_t g = parse_id(l.f[2], l.where);
+          if (g != ids.gid) {
+            ids.groups.push_back(g);
+          }
         }
       }
     }
@@ -207,7 +233,28 @@ rel(const std::string& image_path)
   return image_path.size() > 1 ? image_path.substr(1) : ".";
 }
 
+std::string
+flag_words(unsigned long flags)
+{
+  std::string out;
+  for (auto [bit, word] : {std::pair{MS_RDONLY, "ro"}, std::pair{MS_NOSUID, "nosuid"},
+                           std::pair{MS_NODEV, "nodev"}, std::pair{MS_NOEXEC, "noexec"}}) {
+    if ((flags & bit) != 0) {
+      out += (out.empty() ? " " : ",") + std::string(word);
+    }
+  }
+  return out;
+}
+
 } // namespace
+
+const std::vector<std::string> k_readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                   "/proc/sysrq-trigger"};
+const std::vector<std::string> k_masked_paths = {
+    "/proc/acpi",       "/proc/asound",        "/proc/interrupts",  "/proc/kcore",
+    "/proc/keys",       "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list", "/proc/timer_stats",   "/sys/firmware",     "/sys/devices/virtual/powercap",
+};
 
 BindMount
 parse_bind_mount(const std::string& spec)
@@ -266,7 +313,8 @@ make_plan(const SandboxOptions& o)
   }
 
   write_text(o.state_dir + "/hosts",
-             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + p.hostname + "\n");
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + p.hostname +
+                 "\n");
   write_text(o.state_dir + "/resolv.conf", resolv_conf(o.network));
   write_text(o.state_dir + "/hostname", p.hostname + "\n");
 
@@ -283,11 +331,20 @@ make_plan(const SandboxOptions& o)
     p.ops.push_back(std::move(op));
   };
   constexpr unsigned long k_nosuid_nodev = MS_NOSUID | MS_NODEV;
+  constexpr unsigned long k_ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   add(OpKind::mount_fs, "proc", "proc", k_nosuid_nodev | MS_NOEXEC, "", true);
+  for (const auto& path : k_readonly_paths) {
+    if (path.rfind("/proc/", 0) == 0) {
+      add(OpKind::readonly, "", path.substr(1));
+      p.ops.back().optional = true;
+    }
+  }
   add(OpKind::mount_fs, "tmpfs", "dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", true);
   for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
     add(OpKind::make_file, "", std::string("dev/") + dev, 0, "", false, false);
-    add(OpKind::bind, std::string("/dev/") + dev, std::string("dev/") + dev, 0, "", false, false);
+    // Device binds keep their devices usable (no nodev); nothing on them runs or gains ids.
+    add(OpKind::bind, std::string("/dev/") + dev, std::string("dev/") + dev, MS_NOSUID | MS_NOEXEC, "", false,
+        false);
   }
   add(OpKind::make_dir, "", "dev/pts");
   add(OpKind::mount_fs, "devpts", "dev/pts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620");
@@ -299,21 +356,30 @@ make_plan(const SandboxOptions& o)
   add(OpKind::symlink, "/proc/self/fd/0", "dev/stdin");
   add(OpKind::symlink, "/proc/self/fd/1", "dev/stdout");
   add(OpKind::symlink, "/proc/self/fd/2", "dev/stderr");
-  add(OpKind::mount_fs, "sysfs", "sys", k_nosuid_nodev | MS_NOEXEC | MS_RDONLY, "", true);
+  if (o.network == Network::host) {
+    // A new sysfs shows the network namespace of its mounter, and the kernel lets only a user namespace
+    // owning that namespace mount one: with the host's network the sandbox binds the host's /sys instead.
+    add(OpKind::bind, "/sys", "sys", k_ro, "", true);
+  } else {
+    add(OpKind::mount_fs, "sysfs", "sys", k_ro, "", true);
+  }
+  for (const auto& path : k_masked_paths) {
+    add(OpKind::mask, "", path.substr(1));
+    p.ops.back().optional = true;
+  }
   for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
-    add(OpKind::bind, o.state_dir + "/" + f, std::string("etc/") + f, 0, "", true, false);
+    add(OpKind::bind, o.state_dir + "/" + f, std::string("etc/") + f, k_nosuid_nodev, "", true, false);
   }
   for (const auto& m : o.mounts) {
     struct stat st;
     if (stat(m.host.c_str(), &st) != 0) {
       throw UsageError(errno_message("--mount: stat `" + m.host + "`", errno));
     }
-    add(OpKind::bind, m.host, rel(m.target), 0, "", true, S_ISDIR(st.st_mode));
-    if (m.read_only) {
-      add(OpKind::remount_ro, "", rel(m.target), 0, "", false, S_ISDIR(st.st_mode));
-    }
+    add(OpKind::bind, m.host, rel(m.target), k_nosuid_nodev | (m.read_only ? MS_RDONLY : 0), "", true,
+        S_ISDIR(st.st_mode));
     p.special.push_back(m.target);
   }
+  p.id_shift = o.id_shift;
   return p;
 }
 
@@ -325,13 +391,16 @@ describe(const SandboxPlan& p)
     switch (op.kind) {
     case OpKind::mount_fs:
       out << "mount " << op.source << " /" << op.target << (op.data.empty() ? "" : " " + op.data)
-          << ((op.flags & MS_RDONLY) != 0 ? " ro" : "") << "\n";
+          << flag_words(op.flags) << "\n";
       break;
     case OpKind::bind:
-      out << "bind " << op.source << " /" << op.target << "\n";
+      out << "bind " << op.source << " /" << op.target << flag_words(op.flags) << "\n";
       break;
-    case OpKind::remount_ro:
-      out << "remount-ro /" << op.target << "\n";
+    case OpKind::readonly:
+      out << "readonly /" << op.target << "\n";
+      break;
+    case OpKind::mask:
+      out << "mask /" << op.target << "\n";
       break;
     case OpKind::make_dir:
       out << "mkdir /" << op.target << "\n";
@@ -343,6 +412,9 @@ describe(const SandboxPlan& p)
       out << "symlink /" << op.target << " -> " << op.source << "\n";
       break;
     }
+  }
+  if (p.id_shift.active()) {
+    out << "uid_map " << id_map_line(p.id_shift) << "gid_map " << id_map_line(p.id_shift);
   }
   out << "user " << p.user << "\nexec " << p.exe;
   for (size_t i = 1; i < p.argv.size(); ++i) {

@@ -1,17 +1,6 @@
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/trace/sandbox.hpp>
-#include <whittle/trace/session.hpp>
-#include <whittle/trace/cpu_pin.hpp>
-#include <whittle/trace/tracer.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-#include <whittle/util/log.hpp>
-#include <whittle/util/sha256.hpp>
-
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <fcntl.h>
 #include <mutex>
@@ -19,12 +8,26 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/cpu_pin.hpp>
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/session.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/sha256.hpp>
 
 namespace whittle::trace {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// What of the app's (and the exec probes') stderr reaches whittle's stderr; the rest is read and dropped,
+// so a flood can neither fill a CI log nor block the app.
+constexpr uint64_t k_stderr_cap = 64u << 20;
 using std::chrono::milliseconds;
 
 std::atomic<int> g_stop_signal{0};
@@ -101,7 +104,9 @@ run_trace(const TraceOptions& o)
   SandboxPlan plan = make_plan(o.sandbox);
   util::debug("sandbox plan:\n" + describe(plan));
   bool notify = !o.untraced && !o.all_syscalls && o.mechanism == Mechanism::notify;
-  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace);
+  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none
+                        : notify   ? Sandbox::Filter::notify
+                                   : Sandbox::Filter::trace);
   PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
@@ -117,6 +122,14 @@ run_trace(const TraceOptions& o)
   }
   util::Fd out_read(out_pipe[0]);
   sandbox.set_app_stdout(util::Fd(out_pipe[1]));
+  // The app's stderr: a pipe too, so the app never holds whittle's own stderr (a CI log it could reread
+  // or truncate through /proc/self/fd/2).
+  int err_pipe[2];
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw_errno("create the pipe for the app's stderr");
+  }
+  util::Fd err_read(err_pipe[0]);
+  sandbox.set_app_stderr(util::Fd(err_pipe[1]));
   // Before the sandbox and the threads below start, so that all of them share the tracer's CPU.
   CpuPin pin(o.one_cpu);
   if (pin.cpu() >= 0) {
@@ -282,6 +295,50 @@ run_trace(const TraceOptions& o)
     }
   });
 
+  std::thread relay([&] {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+    bool tty = isatty(STDERR_FILENO) == 1;
+    std::vector<char> buf(1 << 16);
+    uint64_t passed = 0;
+    bool pass_on = true;
+    auto put = [&](const std::string& text) {
+      for (size_t done = 0; pass_on && done < text.size();) {
+        ssize_t w = write(STDERR_FILENO, text.data() + done, text.size() - done);
+        if (w < 0 && errno == EINTR) {
+          continue;
+        }
+        if (w <= 0) {
+          pass_on = false;
+          break;
+        }
+        done += static_cast<size_t>(w);
+      }
+    };
+    for (;;) {
+      ssize_t n = read(err_read.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        break;
+      }
+      if (passed >= k_stderr_cap) {
+        continue;
+      }
+      size_t take = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(n), k_stderr_cap - passed));
+      std::string chunk(buf.data(), take);
+      // A terminal gets no control sequences from the image; a file or pipe gets the bytes as written.
+      put(tty ? util::terminal_safe(chunk, true) : chunk);
+      passed += take;
+      if (passed >= k_stderr_cap) {
+        put("\nwhittle: the app's stderr was cut after 64 MiB (the rest is discarded)\n");
+      }
+    }
+  });
+
   try {
     tracer.run();
   } catch (...) {
@@ -294,6 +351,7 @@ run_trace(const TraceOptions& o)
     controller.join();
     stop_notifier();
     tee.join();
+    relay.join();
     throw;
   }
   {
@@ -309,6 +367,7 @@ run_trace(const TraceOptions& o)
   }
   cgroup.kill_all();
   tee.join();
+  relay.join();
 
   if (auto err = sandbox.child_error()) {
     throw SandboxError("start the app in the sandbox: " + *err);

@@ -19,6 +19,7 @@
 #include <vector>
 #include <whittle/oci/image.hpp>
 #include <whittle/rootfs/tree.hpp>
+#include <whittle/util/id_shift.hpp>
 
 namespace whittle::rootfs {
 
@@ -39,6 +40,8 @@ struct ApplyOptions
   // Extraction: chown and device nodes when true and running as root (otherwise, or when false, they are
   // skipped with one warning); xattrs the filesystem refuses are skipped with one warning.
   bool preserve_owners = true;
+  // Extraction: owners as the sandbox's user namespace needs them (see rootfs/extract); none by default.
+  util::IdShift id_shift;
   // Which layers to apply (all when empty).
   size_t layer_limit = SIZE_MAX;
 };

@@ -9,8 +9,8 @@ namespace whittle::trace {
 
 // Interface.
 
-// The clone flags of the sandbox init: new mount, pid, ipc and uts namespaces, and a network namespace
-// unless the host network is shared.
+// The clone flags of the sandbox init: new user, mount, pid, ipc and uts namespaces, and a network
+// namespace unless the host network is shared.
 unsigned long sandbox_clone_flags(bool host_network) noexcept;
 
 // Brings "lo" up in the calling process's network namespace. Allocates nothing. Returns 0 or -1 (errno).

@@ -1,17 +1,20 @@
 #pragma once
-// The running sandbox: an init process (pid 1 of fresh namespaces) that sets up the root from a
-// SandboxPlan, starts the app with the seccomp filter installed, reaps zombies, forwards SIGTERM to every
-// process of the namespace and runs --probe-exec commands on request. The caller (the tracer) attaches to
-// the init with PTRACE_SEIZE between start() and release(), so the app and every later process are traced
-// from their first instruction. Killing the init kills the whole pid namespace.
-#include <whittle/trace/sandbox_plan.hpp>
-#include <whittle/util/fd.hpp>
-
+// The running sandbox: an init process (pid 1 of fresh namespaces, a user namespace among them, in a
+// session of its own) that sets up the root from a SandboxPlan, starts the app with the seccomp filter
+// installed, reaps zombies, forwards SIGTERM to every process of the namespace and runs --probe-exec
+// commands on request. When the app's process exits, the init kills every other process of the namespace
+// at once and exits with the app's status (as container runtimes do). The init keeps only the
+// descriptors whittle made for it; the app's stdin is /dev/null, its stdout and stderr whittle's pipes. The
+// caller (the tracer) attaches to the init with PTRACE_SEIZE between start() and release(), so the app and
+// every later process are traced from their first instruction. Killing the init kills the whole pid
+// namespace.
 #include <linux/filter.h>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
+#include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::trace {
 
@@ -23,19 +26,28 @@ public:
   // Filter::trace: the app's path syscalls make ptrace seccomp-stops. Filter::notify: the init installs a
   // user-notification filter on itself before starting anything, so the app and every probe inherit it,
   // and hands the listener to whittle (receive_listener). Filter::none: no filter (untraced baseline).
-  enum class Filter { trace, notify, none };
+  enum class Filter
+  {
+    trace,
+    notify,
+    none
+  };
   explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
   // Kills the init (and so the namespace) if it still runs; does not wait.
   ~Sandbox();
 
-  // Clones the init into new namespaces; it waits for release(). Returns its pid (host view).
-  // Throws SandboxError (with the likely cause) when the kernel refuses the namespaces.
+  // Clones the init into new namespaces, writes its uid_map/gid_map (plan().id_shift) and hands it the
+  // mount sources; it waits for release(). Returns its pid (host view). Throws SandboxError (with the
+  // likely cause) when the kernel refuses the namespaces.
   pid_t start();
-  // Before start(): the app's fd 1 becomes fd (exec probes keep the init's, which is whittle's); the
-  // sandbox's own copies are closed once the app has been started.
+  // Before start(): the app's fd 1 becomes fd; the sandbox's own copies are closed once the app has been
+  // started. Without it, the app's stdout is /dev/null.
   void set_app_stdout(util::Fd fd) { m_app_stdout = std::move(fd); }
+  // Before start(): the app's fd 2, and fds 1 and 2 of every exec probe, become fd (the init keeps a copy
+  // for the probes until it ends). Without it, /dev/null.
+  void set_app_stderr(util::Fd fd) { m_app_stderr = std::move(fd); }
   // Lets the init set up the root and start the app.
   void release();
   // Asks the init to run `/bin/sh -c command` as the app's user, filtered like the app. Returns false if
@@ -59,7 +71,10 @@ public:
 
 private:
   [[noreturn]] void init_main() noexcept;
-  pid_t spawn(const char* exe, char* const* argv, int sync_fd, int stdout_fd) noexcept;
+  pid_t spawn(const char* exe, char* const* argv, int sync_fd, int stdout_fd, int stderr_fd) noexcept;
+  void send_mount_sources();
+  bool receive_mount_sources() noexcept;
+  void close_unneeded_fds() noexcept;
 
   SandboxPlan m_plan;
   std::vector<sock_filter> m_filter;
@@ -73,7 +88,11 @@ private:
   util::Fd m_control_read, m_control_write;
   util::Fd m_status_read, m_status_write;
   util::Fd m_devnull;
-  util::Fd m_app_stdout; // write end of whittle's pipe for the app's stdout, or empty
+  util::Fd m_app_stdout;      // write end of whittle's pipe for the app's stdout, or empty
+  util::Fd m_app_stderr;      // write end of whittle's relay pipe for the app's and probes' stderr, or empty
+  bool m_setgroups = true;    // setgroups(2) is allowed in the sandbox's user namespace
+  std::vector<int> m_sources; // init side: the mount sources received (mounts.hpp)
+  std::vector<char> m_sources_cmsg; // init side: room for their SCM_RIGHTS message
   util::Fd m_pidfd;
   util::Fd m_listener_read, m_listener_write; // socketpair carrying the seccomp listener (SCM_RIGHTS)
   pid_t m_init = -1;

@@ -2,57 +2,69 @@
 // The sandbox as data (bubblewrap's SetupOp list): every mount, directory and symlink the sandbox init
 // makes inside the rootfs, the identity and program of the app. Built from options and the rootfs before
 // anything is mounted, so it is unit-testable without root and printable under --debug.
-#include <whittle/trace/limits.hpp>
-
 #include <string>
 #include <sys/types.h>
 #include <vector>
+#include <whittle/trace/limits.hpp>
+#include <whittle/util/id_shift.hpp>
 
 namespace whittle::trace {
 
 struct BindMount
 {
-  std::string host;      // host path (must exist)
-  std::string target;    // canonical image path
+  std::string host;   // host path (must exist)
+  std::string target; // canonical image path
   bool read_only = false;
 };
 
 // Parses "HOST:CONTAINER[:ro]"; throws UsageError with one sentence when malformed.
 BindMount parse_bind_mount(const std::string& spec);
 
-enum class Network { none, host };
+enum class Network
+{
+  none,
+  host
+};
 
 struct SandboxOptions
 {
-  std::string rootfs;    // extracted root filesystem (host path)
-  std::string state_dir; // whittle's own files (hosts, resolv.conf, hostname) are written here
+  std::string rootfs;            // extracted root filesystem (host path)
+  std::string state_dir;         // whittle's own files (hosts, resolv.conf, hostname) are written here
   std::vector<std::string> argv; // Entrypoint + Cmd, already chosen
   std::vector<std::string> env;  // K=V
   std::string workdir = "/";
-  std::string user;      // "", "name", "uid", "name:group", "uid:gid"
+  std::string user; // "", "name", "uid", "name:group", "uid:gid"
   std::vector<BindMount> mounts;
   Network network = Network::none;
   std::string hostname = "whittle";
+  // The app's ids 0..count-1 are base.. in whittle's namespace (trace/idmap); the rootfs was extracted
+  // with the same shift. Inactive: the Sandbox chooses trace::sandbox_id_shift().
+  util::IdShift id_shift;
 };
 
-enum class OpKind {
-  mount_fs,   // mount a fresh filesystem (proc, sysfs, tmpfs, devpts) at target
-  bind,       // bind host source at target (recursive)
-  remount_ro, // make the bind at target read-only
-  make_dir,   // mkdir target (inside a fresh tmpfs)
-  make_file,  // create an empty file at target (inside a fresh tmpfs), a bind target
-  symlink,    // symlink target -> source (inside a fresh tmpfs)
+enum class OpKind
+{
+  mount_fs,  // mount a fresh filesystem (proc, sysfs, tmpfs, devpts) at target
+  bind,      // bind host source at target (recursive); MS_RDONLY/NOSUID/NODEV/NOEXEC in flags are set on the
+             // whole bind, submounts included (mount_setattr AT_RECURSIVE)
+  readonly,  // bind target onto itself, read-only all the way down (runc's readonlyPaths)
+  mask,      // hide target: /dev/null bound over a file, an empty read-only tmpfs over a directory
+             // (runc's maskedPaths)
+  make_dir,  // mkdir target (inside a fresh tmpfs)
+  make_file, // create an empty file at target (inside a fresh tmpfs), a bind target
+  symlink,   // symlink target -> source (inside a fresh tmpfs)
 };
 
 struct SetupOp
 {
   OpKind kind = OpKind::make_dir;
-  std::string source;  // host path (bind), fs type (mount_fs), link target (symlink)
-  std::string target;  // image path, relative to the rootfs, without the leading "/"
-  unsigned long flags = 0; // MS_* for mount_fs / bind
-  std::string data;    // mount data for mount_fs
+  std::string source;               // host path (bind), fs type (mount_fs), link target (symlink)
+  std::string target;               // image path, relative to the rootfs, without the leading "/"
+  unsigned long flags = 0;          // MS_* for mount_fs / bind
+  std::string data;                 // mount data for mount_fs
   bool must_exist_in_image = false; // the target is created in the rootfs before the sandbox starts
   bool target_is_dir = true;
+  bool optional = false; // skipped when the target does not exist (kernel files that vary by build)
 };
 
 struct SandboxPlan
@@ -62,8 +74,8 @@ struct SandboxPlan
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
-  std::string user;               // as resolved, "uid:gid"
-  std::string exe;                // the program to execve (image path)
+  std::string user; // as resolved, "uid:gid"
+  std::string exe;  // the program to execve (image path)
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string workdir = "/";
@@ -72,13 +84,22 @@ struct SandboxPlan
   std::vector<std::string> special; // image paths recorded apart (mount targets of whittle's own files)
   AppLimits limits;
   bool limits_by_cgroup = false; // a cgroup holds the app's memory and task caps (else rlimits do)
+  util::IdShift id_shift;        // as SandboxOptions::id_shift
 };
+
+// runc's and podman's lists (runc libcontainer/specconv, containers/common pkg/config): /proc and /sys
+// paths made read-only, and paths masked. docs/sandbox.md says where whittle differs.
+extern const std::vector<std::string> k_readonly_paths;
+extern const std::vector<std::string> k_masked_paths;
 
 // Interface.
 
-// Builds the plan: resolves the user against the rootfs's /etc/passwd and /etc/group, argv[0] against
-// the image PATH (inside the rootfs), writes hosts/resolv.conf/hostname into state_dir. Throws UsageError
-// (no command, bad --mount) or BadInput (unknown user, program not found in the image).
+// Builds the plan: resolves the user against the rootfs's /etc/passwd and /etc/group (ids range-checked:
+// 4294967295 and overflow are refused), argv[0] against the image PATH (inside the rootfs), writes
+// hosts/resolv.conf/hostname into state_dir. The rootfs bind and every writable mount are nosuid and
+// nodev; /proc and /sys are guarded as runc does. Throws UsageError (no command, bad --mount) or BadInput
+// (unknown user, malformed id in the image's /etc/passwd or /etc/group naming file and line, program not
+// found in the image).
 SandboxPlan make_plan(const SandboxOptions& options);
 
 // A readable listing of the plan, one op per line (for --debug and tests).
