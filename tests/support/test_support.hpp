@@ -85,7 +85,8 @@ bool path_exists(const std::string& path);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 
-// True if running as root with user/mount/pid namespaces and ptrace available. Tests needing them WARN and
+// True if running as root with user/mount/pid namespaces and ptrace available, or unprivileged where user
+// namespaces let whittle's rootless mode work. Tests needing them WARN and
 // return when false; .ci/run fails if any test printed the skip marker.
 bool have_root_sandbox();
 // Prints the skip marker "WHITTLE-SKIP: reason" (to stderr) that .ci/run greps for.

@@ -1,17 +1,31 @@
 #include "trace_fixture.hpp"
 
-#include <whittle/trace/profile.hpp>
-
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/profile.hpp>
+#include <whittle/trace/rootless.hpp>
+#include <whittle/util/id_shift.hpp>
 
 namespace whittle::test {
+
+util::IdShift
+enter_sandbox_ids()
+{
+  trace::enter_rootless();
+  return trace::sandbox_id_shift();
+}
 
 std::string
 make_tracee_rootfs(const TestDir& dir)
 {
+  util::IdShift shift = enter_sandbox_ids();
   std::string root = dir / "rootfs";
+  struct stat st;
+  if (::lstat(root.c_str(), &st) == 0) {
+    return root; // built (and shifted) by an earlier call of this test
+  }
   for (const char* d : {"", "/bin", "/etc", "/data", "/data/sub", "/tmp"}) {
     mkdir((root + d).c_str(), 0755);
   }
@@ -27,6 +41,8 @@ make_tracee_rootfs(const TestDir& dir)
   ::symlink("data", (root + "/lnk").c_str());
   ::symlink("/data/a.txt", (root + "/abs").c_str());
   ::symlink("../../..", (root + "/up").c_str());
+  // Owned as an extraction would leave it: by the sandbox's ids (the test dir itself stays whittle's).
+  util::shift_owners(root, shift);
   return root;
 }
 
@@ -42,6 +58,7 @@ trace_tracee(const TestDir& dir, const std::vector<std::string>& args,
   o.sandbox.argv = {"/bin/tracee"};
   o.sandbox.argv.insert(o.sandbox.argv.end(), args.begin(), args.end());
   o.sandbox.env = {"PATH=/bin"};
+  o.sandbox.id_shift = enter_sandbox_ids();
   o.timeout = std::chrono::milliseconds(20000);
   // ctest runs the [ptrace] cases twice: with ptrace seccomp-stops (default) and with user notifications.
   const char* mech = std::getenv("WHITTLE_TRACE_MECHANISM");

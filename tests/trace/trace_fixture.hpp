@@ -1,17 +1,21 @@
 #pragma once
 // A tiny rootfs holding the static helper tracee, and a one-call trace of it.
-#include <whittle/trace/session.hpp>
-
-#include <support/test_support.hpp>
-
 #include <functional>
 #include <string>
+#include <support/test_support.hpp>
 #include <vector>
+#include <whittle/trace/session.hpp>
+#include <whittle/util/id_shift.hpp>
 
 namespace whittle::test {
 
-// Builds the fixture rootfs under dir/rootfs: /bin/tracee, /etc/passwd, /data/{a,b}.txt, /data/sub/c.txt,
-// /bin/sh -> tracee, /lnk -> data, /abs -> /data/a.txt, /up -> ../../.., /tmp. Returns the rootfs path.
+// Enters rootless mode when not root (trace/rootless; the test binary is single-threaded between tests)
+// and returns the sandbox's id shift.
+util::IdShift enter_sandbox_ids();
+
+// Builds the fixture rootfs under dir/rootfs, owners shifted for the sandbox: /bin/tracee, /etc/passwd,
+// /data/{a,b}.txt, /data/sub/c.txt, /bin/sh -> tracee, /lnk -> data, /abs -> /data/a.txt, /up -> ../../..,
+// /tmp. Returns the rootfs path.
 std::string make_tracee_rootfs(const TestDir& dir);
 
 // Traces /bin/tracee ARGS in that rootfs (state under dir/state); returns the outcome.

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -344,6 +345,63 @@ main(int argc, char** argv)
   if (strcmp(cmd, "mount") == 0) {
     int ok = mount("tmpfs", "/tmp", "tmpfs", 0, NULL) == 0 || mount("/", "/mnt", NULL, MS_BIND, NULL) == 0;
     return ok ? 0 : 1;
+  }
+  /* Sandbox checks: each prints what it found, one "key value" line per fact. */
+  if (strcmp(cmd, "cat") == 0 && argc == 3) {
+    /* Copies a file to stdout; exit 1 (errno on stderr) when it cannot be opened. */
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      fprintf(stderr, "cat %s: %s\n", argv[2], strerror(errno));
+      return 1;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+      fwrite(buf, 1, (size_t)n, stdout);
+    }
+    close(fd);
+    return 0;
+  }
+  if (strcmp(cmd, "fds") == 0) {
+    /* Every open descriptor and what it names. */
+    for (int fd = 0; fd < 1024; ++fd) {
+      char link[64], target[512];
+      snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+      ssize_t n = readlink(link, target, sizeof target - 1);
+      if (n >= 0) {
+        target[n] = 0;
+        printf("fd %d %s\n", fd, target);
+      }
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "tty") == 0) {
+    /* Opening /dev/tty without a controlling terminal fails with ENXIO. */
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    printf("tty %s\n", fd >= 0 ? "opened" : strerror(errno));
+    printf("sid %d pid %d\n", (int)getsid(0), (int)getpid());
+    return fd >= 0 ? 1 : 0;
+  }
+  if (strcmp(cmd, "mknod") == 0 && argc == 3) {
+    /* A character device for /dev/null's numbers (1, 3): must fail. */
+    int rc = mknod(argv[2], S_IFCHR | 0600, makedev(1, 3));
+    printf("mknod %s\n", rc == 0 ? "made" : strerror(errno));
+    return rc == 0 ? 1 : 0;
+  }
+  if (strcmp(cmd, "filetype") == 0 && argc == 3) {
+    struct stat st;
+    if (lstat(argv[2], &st) != 0) {
+      printf("filetype %s\n", strerror(errno));
+      return 1;
+    }
+    printf("filetype %s size %lld mode %o\n",
+           S_ISREG(st.st_mode) ? "regular" : S_ISCHR(st.st_mode) ? "char" : S_ISBLK(st.st_mode) ? "block" : "other",
+           (long long)st.st_size, (unsigned)(st.st_mode & 07777));
+    return 0;
+  }
+  if (strcmp(cmd, "stderr") == 0 && argc == 3) {
+    fputs(argv[2], stderr);
+    return 0;
   }
   fprintf(stderr, "tracee: unknown command %s\n", cmd);
   return 2;

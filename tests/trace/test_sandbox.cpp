@@ -1,0 +1,271 @@
+// The sandbox's isolation (issue 9), seen from inside by the tracee and from the host: the user namespace,
+// descriptors and stdio, the terminal, devices, /proc and /sys, read-only binds.
+#include "trace_fixture.hpp"
+
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/fd.hpp>
+
+using namespace whittle;
+
+namespace {
+
+bool
+sandbox_available()
+{
+  if (!test::have_root_sandbox()) {
+    test::skip("sandbox tests need root (or rootless user namespaces), namespaces and ptrace");
+    return false;
+  }
+  return true;
+}
+
+struct Captured
+{
+  trace::TraceOutcome out;
+  std::string stdout_text;
+  int exit_code() const { return out.profile.runs.at(0).exit_code; }
+};
+
+// Traces the tracee with its stdout captured in a file of the test dir.
+Captured
+capture(const test::TestDir& dir, const std::vector<std::string>& args,
+        const std::function<void(trace::TraceOptions&)>& tweak = {})
+{
+  std::string path = dir / "stdout.txt";
+  util::Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  REQUIRE(fd);
+  Captured c;
+  c.out = test::trace_tracee(dir, args, [&](trace::TraceOptions& o) {
+    o.stdout_fd = fd.get();
+    if (tweak) {
+      tweak(o);
+    }
+  });
+  c.stdout_text = test::read_file(path);
+  return c;
+}
+
+bool
+contains(const std::string& text, const std::string& part)
+{
+  return text.find(part) != std::string::npos;
+}
+
+// The mountinfo line whose mount point is `point`, or "".
+std::string
+mount_line(const std::string& mountinfo, const std::string& point)
+{
+  std::istringstream in(mountinfo);
+  std::string line;
+  std::string found;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    f >> id >> parent >> dev >> root >> mp;
+    if (mp == point) {
+      found = line; // the last one is the one on top
+    }
+  }
+  return found;
+}
+
+bool
+real_root()
+{
+  std::string map = test::read_file("/proc/self/uid_map");
+  return geteuid() == 0 && trace::choose_id_shift(trace::parse_id_map(map), trace::parse_id_map(map)).base ==
+                               trace::k_root_id_base;
+}
+
+} // namespace
+
+TEST_CASE("sandbox: the app is root of its own user namespace only", "[ptrace][userns]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  util::IdShift shift = test::enter_sandbox_ids();
+  SECTION("uid 0 inside is the shifted base outside")
+  {
+    auto c = capture(dir, {"cat", "/proc/self/uid_map"});
+    REQUIRE(c.exit_code() == 0);
+    std::istringstream in(c.stdout_text);
+    uint64_t inside = 1, outside = 0, count = 0;
+    in >> inside >> outside >> count;
+    CHECK(inside == 0);
+    CHECK(outside == shift.base);
+    CHECK(count == shift.count);
+    if (real_root()) {
+      CHECK(outside == trace::k_root_id_base);
+    }
+  }
+  SECTION("uid 0 and the default capabilities inside")
+  {
+    auto c = capture(dir, {"cat", "/proc/self/status"});
+    REQUIRE(c.exit_code() == 0);
+    CHECK(contains(c.stdout_text, "Uid:\t0\t0\t0\t0"));
+    CHECK(contains(c.stdout_text, "CapEff:\t00000000a80425fb"));
+  }
+  SECTION("those capabilities do not reach a host file: a root-only file bound in stays unreadable")
+  {
+    std::string secret = dir / "secret";
+    test::write_file(secret, "host secret\n");
+    REQUIRE(chmod(secret.c_str(), 0600) == 0);
+    // Owned by whittle's own root, not by the sandbox's ids.
+    REQUIRE(chown(secret.c_str(), 0, 0) == 0);
+    auto c = capture(dir, {"cat", "/mnt/secret"}, [&](trace::TraceOptions& o) {
+      o.sandbox.mounts.push_back(trace::parse_bind_mount(secret + ":/mnt/secret"));
+    });
+    CHECK(c.exit_code() == 1);
+    CHECK(!contains(c.stdout_text, "host secret"));
+    // The same mode on an image file (owned by the sandbox's root) is readable: CAP_DAC_OVERRIDE works
+    // inside, so the refusal above is the user namespace's doing.
+    std::string mine = dir / "rootfs/data/mine";
+    test::write_file(mine, "image secret\n");
+    REQUIRE(chmod(mine.c_str(), 0600) == 0);
+    REQUIRE(chown(mine.c_str(), shift.to_outer(1000), shift.to_outer(1000)) == 0);
+    auto d = capture(dir, {"cat", "/data/mine"});
+    CHECK(d.exit_code() == 0);
+    CHECK(d.stdout_text == "image secret\n");
+  }
+}
+
+TEST_CASE("sandbox: descriptors, stdio and the terminal", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("an inherited descriptor on the host's / is not in the app; stdin is /dev/null")
+  {
+    // Without O_CLOEXEC, as a careless CI step would leave it.
+    int leak = open("/", O_RDONLY | O_DIRECTORY);
+    REQUIRE(leak >= 0);
+    auto c = capture(dir, {"fds"});
+    close(leak);
+    REQUIRE(c.exit_code() == 0);
+    std::istringstream in(c.stdout_text);
+    std::string line;
+    std::vector<std::string> lines;
+    while (std::getline(in, line)) {
+      lines.push_back(line);
+    }
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == "fd 0 /dev/null");
+    CHECK(lines[1].rfind("fd 1 pipe:", 0) == 0);
+    CHECK(lines[2].rfind("fd 2 pipe:", 0) == 0);
+  }
+  SECTION("no controlling terminal: /dev/tty gives ENXIO, the app is in the init's session")
+  {
+    auto c = capture(dir, {"tty"});
+    CHECK(c.exit_code() == 0);
+    CHECK(contains(c.stdout_text, "tty No such device or address"));
+    CHECK(contains(c.stdout_text, "sid 1 "));
+  }
+  SECTION("the app's stderr is relayed to whittle's stderr, through a pipe")
+  {
+    std::string path = dir / "stderr.txt";
+    int saved = dup(STDERR_FILENO);
+    int file = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(file >= 0);
+    dup2(file, STDERR_FILENO);
+    auto c = capture(dir, {"stderr", "relayed-marker"});
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(file);
+    CHECK(c.exit_code() == 0);
+    CHECK(contains(test::read_file(path), "relayed-marker"));
+  }
+}
+
+TEST_CASE("sandbox: devices, /proc and /sys", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  SECTION("mknod of a device fails inside")
+  {
+    auto c = capture(dir, {"mknod", "/tmp/null2"});
+    CHECK(c.exit_code() == 0);
+    CHECK(contains(c.stdout_text, "mknod Operation not permitted"));
+  }
+  SECTION("kernel knobs are read-only and the runtimes' masks are mounted")
+  {
+    auto w = capture(dir, {"write", "/proc/sys/kernel/domainname", "pwned"});
+    CHECK(w.exit_code() == 1);
+    auto c = capture(dir, {"cat", "/proc/self/mountinfo"});
+    REQUIRE(c.exit_code() == 0);
+    const std::string& mi = c.stdout_text;
+    for (const auto& path : trace::k_readonly_paths) {
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) {
+        continue;
+      }
+      std::string line = mount_line(mi, path);
+      INFO(path << ": " << line);
+      CHECK(contains(line, " ro,"));
+    }
+    int masked = 0;
+    for (const auto& path : trace::k_masked_paths) {
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) {
+        continue; // this kernel has no such file (no /proc/kcore here): nothing to mask
+      }
+      std::string line = mount_line(mi, path);
+      INFO(path << ": " << line);
+      CHECK(contains(line, " ro,"));
+      CHECK(contains(line, S_ISDIR(st.st_mode) ? " - tmpfs " : " - devtmpfs "));
+      ++masked;
+    }
+    CHECK(masked >= 3);
+    std::string sys = mount_line(mi, "/sys");
+    INFO(sys);
+    CHECK(contains(sys, " ro,"));
+    std::string root = mount_line(mi, "/");
+    INFO(root);
+    CHECK(contains(root, "nosuid"));
+    CHECK(contains(root, "nodev"));
+  }
+}
+
+TEST_CASE("sandbox: --mount HOST:CTR:ro is read-only all the way down", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  if (!real_root()) {
+    test::skip("a host submount needs root in the initial namespace");
+    return;
+  }
+  test::TestDir dir;
+  util::IdShift shift = test::enter_sandbox_ids();
+  std::string host = dir / "host";
+  mkdir(host.c_str(), 0755);
+  mkdir((host + "/sub").c_str(), 0755);
+  REQUIRE(chown(host.c_str(), shift.to_outer(0), shift.to_outer(0)) == 0);
+  // Writable by anyone: only the read-only bind can refuse the app.
+  REQUIRE(mount("tmpfs", (host + "/sub").c_str(), "tmpfs", 0, "mode=1777,size=1m") == 0);
+  auto ro = capture(dir, {"write", "/mnt/host/sub/new.txt", "x"}, [&](trace::TraceOptions& o) {
+    o.sandbox.mounts.push_back(trace::parse_bind_mount(host + ":/mnt/host:ro"));
+  });
+  auto rw = capture(dir, {"write", "/mnt/host/sub/rw.txt", "x"}, [&](trace::TraceOptions& o) {
+    o.sandbox.mounts.push_back(trace::parse_bind_mount(host + ":/mnt/host"));
+  });
+  struct stat st;
+  bool ro_wrote = stat((host + "/sub/new.txt").c_str(), &st) == 0;
+  bool rw_wrote = stat((host + "/sub/rw.txt").c_str(), &st) == 0;
+  umount2((host + "/sub").c_str(), MNT_DETACH);
+  CHECK(ro.exit_code() == 1);
+  CHECK(!ro_wrote);
+  CHECK(rw.exit_code() == 0);
+  CHECK(rw_wrote);
+}
