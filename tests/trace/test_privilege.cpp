@@ -1,11 +1,12 @@
 // Needs-root decisions from syscall arguments, with fake tracee memory (no sandbox needed).
+#include <whittle/trace/privilege.hpp>
+
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/syscall.h>
-#include <whittle/trace/privilege.hpp>
 
 using namespace whittle;
 

@@ -2,12 +2,13 @@
 // whose files are recorded apart.
 #include "trace_fixture.hpp"
 
-#include <catch2/catch.hpp>
-#include <csignal>
 #include <whittle/trace/http_probe.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/sha256.hpp>
+
+#include <catch2/catch.hpp>
+#include <csignal>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
@@ -73,15 +74,15 @@ TEST_CASE("trace: HTTP and exec probes", "[ptrace]")
     for (const auto& f : run.probes[0].files) {
       probe_only.files[f.path] = f;
     }
-    CHECK(test::file_lines(probe_only) ==
-          Lines{"/:dir", "/bin/sh:stat->tracee", "/bin/tracee:read,exec", "/data/b.txt:read"});
+    CHECK(test::file_lines(probe_only) == Lines{"/:dir", "/bin/sh:stat->tracee", "/bin/tracee:read,exec", "/data/b.txt:read"});
     CHECK(test::file_lines(out.profile) == Lines{"/:dir", "/bin/tracee:read,exec"});
   }
   SECTION("continue for a number of seconds")
   {
     auto start = std::chrono::steady_clock::now();
-    auto out = test::trace_tracee(dir, {"spin"},
-                                  [](trace::TraceOptions& o) { trace::parse_continue_after("0.5", o); });
+    auto out = test::trace_tracee(dir, {"spin"}, [](trace::TraceOptions& o) {
+      trace::parse_continue_after("0.5", o);
+    });
     CHECK(!out.timed_out);
     CHECK(out.profile.runs.at(0).signal == SIGTERM);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));

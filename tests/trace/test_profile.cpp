@@ -1,7 +1,8 @@
-#include <catch2/catch.hpp>
-#include <support/test_support.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <support/test_support.hpp>
 
 using namespace whittle;
 using whittle::trace::Access;
@@ -50,8 +51,7 @@ TEST_CASE("trace::Profile round trip", "[trace]")
   trace::Profile q = trace::parse_profile(text, "t");
   CHECK(trace::serialize_profile(q) == text);
   REQUIRE(q.files.size() == 4);
-  CHECK(q.files.at("/bin/app").access ==
-        (static_cast<uint16_t>(Access::exec) | static_cast<uint16_t>(Access::read)));
+  CHECK(q.files.at("/bin/app").access == (static_cast<uint16_t>(Access::exec) | static_cast<uint16_t>(Access::read)));
   CHECK(q.files.at("/lib").link_target == "usr/lib");
   CHECK(q.files.at("/tmp/x").has(Access::remove));
   CHECK(q.special.at("/proc/self/maps") == static_cast<uint16_t>(Access::read));
@@ -70,17 +70,13 @@ TEST_CASE("trace::parse_profile rejects bad input", "[trace]")
 {
   CHECK_THROWS_AS(trace::parse_profile("{", "x"), BadInput);
   CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"other"})", "x"), BadInput);
-  CHECK_THROWS_AS(trace::parse_profile(
-                      R"({"schema":"whittle/profile/v1","files":[{"path":"/a","access":["eat"]}]})", "x"),
+  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"/a","access":["eat"]}]})", "x"),
                   BadInput);
-  CHECK_THROWS_AS(
-      trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"a/../b","access":[]}]})", "x"),
-      BadInput);
-  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"access":[]}]})", "x"),
+  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"a/../b","access":[]}]})", "x"),
                   BadInput);
-  CHECK_THROWS_WITH(
-      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"exit_code":"no"}]})", "p.json"),
-      Catch::Contains("p.json") && Catch::Contains("exit_code"));
+  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"access":[]}]})", "x"), BadInput);
+  CHECK_THROWS_WITH(trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"exit_code":"no"}]})", "p.json"),
+                    Catch::Contains("p.json") && Catch::Contains("exit_code"));
 }
 
 TEST_CASE("trace::merge_profiles", "[trace]")

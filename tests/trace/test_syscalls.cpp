@@ -1,4 +1,8 @@
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscalls.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <set>
@@ -7,8 +11,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/trace/syscalls.hpp>
 
 using namespace whittle;
 
@@ -22,21 +24,19 @@ TEST_CASE("trace::syscall_table describes the path syscalls", "[trace]")
     // A row without a path shape is there only for the needs-root detection.
     CHECK((s.shape != trace::PathShape::none || (s.kind & trace::k_sys_privilege) != 0));
   }
-  for (int nr : {SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid,
-                 SYS_setgroups, SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat, SYS_bind}) {
+  for (int nr : {SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_setgroups,
+                 SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat, SYS_bind}) {
     INFO(trace::syscall_name(nr));
     const trace::SyscallInfo* s = trace::find_syscall(nr);
     REQUIRE(s != nullptr);
     CHECK((s->kind & trace::k_sys_privilege) != 0);
     CHECK(s->skip_if_flag == 0); // always stopped: fchownat(fd, "", ..., AT_EMPTY_PATH) is fchown
   }
-  for (const char* n : {"open",       "openat",   "openat2",          "stat",       "lstat",
-                        "newfstatat", "statx",    "access",           "faccessat",  "faccessat2",
-                        "execve",     "execveat", "readlink",         "readlinkat", "chdir",
-                        "mkdir",      "unlink",   "unlinkat",         "rename",     "renameat2",
-                        "link",       "linkat",   "symlink",          "symlinkat",  "chmod",
-                        "fchownat",   "truncate", "utimensat",        "mknod",      "getxattr",
-                        "setxattr",   "statfs",   "inotify_add_watch"}) {
+  for (const char* n : {"open", "openat", "openat2", "stat", "lstat", "newfstatat", "statx", "access", "faccessat",
+                        "faccessat2", "execve", "execveat", "readlink", "readlinkat", "chdir", "mkdir", "unlink",
+                        "unlinkat", "rename", "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod",
+                        "fchownat", "truncate", "utimensat", "mknod", "getxattr", "setxattr", "statfs",
+                        "inotify_add_watch"}) {
     INFO(n);
     CHECK(names.count(n) == 1);
   }

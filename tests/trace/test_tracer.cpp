@@ -2,18 +2,19 @@
 // asserts the exact files of the profile.
 #include "trace_fixture.hpp"
 
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
+
 #include <catch2/catch.hpp>
+#include <iostream>
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
@@ -70,14 +71,12 @@ TEST_CASE("trace: open, stat, readlink, missing", "[ptrace]")
   SECTION("relative symlink in the middle")
   {
     auto out = run(dir, {"open", "/lnk/sub/c.txt"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, k_tracee, "/data/sub/c.txt:read", "/lnk:stat->data"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub/c.txt:read", "/lnk:stat->data"});
   }
   SECTION("absolute symlink at the end")
   {
     auto out = run(dir, {"stat", "/abs"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, "/abs:stat->/data/a.txt", k_tracee, "/data/a.txt:stat"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, "/abs:stat->/data/a.txt", k_tracee, "/data/a.txt:stat"});
   }
   SECTION("readlink does not follow")
   {
@@ -122,14 +121,12 @@ TEST_CASE("trace: dirfd, cwd and openat2", "[ptrace]")
   SECTION("openat with a directory descriptor")
   {
     auto out = run(dir, {"openat", "/data/sub", "c.txt"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
   }
   SECTION("openat through a symlinked directory, then ..")
   {
     auto out = run(dir, {"openat", "/lnk", "sub/../b.txt"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, k_tracee, "/data:read,dir", "/data/b.txt:read", "/lnk:stat->data"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir", "/data/b.txt:read", "/lnk:stat->data"});
   }
   SECTION("chdir then relative open")
   {
@@ -148,8 +145,7 @@ TEST_CASE("trace: dirfd, cwd and openat2", "[ptrace]")
     CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data:read,dir", "/data/b.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
     out = run(dir, {"openat2-in-root", "/data/sub", "../../c.txt"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/sub:read,dir", "/data/sub/c.txt:read"});
     CHECK(out.profile.runs.at(0).exit_code == 0);
   }
   SECTION("openat2 RESOLVE_BENEATH: an absolute path is refused, a relative one resolved below")
@@ -191,8 +187,7 @@ TEST_CASE("trace: create, delete, mkdir, rename", "[ptrace]")
   SECTION("rename")
   {
     auto out = run(dir, {"rename", "/data/a.txt", "/data/z.txt"});
-    CHECK(test::file_lines(out.profile) ==
-          Lines{k_root, k_tracee, "/data/a.txt:delete", "/data/z.txt:create"});
+    CHECK(test::file_lines(out.profile) == Lines{k_root, k_tracee, "/data/a.txt:delete", "/data/z.txt:create"});
   }
 }
 
@@ -271,8 +266,7 @@ TEST_CASE("trace: --syscalls records every syscall name", "[ptrace]")
     return;
   }
   test::TestDir dir;
-  auto out = test::trace_tracee(dir, {"fstat", "/data/a.txt"},
-                                [](trace::TraceOptions& o) { o.all_syscalls = true; });
+  auto out = test::trace_tracee(dir, {"fstat", "/data/a.txt"}, [](trace::TraceOptions& o) { o.all_syscalls = true; });
   REQUIRE(out.profile.syscalls);
   const auto& s = *out.profile.syscalls;
   CHECK(s.count("execve") == 1);
@@ -291,33 +285,29 @@ TEST_CASE("trace: user, workdir and env", "[ptrace]")
   test::TestDir dir;
   SECTION("user by name")
   {
-    auto out = test::trace_tracee(dir, {"create", "/data/x"},
-                                  [](trace::TraceOptions& o) { o.sandbox.user = "app"; });
+    auto out = test::trace_tracee(dir, {"create", "/data/x"}, [](trace::TraceOptions& o) { o.sandbox.user = "app"; });
     CHECK(out.profile.runs.at(0).user == "1000:1000");
     CHECK(out.profile.runs.at(0).exit_code == 1); // /data is root's
   }
   SECTION("unknown user")
   {
-    CHECK_THROWS_AS(
-        test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.user = "nobody"; }),
-        BadInput);
+    CHECK_THROWS_AS(test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.user = "nobody"; }),
+                    BadInput);
   }
   SECTION("relative open from the workdir")
   {
-    auto out = test::trace_tracee(dir, {"open", "sub/c.txt"},
-                                  [](trace::TraceOptions& o) { o.sandbox.workdir = "/data"; });
+    auto out = test::trace_tracee(dir, {"open", "sub/c.txt"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/data"; });
     CHECK(test::file_lines(out.profile) == Lines{k_tracee, "/data:dir", "/data/sub/c.txt:read"});
   }
   SECTION("missing program")
   {
-    CHECK_THROWS_AS(test::trace_tracee(dir, {}, [](trace::TraceOptions& o) { o.sandbox.argv = {"nosuch"}; }),
-                    BadInput);
+    CHECK_THROWS_AS(test::trace_tracee(dir, {}, [](trace::TraceOptions& o) { o.sandbox.argv = {"nosuch"}; }), BadInput);
   }
   SECTION("missing workdir is a sandbox error naming it")
   {
-    CHECK_THROWS_WITH(test::trace_tracee(dir, {"exit", "0"},
-                                         [](trace::TraceOptions& o) { o.sandbox.workdir = "/nowhere"; }),
-                      Catch::Contains("/nowhere"));
+    CHECK_THROWS_WITH(
+      test::trace_tracee(dir, {"exit", "0"}, [](trace::TraceOptions& o) { o.sandbox.workdir = "/nowhere"; }),
+      Catch::Contains("/nowhere"));
   }
 }
 
@@ -369,8 +359,7 @@ TEST_CASE("trace: --continue-after signal stops the app when whittle gets SIGTER
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     kill(getpid(), SIGTERM);
   });
-  auto out = test::trace_tracee(dir, {"spin"},
-                                [](trace::TraceOptions& o) { trace::parse_continue_after("signal", o); });
+  auto out = test::trace_tracee(dir, {"spin"}, [](trace::TraceOptions& o) { trace::parse_continue_after("signal", o); });
   sender.join();
   CHECK(!out.timed_out);
   CHECK(out.profile.runs.at(0).signal == SIGTERM);
