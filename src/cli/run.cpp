@@ -1,9 +1,10 @@
-#include <cstdio>
-#include <iostream>
 #include <whittle/cli/command.hpp>
 #include <whittle/trace/rootless.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
+
+#include <cstdio>
+#include <iostream>
 
 namespace whittle::cli {
 
@@ -11,8 +12,13 @@ const std::vector<Command>&
 commands()
 {
   static const std::vector<Command> k_commands = {
-      inspect_command(), convert_command(), trace_command(),  profile_command(),
-      build_command(),   slim_command(),    verify_command(),
+    inspect_command(),
+    convert_command(),
+    trace_command(),
+    profile_command(),
+    build_command(),
+    slim_command(),
+    verify_command(),
   };
   return k_commands;
 }
@@ -22,11 +28,11 @@ namespace {
 void
 print_usage(std::FILE* out)
 {
-  std::fprintf(
-      out, "Usage: whittle COMMAND [options]\n\n"
-           "Turns a fat container image into a minimal, hardened one.\n"
-           "Images are named in skopeo's syntax: oci:DIR[:TAG], oci:DIR@sha256:..., oci-archive:FILE[:TAG],\n"
-           "docker-archive:FILE[:NAME:TAG], or a bare path to an OCI layout or archive.\n\nCommands:\n");
+  std::fprintf(out,
+               "Usage: whittle COMMAND [options]\n\n"
+               "Turns a fat container image into a minimal, hardened one.\n"
+               "Images are named in skopeo's syntax: oci:DIR[:TAG], oci:DIR@sha256:..., oci-archive:FILE[:TAG],\n"
+               "docker-archive:FILE[:NAME:TAG], or a bare path to an OCI layout or archive.\n\nCommands:\n");
   for (const auto& c : commands()) {
     std::fprintf(out, "  %-10s %s\n", c.spec.name.c_str(), c.spec.summary.c_str());
   }

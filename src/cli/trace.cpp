@@ -1,8 +1,5 @@
 // `whittle trace IMAGE -o PROFILE.json [-- CMD ARGS...]`: extract the image, run its app in the sandbox
 // under the tracer, write the profile (schema in docs/profile.md).
-#include <chrono>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/image.hpp>
@@ -14,6 +11,10 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
+
+#include <chrono>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace whittle::cli {
 
@@ -66,8 +67,7 @@ run_trace_command(const ParsedArgs& args)
     rootfs::apply_layers(image, ao);
     auto t1 = std::chrono::steady_clock::now();
     util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) +
-                  " ms");
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
   }
   o.sandbox.rootfs = rootfs;
   o.sandbox.state_dir = state;
@@ -82,8 +82,8 @@ run_trace_command(const ParsedArgs& args)
   if (out.timed_out) {
     util::warn("the app was stopped by the timeout");
   }
-  util::info("traced " + std::to_string(p.files.size()) + " image paths (" +
-             std::to_string(p.special.size()) + " special, " + std::to_string(out.stops) + " stops); app " +
+  util::info("traced " + std::to_string(p.files.size()) + " image paths (" + std::to_string(p.special.size()) +
+             " special, " + std::to_string(out.stops) + " stops); app " +
              (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
                               : "exit code " + std::to_string(run.exit_code)) +
              "; profile written to " + *output);
@@ -106,17 +106,17 @@ trace_command()
   c.spec.usage = "IMAGE -o PROFILE.json [options] [-- CMD ARGS...]";
   c.spec.summary = "run an image's app in a sandbox under the tracer, record the files it touches";
   c.spec.description =
-      "Extracts the image into a work directory and runs its Entrypoint + Cmd (or `-- CMD ARGS...`, which\n"
-      "replaces Cmd) with the image's Env, WorkingDir and User, in new mount, pid, ipc, uts and network\n"
-      "namespaces, after pivot_root into the rootfs, with a fresh /proc, a minimal /dev, Docker's default\n"
-      "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
-      "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
-      "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
-      "stderr pass through. Needs root.";
+    "Extracts the image into a work directory and runs its Entrypoint + Cmd (or `-- CMD ARGS...`, which\n"
+    "replaces Cmd) with the image's Env, WorkingDir and User, in new mount, pid, ipc, uts and network\n"
+    "namespaces, after pivot_root into the rootfs, with a fresh /proc, a minimal /dev, Docker's default\n"
+    "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
+    "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
+    "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
+    "stderr pass through. Needs root.";
   c.spec.flags = {
-      {"--output", "-o", "FILE", "write the profile here (required)"},
-      {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
-      {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
+    {"--output", "-o", "FILE", "write the profile here (required)"},
+    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+    {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
   };
   // The flags shared with slim and verify, with trace's own defaults and wording where they differ.
   for (auto f : trace_flags()) {
@@ -131,8 +131,7 @@ trace_command()
     c.spec.flags.push_back(f);
   }
   for (auto f : std::vector<FlagSpec>{
-           {"--rootfs", "", "DIR",
-            "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
+           {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
            {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
            {"--tracer", "", "ptrace|notify",
             "how path syscalls are seen: ptrace seccomp-stops (default) or seccomp user notifications"},

@@ -1,3 +1,7 @@
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -11,9 +15,6 @@
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
 
 namespace whittle::trace {
 
@@ -89,8 +90,7 @@ PidsCgroup::PidsCgroup(const std::string& name, int max_tasks)
       continue;
     }
     // v2 root has no pids.max; it needs the controller enabled in subtree_control.
-    if (std::string(base) == "/sys/fs/cgroup" &&
-        stat((std::string(base) + "/cgroup.controllers").c_str(), &st) != 0) {
+    if (std::string(base) == "/sys/fs/cgroup" && stat((std::string(base) + "/cgroup.controllers").c_str(), &st) != 0) {
       continue;
     }
     std::string dir = std::string(base) + "/" + name;

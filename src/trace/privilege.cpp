@@ -1,3 +1,6 @@
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/privilege.hpp>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
@@ -6,15 +9,13 @@
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
-#include <whittle/trace/idmap.hpp>
-#include <whittle/trace/privilege.hpp>
 
 namespace whittle::trace {
 
 namespace {
 
 constexpr uint32_t k_unchanged = 0xffffffffu; // (uid_t)-1: "leave as is"
-constexpr size_t k_max_groups = 65536;        // NGROUPS_MAX
+constexpr size_t k_max_groups = 65536;         // NGROUPS_MAX
 
 uint32_t
 id_arg(uint64_t v)
@@ -201,8 +202,7 @@ read_caller_ids(pid_t pid)
 }
 
 std::optional<std::string>
-needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
-                  const TraceeAccess& access)
+needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
 {
   if ((s.kind & k_sys_privilege) == 0) {
     return std::nullopt;

@@ -1,6 +1,17 @@
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/session.hpp>
+#include <whittle/trace/cpu_pin.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/sha256.hpp>
+
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <mutex>
@@ -8,16 +19,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-#include <whittle/trace/cpu_pin.hpp>
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/trace/sandbox.hpp>
-#include <whittle/trace/session.hpp>
-#include <whittle/trace/tracer.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-#include <whittle/util/log.hpp>
-#include <whittle/util/sha256.hpp>
 
 namespace whittle::trace {
 
@@ -104,9 +105,7 @@ run_trace(const TraceOptions& o)
   SandboxPlan plan = make_plan(o.sandbox);
   util::debug("sandbox plan:\n" + describe(plan));
   bool notify = !o.untraced && !o.all_syscalls && o.mechanism == Mechanism::notify;
-  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none
-                        : notify   ? Sandbox::Filter::notify
-                                   : Sandbox::Filter::trace);
+  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace);
   PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
