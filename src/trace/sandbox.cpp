@@ -366,6 +366,13 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
     report_child_error(sync, errno, "set user", m_plan.user.c_str());
     _exit(127);
   }
+  // The id change made the process undumpable, and until the exec its memory belongs to whittle's own
+  // user namespace, where a rootless whittle lacks CAP_SYS_PTRACE: without this the tracer could not
+  // read the paths of the chdir and execve below. The exec sets dumpability afresh.
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) {
+    report_child_error(sync, errno, "set dumpable", "");
+    _exit(127);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     report_child_error(sync, errno, "set no_new_privs", "");
     _exit(127);
@@ -421,6 +428,10 @@ Sandbox::init_main() noexcept
     _exit(1);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Undumpable after the id change, the init's /proc/1/ns/net (entered by HTTP probes) and memory would
+  // be closed to a rootless whittle. The app cannot use this: it lacks the init's capabilities, which a
+  // same-uid ptrace or /proc access also needs.
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   if (!receive_mount_sources()) {
     report_child_error(sync, errno, "receive the mount sources from whittle", "");
     _exit(1);

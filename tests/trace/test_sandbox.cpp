@@ -116,6 +116,10 @@ TEST_CASE("sandbox: the app is root of its own user namespace only", "[ptrace][u
   }
   SECTION("those capabilities do not reach a host file: a root-only file bound in stays unreadable")
   {
+    // In single-id mode the sandbox's root is whittle's own id, the file's owner: nothing to show.
+    if (!test::have_other_ids()) {
+      return;
+    }
     std::string secret = dir / "secret";
     test::write_file(secret, "host secret\n");
     REQUIRE(chmod(secret.c_str(), 0600) == 0);

@@ -13,6 +13,10 @@ namespace whittle::test {
 // and returns the sandbox's id shift.
 util::IdShift enter_sandbox_ids();
 
+// False, after printing the skip marker, in single-id rootless mode (trace/idmap: the sandbox holds the
+// one id 0, so no other user exists there); true otherwise.
+bool have_other_ids();
+
 // Builds the fixture rootfs under dir/rootfs, owners shifted for the sandbox: /bin/tracee, /etc/passwd,
 // /data/{a,b}.txt, /data/sub/c.txt, /bin/sh -> tracee, /lnk -> data, /abs -> /data/a.txt, /up -> ../../..,
 // /tmp. Returns the rootfs path.
