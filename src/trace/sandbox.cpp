@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -432,6 +433,12 @@ Sandbox::init_main() noexcept
   // be closed to a rootless whittle. The app cannot use this: it lacks the init's capabilities, which a
   // same-uid ptrace or /proc access also needs.
   prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  // A fresh anonymous session keyring (as runc gives each container): the one inherited from whittle
+  // would make its keys the app's to read, since possession grants the possessor permissions.
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {
+    report_child_error(sync, errno, "join a new session keyring", "");
+    _exit(1);
+  }
   if (!receive_mount_sources()) {
     report_child_error(sync, errno, "receive the mount sources from whittle", "");
     _exit(1);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <whittle/trace/idmap.hpp>
 #include <whittle/trace/sandbox_plan.hpp>
@@ -188,6 +189,22 @@ TEST_CASE("sandbox: descriptors, stdio and the terminal", "[ptrace]")
     CHECK(c.exit_code() == 0);
     CHECK(contains(test::read_file(path), "relayed-marker"));
   }
+}
+
+TEST_CASE("sandbox: the app does not share whittle's session keyring", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  // KEYCTL_GET_KEYRING_ID(KEY_SPEC_SESSION_KEYRING, create)
+  long mine = syscall(SYS_keyctl, 0, -3, 1);
+  REQUIRE(mine > 0);
+  auto c = capture(dir, {"keyring"});
+  INFO(c.stdout_text);
+  CHECK(!c.stdout_text.empty());
+  // Either a keyring of its own or keyctl refused: never the one whittle holds.
+  CHECK(c.stdout_text != "keyring " + std::to_string(mine) + "\n");
 }
 
 TEST_CASE("sandbox: devices, /proc and /sys", "[ptrace]")

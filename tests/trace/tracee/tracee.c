@@ -399,6 +399,16 @@ main(int argc, char** argv)
            (long long)st.st_size, (unsigned)(st.st_mode & 07777));
     return 0;
   }
+  if (strcmp(cmd, "keyring") == 0) {
+    /* The id of the session keyring (KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, no create). */
+    long id = syscall(SYS_keyctl, 0, -3, 0);
+    if (id < 0) {
+      printf("keyring %s\n", strerror(errno));
+      return 1;
+    }
+    printf("keyring %ld\n", id);
+    return 0;
+  }
   if (strcmp(cmd, "stderr") == 0 && argc == 3) {
     fputs(argv[2], stderr);
     return 0;
