@@ -100,6 +100,18 @@ Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan)), m_f
     m_plan.id_shift = sandbox_id_shift();
   }
   m_setgroups = setgroups_allowed();
+  bool held = m_plan.id_shift.holds(m_plan.uid) && m_plan.id_shift.holds(m_plan.gid);
+  for (gid_t g : m_plan.groups) {
+    held = held && m_plan.id_shift.holds(g);
+  }
+  if (!held) {
+    throw SandboxError("run the app as user " + m_plan.user + ": the sandbox maps only ids 0.." +
+                       std::to_string(m_plan.id_shift.count - 1) +
+                       (m_plan.id_shift.count == 1
+                            ? " (single-id rootless mode: give the user a range in /etc/subuid and /etc/subgid "
+                              "and install newuidmap/newgidmap, package uidmap, or run as root)"
+                            : ""));
+  }
   size_t sources = mount_source_count(m_plan);
   if (sources > 200) {
     throw UsageError("the sandbox takes at most 190 --mount binds");
