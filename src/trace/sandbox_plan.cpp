@@ -339,7 +339,8 @@ make_plan(const SandboxOptions& o)
       p.ops.back().optional = true;
     }
   }
-  add(OpKind::mount_fs, "tmpfs", "dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", true);
+  // nodev too: the device binds on it are mounts of their own, with their own flags.
+  add(OpKind::mount_fs, "tmpfs", "dev", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=755,size=65536k", true);
   for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
     add(OpKind::make_file, "", std::string("dev/") + dev, 0, "", false, false);
     // Device binds keep their devices usable (no nodev); nothing on them runs or gains ids.

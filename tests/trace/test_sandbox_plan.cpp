@@ -118,6 +118,7 @@ TEST_CASE("trace::make_plan guards /proc and /sys and mounts nosuid,nodev", "[tr
     CHECK(d.find("mount sysfs /sys ro,nosuid,nodev,noexec\n") != std::string::npos);
     CHECK(d.find("mount proc /proc nosuid,nodev,noexec\n") != std::string::npos);
     CHECK(d.find("mount tmpfs /dev/shm mode=1777,size=65536k nosuid,nodev,noexec\n") != std::string::npos);
+    CHECK(d.find("mount tmpfs /dev mode=755,size=65536k nosuid,nodev\n") != std::string::npos);
     CHECK(d.find("bind " + o.state_dir + "/hosts /etc/hosts nosuid,nodev\n") != std::string::npos);
     CHECK(d.find("uid_map 0 2147418112 65536\ngid_map 0 2147418112 65536\n") != std::string::npos);
     for (const auto& op : p.ops) {
