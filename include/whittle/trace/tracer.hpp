@@ -4,6 +4,9 @@
 // (a path syscall, see seccomp_filter.hpp) is decoded from the syscall table, its paths read with
 // process_vm_readv, resolved in the rootfs (path_resolver.hpp) and recorded; the tracee then continues.
 // Privilege calls (set*id, setgroups, chown family, bind) are checked for needs_root (privilege.hpp).
+// Calls the baseline policy refuses (syscall_policy.hpp) stop too: the tracer fails them with the rule's
+// errno (ptrace: the syscall number set to -1 at the stop; notify: the answer's error) and counts the
+// app's attempts by rule. What it keeps is capped (TracerOptions), so the app cannot grow whittle.
 // Existence (missing vs present, create vs overwrite) is decided at the entry stop from the rootfs, so no
 // syscall-exit stop is ever needed. Signals are passed on unchanged; group-stops use PTRACE_LISTEN.
 // All ptrace calls happen on the thread that called seize() and run().
