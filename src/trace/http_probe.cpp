@@ -1,3 +1,7 @@
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -6,9 +10,6 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
 
 namespace whittle::trace {
 

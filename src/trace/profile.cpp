@@ -1,12 +1,13 @@
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
+#include <whittle/util/temp_dir.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/path.hpp>
-#include <whittle/util/temp_dir.hpp>
 
 namespace whittle::trace {
 

@@ -1,3 +1,8 @@
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
+#include <whittle/util/error.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <linux/seccomp.h>
@@ -6,10 +11,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
-#include <whittle/util/error.hpp>
 
 namespace whittle::trace {
 

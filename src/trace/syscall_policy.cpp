@@ -1,9 +1,10 @@
+#include <whittle/trace/syscall_policy.hpp>
+
 #include <cerrno>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <unordered_map>
-#include <whittle/trace/syscall_policy.hpp>
 
 namespace whittle::trace {
 

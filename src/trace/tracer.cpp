@@ -1,3 +1,11 @@
+#include <whittle/trace/interpreter.hpp>
+#include <whittle/trace/privilege.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -12,13 +20,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <whittle/trace/interpreter.hpp>
-#include <whittle/trace/privilege.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
-#include <whittle/trace/tracer.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/log.hpp>
 
 // glibc's <sys/ptrace.h> clashes with <linux/ptrace.h>; call the syscall directly.
 #include <sys/syscall.h>

@@ -1,8 +1,9 @@
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <support/test_support.hpp>
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
 
 using namespace whittle;
 using whittle::trace::Access;

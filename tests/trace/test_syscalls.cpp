@@ -1,3 +1,7 @@
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
+
 #include <array>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -14,9 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
 
 using namespace whittle;
 

@@ -2,6 +2,10 @@
 // asserts the exact files of the profile.
 #include "trace_fixture.hpp"
 
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
+
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
@@ -15,9 +19,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
