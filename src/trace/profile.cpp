@@ -1,11 +1,13 @@
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
 
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -147,10 +149,14 @@ append_dumped(std::string& out, const ojson& v, int depth)
   }
 }
 
-// Appends a member array of one object per entry of `entries`, each made by `to_json`, as dump(2) would.
+// Where the serialised text goes, a piece at a time.
+using Sink = std::function<void(const std::string&)>;
+
+// Appends a member array of one object per entry of `entries`, each made by `to_json`, as dump(2) would;
+// hands `out` to `sink` whenever it passes 1 MiB, so the text of a million entries is never held whole.
 template <typename Map, typename ToJson>
 void
-append_entries(std::string& out, const Map& entries, ToJson to_json)
+append_entries(std::string& out, const Map& entries, ToJson to_json, const Sink& sink)
 {
   if (entries.empty()) {
     out += "[]";
@@ -162,6 +168,10 @@ append_entries(std::string& out, const Map& entries, ToJson to_json)
     out += first ? "\n    " : ",\n    ";
     first = false;
     append_dumped(out, to_json(entry), 2);
+    if (out.size() > (1u << 20)) {
+      sink(out);
+      out.clear();
+    }
   }
   out += "\n  ]";
 }
@@ -500,8 +510,10 @@ parse_profile(const std::string& text, const std::string& what)
   return p;
 }
 
-std::string
-serialize_profile(const Profile& p)
+namespace {
+
+void
+serialize_to(const Profile& p, const Sink& sink)
 {
   ojson doc;
   doc["schema"] = text(p.schema);
@@ -555,28 +567,44 @@ serialize_profile(const Profile& p)
     append_dumped(out, it.value(), 1);
   }
   out += ",\n  \"files\": ";
-  append_entries(out, p.files, [](const auto& entry) {
-    ojson f;
-    f["path"] = text(entry.first);
-    f["access"] = access_json(entry.second.access);
-    if (!entry.second.link_target.empty()) {
-      f["link_target"] = text(entry.second.link_target);
-    }
-    return f;
-  });
+  append_entries(
+      out, p.files,
+      [](const auto& entry) {
+        ojson f;
+        f["path"] = text(entry.first);
+        f["access"] = access_json(entry.second.access);
+        if (!entry.second.link_target.empty()) {
+          f["link_target"] = text(entry.second.link_target);
+        }
+        return f;
+      },
+      sink);
   out += ",\n  \"special\": ";
-  append_entries(out, p.special, [](const auto& entry) {
-    ojson f;
-    f["path"] = text(entry.first);
-    f["access"] = access_json(entry.second);
-    return f;
-  });
+  append_entries(
+      out, p.special,
+      [](const auto& entry) {
+        ojson f;
+        f["path"] = text(entry.first);
+        f["access"] = access_json(entry.second);
+        return f;
+      },
+      sink);
   if (p.syscalls) {
     out += ",\n  \"syscalls\": ";
     append_dumped(out, texts(std::vector<std::string>(p.syscalls->begin(), p.syscalls->end())), 1);
   }
   out += "\n}\n";
-  return out;
+  sink(out);
+}
+
+} // namespace
+
+std::string
+serialize_profile(const Profile& p)
+{
+  std::string text;
+  serialize_to(p, [&text](const std::string& piece) { text += piece; });
+  return text;
 }
 
 Profile
@@ -603,26 +631,26 @@ read_profile(const std::string& path)
 void
 write_profile(const Profile& p, const std::string& path)
 {
-  std::string data = serialize_profile(p);
   util::AtomicOutput out(path, util::AtomicOutput::Kind::file);
-  int fd = ::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  util::Fd fd(::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
     throw_errno("write profile `" + path + "`");
   }
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
+  // Written as it is serialised: the text of a large profile is never held whole.
+  serialize_to(p, [&](const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        throw_errno("write profile `" + path + "`");
       }
-      int err = errno;
-      ::close(fd);
-      throw Error(errno_message("write profile `" + path + "`", err));
+      off += static_cast<size_t>(n);
     }
-    off += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) {
+  });
+  if (!fd.close()) {
     throw_errno("write profile `" + path + "`");
   }
   out.commit();
