@@ -1,5 +1,6 @@
 #include <whittle/trace/http_probe.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -27,14 +28,17 @@ parse_http_url(const std::string& url)
   auto colon = hostport.rfind(':');
   u.host = hostport.substr(0, colon);
   if (colon != std::string::npos) {
-    try {
-      u.port = std::stoi(hostport.substr(colon + 1));
-    } catch (const std::exception&) {
-      throw UsageError("--probe `" + url + "`: bad port");
+    std::string digits = hostport.substr(colon + 1);
+    long port = 0;
+    bool ok = !digits.empty() && digits.size() <= 5;
+    for (char c : digits) {
+      ok = ok && c >= '0' && c <= '9';
+      port = port * 10 + (c - '0');
     }
-    if (u.port <= 0 || u.port > 65535) {
-      throw UsageError("--probe `" + url + "`: bad port");
+    if (!ok || port < 1 || port > 65535) {
+      throw UsageError("--probe `" + url + "`: the port `" + digits + "` is not a number from 1 to 65535");
     }
+    u.port = static_cast<int>(port);
   }
   if (u.host == "localhost") {
     u.host = "127.0.0.1";
@@ -47,7 +51,7 @@ parse_http_url(const std::string& url)
 }
 
 HttpAnswer
-http_get(const HttpUrl& url, std::chrono::milliseconds timeout)
+http_get(const HttpUrl& url, std::chrono::milliseconds timeout, uint64_t max_body)
 {
   HttpAnswer out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -61,7 +65,8 @@ http_get(const HttpUrl& url, std::chrono::milliseconds timeout)
   addr.sin_port = htons(static_cast<uint16_t>(url.port));
   inet_pton(AF_INET, url.host.c_str(), &addr.sin_addr);
   auto wait_for = [&](short events) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return false;
     }
@@ -97,43 +102,81 @@ http_get(const HttpUrl& url, std::chrono::milliseconds timeout)
     }
     off += n > 0 ? static_cast<size_t>(n) : 0;
   }
-  std::string resp;
+  // Headers are kept (up to k_max_http_headers) until the blank line; the body only streams through the
+  // hash, so no answer makes whittle hold more than a buffer of it.
+  std::string head;
+  util::Sha256 hash;
+  bool in_body = false;
   char buf[16384];
-  for (;;) {
+  auto take_body = [&](const char* data, size_t n) {
+    if (out.body_size + n > max_body) {
+      out.cut = true;
+      out.error = "the answer's body passed " + std::to_string(max_body >> 20) +
+                  " MiB, whittle's cap on a probe body: cut there";
+      return;
+    }
+    hash.update(data, n);
+    out.body_size += n;
+  };
+  bool timed_out = false;
+  while (!out.cut) {
     if (!wait_for(POLLIN)) {
+      timed_out = true;
       break;
     }
     ssize_t n = recv(s, buf, sizeof buf, 0);
-    if (n > 0) {
-      resp.append(buf, static_cast<size_t>(n));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       continue;
     }
-    if (n < 0 && errno == EAGAIN) {
+    if (n <= 0) {
+      break;
+    }
+    if (in_body) {
+      take_body(buf, static_cast<size_t>(n));
       continue;
     }
-    break;
+    size_t before = head.size();
+    head.append(buf, static_cast<size_t>(n));
+    size_t end = head.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
+    if (end != std::string::npos) {
+      in_body = true;
+      size_t body_at = end + 4;
+      take_body(head.data() + body_at, head.size() - body_at);
+      head.resize(end);
+    } else if (head.size() > k_max_http_headers) {
+      out.cut = true;
+      out.error = "the answer's headers passed " + std::to_string(k_max_http_headers >> 10) +
+                  " KiB, whittle's cap: cut there";
+    }
   }
   close(s);
-  if (resp.rfind("HTTP/", 0) != 0) {
-    out.error = resp.empty() ? "no answer" : "not an HTTP answer";
+  if (head.rfind("HTTP/", 0) != 0) {
+    if (out.error.empty()) {
+      out.error = head.empty() ? "no answer" : "not an HTTP answer";
+    }
     return out;
   }
-  auto sp = resp.find(' ');
-  out.status = sp == std::string::npos ? 0 : std::atoi(resp.c_str() + sp + 1);
-  auto body = resp.find("\r\n\r\n");
-  out.body = body == std::string::npos ? "" : resp.substr(body + 4);
-  out.answered = out.status > 0;
+  auto sp = head.find(' ');
+  out.status = sp == std::string::npos ? 0 : std::atoi(head.c_str() + sp + 1);
+  out.answered = in_body && out.status > 0;
+  if (out.answered && !out.cut) {
+    out.body_sha256 = hash.hex_final();
+  }
+  if (!in_body && out.error.empty()) {
+    out.error =
+        timed_out ? "the answer's headers did not end in time" : "the answer ended inside its headers";
+  }
   return out;
 }
 
 HttpAnswer
-http_get_retry(const HttpUrl& url, std::chrono::milliseconds patience)
+http_get_retry(const HttpUrl& url, std::chrono::milliseconds patience, uint64_t max_body)
 {
   auto deadline = std::chrono::steady_clock::now() + patience;
   HttpAnswer a;
   for (;;) {
-    a = http_get(url, std::chrono::milliseconds(5000));
-    if (a.answered || std::chrono::steady_clock::now() >= deadline) {
+    a = http_get(url, std::chrono::milliseconds(5000), max_body);
+    if (a.answered || a.cut || std::chrono::steady_clock::now() >= deadline) {
       return a;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -1,13 +1,14 @@
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace whittle::trace {
@@ -18,6 +19,65 @@ using nlohmann::json;
 // nlohmann's ordered_json keeps our key order, so a written document reads in schema order.
 using ojson = nlohmann::ordered_json;
 
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629, as strict as nlohmann's writer: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or 0 when the byte there starts none.
+size_t
+utf8_length(const std::string& s, size_t i)
+{
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto in = [&](size_t k, unsigned lo, unsigned hi) { return k < s.size() && at(k) >= lo && at(k) <= hi; };
+  unsigned c = at(i);
+  if (c < 0x80) {
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF) {
+    return in(i + 1, 0x80, 0xBF) ? 2 : 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
+    unsigned hi = c == 0xED ? 0x9F : 0xBF;
+    return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80;
+    unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
+    return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;
+}
+
+int
+hex_digit(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// A string value as written: escaped (see escape_profile_string).
+ojson
+text(const std::string& bytes)
+{
+  return ojson(escape_profile_string(bytes));
+}
+
+ojson
+texts(const std::vector<std::string>& list)
+{
+  ojson out = ojson::array();
+  for (const auto& s : list) {
+    out.push_back(escape_profile_string(s));
+  }
+  return out;
+}
+
 struct AccessName
 {
   Access access;
@@ -26,9 +86,9 @@ struct AccessName
 
 // Serialisation order of the access words.
 constexpr AccessName k_access_names[] = {
-  {Access::read, "read"},     {Access::write, "write"},   {Access::exec, "exec"},
-  {Access::stat, "stat"},     {Access::readlink, "readlink"}, {Access::create, "create"},
-  {Access::remove, "delete"}, {Access::dir, "dir"},       {Access::missing, "missing"},
+    {Access::read, "read"},     {Access::write, "write"},       {Access::exec, "exec"},
+    {Access::stat, "stat"},     {Access::readlink, "readlink"}, {Access::create, "create"},
+    {Access::remove, "delete"}, {Access::dir, "dir"},           {Access::missing, "missing"},
 };
 
 ojson
@@ -49,10 +109,10 @@ files_json(const std::map<std::string, FileRecord>& files)
   ojson out = ojson::array();
   for (const auto& [path, rec] : files) {
     ojson f;
-    f["path"] = path;
+    f["path"] = text(path);
     f["access"] = access_json(rec.access);
     if (!rec.link_target.empty()) {
-      f["link_target"] = rec.link_target;
+      f["link_target"] = text(rec.link_target);
     }
     out.push_back(std::move(f));
   }
@@ -73,6 +133,47 @@ files_json(const std::vector<FileRecord>& files)
     }
   }
   return files_json(sorted);
+}
+
+// Appends v.dump(2) as it reads `depth` levels deep in a dump(2) of the enclosing document (JSON text
+// holds no raw newline inside a string, so each newline starts a line to indent).
+void
+append_dumped(std::string& out, const ojson& v, int depth)
+{
+  const std::string pad(static_cast<size_t>(depth) * 2, ' ');
+  for (char c : v.dump(2)) {
+    out += c;
+    if (c == '\n') {
+      out += pad;
+    }
+  }
+}
+
+// Where the serialised text goes, a piece at a time.
+using Sink = std::function<void(const std::string&)>;
+
+// Appends a member array of one object per entry of `entries`, each made by `to_json`, as dump(2) would;
+// hands `out` to `sink` whenever it passes 1 MiB, so the text of a million entries is never held whole.
+template <typename Map, typename ToJson>
+void
+append_entries(std::string& out, const Map& entries, ToJson to_json, const Sink& sink)
+{
+  if (entries.empty()) {
+    out += "[]";
+    return;
+  }
+  out += "[";
+  bool first = true;
+  for (const auto& entry : entries) {
+    out += first ? "\n    " : ",\n    ";
+    first = false;
+    append_dumped(out, to_json(entry), 2);
+    if (out.size() > (1u << 20)) {
+      sink(out);
+      out.clear();
+    }
+  }
+  out += "\n  ]";
 }
 
 [[noreturn]] void
@@ -105,7 +206,7 @@ get_string(const json& obj, const char* key, const std::string& what, const std:
   if (!it->is_string()) {
     bad(what, where + ": \"" + key + "\" is not a string");
   }
-  return it->get<std::string>();
+  return unescape_profile_string(it->get<std::string>());
 }
 
 int64_t
@@ -136,7 +237,7 @@ get_strings(const json& obj, const char* key, const std::string& what, const std
     if (!v.is_string()) {
       bad(what, where + ": \"" + key + "\" holds a non-string");
     }
-    out.push_back(v.get<std::string>());
+    out.push_back(unescape_profile_string(v.get<std::string>()));
   }
   return out;
 }
@@ -242,6 +343,18 @@ parse_run(const json& r, const std::string& what, size_t index)
   run.duration_ms = get_int(r, "duration_ms", 0, what, where);
   run.stdout_sha256 = get_string(r, "stdout_sha256", what, where);
   run.needs_root = get_strings(r, "needs_root", what, where);
+  auto refused = r.find("refused");
+  if (refused != r.end() && !refused->is_null()) {
+    if (!refused->is_object()) {
+      bad(what, where + ": \"refused\" is not an object");
+    }
+    for (const auto& [label, count] : refused->items()) {
+      if (!count.is_number_unsigned() && !(count.is_number_integer() && count.get<int64_t>() >= 0)) {
+        bad(what, where + ": \"refused\" count of `" + label + "` is not a non-negative integer");
+      }
+      run.refused[unescape_profile_string(label)] = count.get<uint64_t>();
+    }
+  }
   auto probes = r.find("probes");
   if (probes != r.end() && !probes->is_null()) {
     if (!probes->is_array()) {
@@ -277,6 +390,56 @@ parse_access(const std::string& s)
     }
   }
   return std::nullopt;
+}
+
+std::string
+escape_profile_string(const std::string& bytes)
+{
+  static const char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size();) {
+    if (bytes[i] == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    size_t n = utf8_length(bytes, i);
+    if (n == 0) {
+      auto b = static_cast<unsigned char>(bytes[i]);
+      out += "\\x";
+      out += k_hex[b >> 4];
+      out += k_hex[b & 0xF];
+      ++i;
+      continue;
+    }
+    out.append(bytes, i, n);
+    i += n;
+  }
+  return out;
+}
+
+std::string
+unescape_profile_string(const std::string& text)
+{
+  if (text.find('\\') == std::string::npos) {
+    return text;
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+    } else if (text[i] == '\\' && i + 3 < text.size() && text[i + 1] == 'x' && hex_digit(text[i + 2]) >= 0 &&
+               hex_digit(text[i + 3]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 2]) * 16 + hex_digit(text[i + 3]));
+      i += 3;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 void
@@ -347,56 +510,101 @@ parse_profile(const std::string& text, const std::string& what)
   return p;
 }
 
-std::string
-serialize_profile(const Profile& p)
+namespace {
+
+void
+serialize_to(const Profile& p, const Sink& sink)
 {
   ojson doc;
-  doc["schema"] = p.schema;
-  doc["image"] = {{"ref", p.image_ref}, {"manifest_digest", p.manifest_digest}, {"platform", p.platform}};
+  doc["schema"] = text(p.schema);
+  doc["image"] = {{"ref", text(p.image_ref)},
+                  {"manifest_digest", text(p.manifest_digest)},
+                  {"platform", text(p.platform)}};
   ojson runs = ojson::array();
   for (const auto& r : p.runs) {
     ojson run;
-    run["argv"] = r.argv;
-    run["env"] = r.env;
-    run["workdir"] = r.workdir;
-    run["user"] = r.user;
+    run["argv"] = texts(r.argv);
+    run["env"] = texts(r.env);
+    run["workdir"] = text(r.workdir);
+    run["user"] = text(r.user);
     run["exit_code"] = r.exit_code;
     run["signal"] = r.signal;
     run["duration_ms"] = r.duration_ms;
     if (!r.stdout_sha256.empty()) {
-      run["stdout_sha256"] = r.stdout_sha256;
+      run["stdout_sha256"] = text(r.stdout_sha256);
     }
     ojson probes = ojson::array();
     for (const auto& pr : r.probes) {
       ojson probe;
-      probe["kind"] = pr.kind;
-      probe["target"] = pr.target;
+      probe["kind"] = text(pr.kind);
+      probe["target"] = text(pr.target);
       probe["status"] = pr.status;
-      probe["body_sha256"] = pr.body_sha256;
+      probe["body_sha256"] = text(pr.body_sha256);
       probe["ok"] = pr.ok;
       probe["files"] = files_json(pr.files);
       probes.push_back(std::move(probe));
     }
     run["probes"] = std::move(probes);
     if (!r.needs_root.empty()) {
-      run["needs_root"] = r.needs_root;
+      run["needs_root"] = texts(r.needs_root);
+    }
+    if (!r.refused.empty()) {
+      ojson refused = ojson::object();
+      for (const auto& [label, count] : r.refused) {
+        refused[escape_profile_string(label)] = count;
+      }
+      run["refused"] = std::move(refused);
     }
     runs.push_back(std::move(run));
   }
   doc["runs"] = std::move(runs);
-  doc["files"] = files_json(p.files);
-  ojson special = ojson::array();
-  for (const auto& [path, bits] : p.special) {
-    ojson f;
-    f["path"] = path;
-    f["access"] = access_json(bits);
-    special.push_back(std::move(f));
+  // The same text as doc.dump(2) of the whole document, but files and special are written one entry at a
+  // time: a JSON tree of a million paths would cost several times the paths themselves.
+  std::string out = "{";
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    out += it == doc.begin() ? "\n  " : ",\n  ";
+    out += ojson(it.key()).dump() + ": ";
+    append_dumped(out, it.value(), 1);
   }
-  doc["special"] = std::move(special);
+  out += ",\n  \"files\": ";
+  append_entries(
+      out, p.files,
+      [](const auto& entry) {
+        ojson f;
+        f["path"] = text(entry.first);
+        f["access"] = access_json(entry.second.access);
+        if (!entry.second.link_target.empty()) {
+          f["link_target"] = text(entry.second.link_target);
+        }
+        return f;
+      },
+      sink);
+  out += ",\n  \"special\": ";
+  append_entries(
+      out, p.special,
+      [](const auto& entry) {
+        ojson f;
+        f["path"] = text(entry.first);
+        f["access"] = access_json(entry.second);
+        return f;
+      },
+      sink);
   if (p.syscalls) {
-    doc["syscalls"] = ojson(std::vector<std::string>(p.syscalls->begin(), p.syscalls->end()));
+    out += ",\n  \"syscalls\": ";
+    append_dumped(out, texts(std::vector<std::string>(p.syscalls->begin(), p.syscalls->end())), 1);
   }
-  return doc.dump(2) + "\n";
+  out += "\n}\n";
+  sink(out);
+}
+
+} // namespace
+
+std::string
+serialize_profile(const Profile& p)
+{
+  std::string text;
+  serialize_to(p, [&text](const std::string& piece) { text += piece; });
+  return text;
 }
 
 Profile
@@ -423,26 +631,26 @@ read_profile(const std::string& path)
 void
 write_profile(const Profile& p, const std::string& path)
 {
-  std::string data = serialize_profile(p);
   util::AtomicOutput out(path, util::AtomicOutput::Kind::file);
-  int fd = ::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  util::Fd fd(::open(out.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
     throw_errno("write profile `" + path + "`");
   }
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
+  // Written as it is serialised: the text of a large profile is never held whole.
+  serialize_to(p, [&](const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        throw_errno("write profile `" + path + "`");
       }
-      int err = errno;
-      ::close(fd);
-      throw Error(errno_message("write profile `" + path + "`", err));
+      off += static_cast<size_t>(n);
     }
-    off += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) {
+  });
+  if (!fd.close()) {
     throw_errno("write profile `" + path + "`");
   }
   out.commit();

@@ -69,9 +69,10 @@ make_pipe(util::Fd& r, util::Fd& w)
 
 Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan)), m_filter_kind(filter)
 {
-  if (filter != Filter::none) {
-    m_filter = build_trace_filter(filter == Filter::notify ? FilterAction::notify : FilterAction::trace);
-  }
+  // Filter::none still refuses what the baseline policy refuses (SECCOMP_RET_ERRNO, no stops).
+  m_filter = build_trace_filter(filter == Filter::notify  ? FilterAction::notify
+                                : filter == Filter::trace ? FilterAction::trace
+                                                          : FilterAction::deny);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     throw_errno("create socketpair");
@@ -391,7 +392,7 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
     _exit(127);
   }
   // The filter comes before the chdir, so the working directory is recorded (the image must keep it).
-  if (m_filter_kind == Filter::trace && install_filter(m_filter) != 0) {
+  if (m_filter_kind != Filter::notify && install_filter(m_filter) != 0) {
     report_child_error(sync, errno, "install seccomp filter", "");
     _exit(127);
   }

@@ -1,13 +1,13 @@
 #include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_policy.hpp>
 #include <whittle/trace/syscalls.hpp>
 #include <whittle/util/error.hpp>
-
-#include <seccomp.h>
 
 #include <cerrno>
 #include <cstring>
 #include <linux/seccomp.h>
 #include <memory>
+#include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,41 +29,15 @@ check(int rc, const std::string& what)
   }
 }
 
-} // namespace
-
 std::vector<sock_filter>
-build_trace_filter(FilterAction action)
+export_bpf(scmp_filter_ctx ctx)
 {
-  const uint32_t act = action == FilterAction::trace ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY;
-  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
-  if (!ctx) {
-    throw SandboxError("build seccomp filter: seccomp_init failed");
-  }
-  // Foreign-architecture calls (x32, i386 int 0x80) would bypass the table: kill them.
-  check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "set bad-arch action");
-  for (const SyscallInfo& s : syscall_table()) {
-    if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
-      continue;
-    }
-    std::string what = "add rule for `" + std::string(s.name) + "`";
-    if (s.skip_if_flag != 0 && s.at_flags_arg >= 0) {
-      // Stop only when the flag is clear.
-      scmp_arg_cmp cmp = {static_cast<unsigned>(s.at_flags_arg), SCMP_CMP_MASKED_EQ, s.skip_if_flag, 0};
-      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &cmp), what);
-    } else if (s.skip_if_null_path) {
-      unsigned path_arg = s.shape == PathShape::dirfd_path ? 1 : 0;
-      scmp_arg_cmp cmp = {path_arg, SCMP_CMP_NE, 0, 0};
-      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &cmp), what);
-    } else {
-      check(seccomp_rule_add(ctx.get(), act, s.nr, 0), what);
-    }
-  }
   // libseccomp 2.5 exports only to a descriptor: go through a memfd.
   int fd = memfd_create("whittle-bpf", MFD_CLOEXEC);
   if (fd < 0) {
     throw SandboxError(errno_message("build seccomp filter: memfd_create", errno));
   }
-  int rc = seccomp_export_bpf(ctx.get(), fd);
+  int rc = seccomp_export_bpf(ctx, fd);
   if (rc < 0) {
     ::close(fd);
     check(rc, "export");
@@ -77,6 +51,66 @@ build_trace_filter(FilterAction action)
     throw SandboxError(errno_message("build seccomp filter: read back", n < 0 ? err : EIO));
   }
   return prog;
+}
+
+} // namespace
+
+std::vector<sock_filter>
+build_trace_filter(FilterAction action)
+{
+  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) {
+    throw SandboxError("build seccomp filter: seccomp_init failed");
+  }
+  // Foreign-architecture calls (x32, i386 int 0x80) would bypass the table: kill them.
+  check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "set bad-arch action");
+  // The policy first: a call it refuses unconditionally gets no path rule (it never runs, so it names
+  // nothing), and libseccomp allows one action per syscall and argument test.
+  for (const ResolvedRefusal& r : host_refusals()) {
+    const Refusal& rule = *r.rule;
+    uint32_t act = action == FilterAction::deny     ? SCMP_ACT_ERRNO(static_cast<uint16_t>(rule.error))
+                   : action == FilterAction::notify ? SCMP_ACT_NOTIFY
+                                                    : SCMP_ACT_TRACE(k_policy_trace_tag | rule.error);
+    std::vector<scmp_arg_cmp> cmps;
+    for (const ArgTest& t : rule.when) {
+      if (t.op == ArgOp::masked_eq) {
+        cmps.push_back({static_cast<unsigned>(t.arg), SCMP_CMP_MASKED_EQ, t.mask, t.value});
+      } else if (t.op == ArgOp::gt) {
+        cmps.push_back({static_cast<unsigned>(t.arg), SCMP_CMP_GT, t.value, 0});
+      }
+    }
+    check(seccomp_rule_add_array(ctx.get(), act, r.nr, static_cast<unsigned>(cmps.size()), cmps.data()),
+          "add rule for `" + std::string(rule.label) + "`");
+  }
+  if (action == FilterAction::deny) {
+    return export_bpf(ctx.get());
+  }
+  const uint32_t act = action == FilterAction::trace ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY;
+  for (const SyscallInfo& s : syscall_table()) {
+    if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
+      continue;
+    }
+    if (always_refused(s.nr)) {
+      continue;
+    }
+    std::string what = "add rule for `" + std::string(s.name) + "`";
+    unsigned path_arg = s.shape == PathShape::dirfd_path ? 1 : 0;
+    if (s.skip_if_flag != 0 && s.at_flags_arg >= 0) {
+      // Stop unless the call names no path at all: flag set and a NULL path (two rules, either stops).
+      // With the flag and a non-NULL path the tracer looks at the first byte: "" is fstat, anything else
+      // a lookup that must be recorded.
+      scmp_arg_cmp clear = {static_cast<unsigned>(s.at_flags_arg), SCMP_CMP_MASKED_EQ, s.skip_if_flag, 0};
+      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &clear), what);
+      scmp_arg_cmp named = {path_arg, SCMP_CMP_NE, 0, 0};
+      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &named), what);
+    } else if (s.skip_if_null_path) {
+      scmp_arg_cmp cmp = {path_arg, SCMP_CMP_NE, 0, 0};
+      check(seccomp_rule_add_array(ctx.get(), act, s.nr, 1, &cmp), what);
+    } else {
+      check(seccomp_rule_add(ctx.get(), act, s.nr, 0), what);
+    }
+  }
+  return export_bpf(ctx.get());
 }
 
 int
@@ -98,7 +132,8 @@ install_filter_with_listener(const std::vector<sock_filter>& prog) noexcept
   sock_fprog fprog;
   fprog.len = static_cast<unsigned short>(prog.size());
   fprog.filter = const_cast<sock_filter*>(prog.data());
-  return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
+  return static_cast<int>(
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
 }
 
 } // namespace whittle::trace

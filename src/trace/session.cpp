@@ -111,6 +111,9 @@ run_trace(const TraceOptions& o)
   topt.rootfs = plan.rootfs;
   topt.special = plan.special;
   topt.all_syscalls = o.all_syscalls;
+  if (o.max_paths != 0) {
+    topt.max_paths = o.max_paths;
+  }
   Tracer tracer(topt);
 
   // The app's stdout: through a pipe, hashed and passed on by the tee thread, which sees its end once
@@ -202,10 +205,10 @@ run_trace(const TraceOptions& o)
         }
       });
       net.join();
-      r.ok = a.answered && a.status < 500;
+      r.ok = a.answered && !a.cut && a.status < 500;
       r.status = a.status;
-      r.body_sha256 = a.answered ? util::sha256_hex(a.body) : "";
-      if (!a.answered) {
+      r.body_sha256 = a.body_sha256;
+      if (!a.answered || a.cut) {
         util::warn("probe " + r.target + ": " + a.error);
       }
       probes.push_back(r);
@@ -394,10 +397,11 @@ run_trace(const TraceOptions& o)
   }
   run.probes = probes;
   run.needs_root = tracer.needs_root();
+  run.refused = tracer.refused();
   run.stdout_sha256 = stdout_hash.hex_final();
   p.runs.push_back(run);
-  p.files = tracer.files();
-  p.special = tracer.special();
+  p.files = tracer.take_files();
+  p.special = tracer.take_special();
   if (o.all_syscalls) {
     p.syscalls = tracer.syscalls();
   }

@@ -1,5 +1,6 @@
 #include <whittle/trace/interpreter.hpp>
 #include <whittle/trace/privilege.hpp>
+#include <whittle/trace/syscall_policy.hpp>
 #include <whittle/trace/syscalls.hpp>
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
@@ -33,13 +34,15 @@ pt(long request, pid_t pid, unsigned long addr, unsigned long data)
   return syscall(SYS_ptrace, request, pid, addr, data);
 }
 
-constexpr uint16_t bit(Access a)
+constexpr uint16_t
+bit(Access a)
 {
   return static_cast<uint16_t>(a);
 }
 
 constexpr long k_options = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-                           PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
+                           PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+                           PTRACE_O_TRACESYSGOOD;
 
 bool
 is_stop_signal(int sig)
@@ -90,12 +93,11 @@ open_access(uint64_t flags, bool& creates, Follow& follow)
 } // namespace
 
 Tracer::Tracer(TracerOptions options)
-  : m_options(std::move(options)),
-    m_resolver(m_options.rootfs, [this] {
-      auto s = RootResolver::default_special();
-      s.insert(s.end(), m_options.special.begin(), m_options.special.end());
-      return s;
-    }())
+    : m_options(std::move(options)), m_resolver(m_options.rootfs, [this] {
+        auto s = RootResolver::default_special();
+        s.insert(s.end(), m_options.special.begin(), m_options.special.end());
+        return s;
+      }())
 {
   m_files[0];
 }
@@ -185,7 +187,8 @@ Tracer::read_string(pid_t pid, uint64_t addr, std::string& out)
   }
   constexpr size_t k_page = 4096;
   char buf[k_page];
-  while (out.size() < 4096) {
+  // The kernel refuses a path of PATH_MAX bytes or more (ENAMETOOLONG) before looking anything up.
+  while (out.size() < m_options.max_path_length) {
     size_t chunk = k_page - (addr % k_page);
     iovec local = {buf, chunk};
     iovec remote = {reinterpret_cast<void*>(addr), chunk};
@@ -200,7 +203,8 @@ Tracer::read_string(pid_t pid, uint64_t addr, std::string& out)
     }
     addr += static_cast<uint64_t>(n);
   }
-  return true;
+  out.clear();
+  return false;
 }
 
 std::string
@@ -212,9 +216,58 @@ Tracer::base_dir(pid_t pid, int dirfd)
 }
 
 void
+Tracer::fail(const std::string& why)
+{
+  if (!m_failure.empty()) {
+    return;
+  }
+  m_failure = why;
+  util::debug("stopping the run: " + why);
+  if (m_init > 0) {
+    kill(m_init, SIGKILL); // the pid namespace's init: every process of the sandbox goes with it
+  }
+}
+
+bool
+Tracer::admit(const std::string& path)
+{
+  const std::string stopped =
+      "; the run was stopped (whittle's caps bound its own memory, whatever the app does)";
+  if (path.size() > m_options.max_path_length) {
+    fail("the app named a path of " + std::to_string(path.size()) + " bytes, longer than the cap of " +
+         std::to_string(m_options.max_path_length) + " bytes (PATH_MAX) on a recorded path" + stopped);
+    return false;
+  }
+  if (m_paths + 1 > m_options.max_paths) {
+    fail("the app named more than " + std::to_string(m_options.max_paths) +
+         " distinct paths, the cap on a profile" + stopped);
+    return false;
+  }
+  if (m_path_bytes + path.size() > m_options.max_path_bytes) {
+    fail("the app's distinct paths passed " + std::to_string(m_options.max_path_bytes >> 20) +
+         " MiB in total, the cap on a profile" + stopped);
+    return false;
+  }
+  ++m_paths;
+  m_path_bytes += path.size();
+  return true;
+}
+
+void
 Tracer::add(int group, const std::string& path, uint16_t bits, const std::string& link_target)
 {
-  FileRecord& rec = m_files[group][path];
+  if (!m_failure.empty()) {
+    return;
+  }
+  auto& files = m_files[group];
+  auto it = files.find(path);
+  if (it == files.end()) {
+    if (!admit(path)) {
+      return;
+    }
+    it = files.emplace(path, FileRecord{}).first;
+  }
+  FileRecord& rec = it->second;
   rec.path = path;
   rec.access |= bits;
   if (!link_target.empty()) {
@@ -229,14 +282,22 @@ Tracer::record(int group, const Resolved& r, uint16_t bits, bool creates, bool r
     add(group, link, bit(Access::stat), target);
   }
   if (r.special) {
-    if (group == 0) {
-      m_special[r.path] |= bits;
+    if (group == 0 && m_failure.empty()) {
+      auto it = m_special.find(r.path);
+      if (it == m_special.end()) {
+        if (!admit(r.path)) {
+          return;
+        }
+        it = m_special.emplace(r.path, 0).first;
+      }
+      it->second |= bits;
     }
     return;
   }
   if (!r.exists) {
-    add(group, r.path, creates ? static_cast<uint16_t>(bit(Access::create) | (bits & bit(Access::dir)))
-                               : bit(Access::missing));
+    add(group, r.path,
+        creates ? static_cast<uint16_t>(bit(Access::create) | (bits & bit(Access::dir)))
+                : bit(Access::missing));
     return;
   }
   if (removes) {
@@ -359,8 +420,16 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
   }
   uint64_t at_flags = s->at_flags_arg >= 0 ? args[s->at_flags_arg] : 0;
   bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0;
-  Follow follow = (s->kind & k_sys_nofollow) != 0 || (at_flags & AT_SYMLINK_NOFOLLOW) != 0 ? Follow::no
-                                                                                          : Follow::yes;
+  std::string p0, p1;
+  if (s->skip_if_flag != 0 && (at_flags & s->skip_if_flag) != 0) {
+    // fstat's form, newfstatat(fd, "", AT_EMPTY_PATH): the descriptor was recorded when it was opened.
+    // Only a non-empty path is a lookup to record.
+    if (!read_string(pid, args[s->shape == PathShape::dirfd_path ? 1 : 0], p0) || p0.empty()) {
+      return;
+    }
+  }
+  Follow follow =
+      (s->kind & k_sys_nofollow) != 0 || (at_flags & AT_SYMLINK_NOFOLLOW) != 0 ? Follow::no : Follow::yes;
   uint16_t bits = 0;
   bool creates = false;
   bool removes = false;
@@ -404,10 +473,10 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
     bits = bit(Access::stat);
   }
 
-  if (creates || removes || (s->kind & (k_sys_rename | k_sys_symlink | k_sys_link | k_sys_mkdir | k_sys_unlink)) != 0) {
+  if (creates || removes ||
+      (s->kind & (k_sys_rename | k_sys_symlink | k_sys_link | k_sys_mkdir | k_sys_unlink)) != 0) {
     m_resolver.invalidate();
   }
-  std::string p0, p1;
   switch (s->shape) {
   case PathShape::none:
     return;
@@ -424,7 +493,7 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
       }
       return;
     }
-    if (read_string(pid, args[1], p0) || empty_ok) {
+    if (!p0.empty() || read_string(pid, args[1], p0) || empty_ok) {
       record_path(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates, removes, empty_ok);
     }
     return;
@@ -481,6 +550,24 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
   }
 }
 
+int
+Tracer::refuse(pid_t pid, int nr, const uint64_t args[6])
+{
+  const Refusal* rule = refusal_for(nr, args);
+  if (rule == nullptr) {
+    return 0;
+  }
+  // Every process is refused; only the app's own calls are counted (not a probe's, not the sandbox's).
+  int group = group_of(pid);
+  if (group == 0 && !(m_init_children.count(pid) != 0 && m_execed.count(pid) == 0)) {
+    if (m_refused[rule->label]++ == 0) {
+      util::verbose(std::string("the sandbox refused the app's ") + rule->label + " (" +
+                    (rule->error == ENOSYS ? "ENOSYS" : "EPERM") + ")");
+    }
+  }
+  return rule->error;
+}
+
 void
 Tracer::serve_notifications(int listener, int stop_fd)
 {
@@ -514,6 +601,7 @@ Tracer::serve_notifications(int listener, int stop_fd)
       }
       return;
     }
+    int error = 0;
     {
       std::lock_guard<std::mutex> lock(m_mutex);
       ++m_stops;
@@ -522,12 +610,17 @@ Tracer::serve_notifications(int listener, int stop_fd)
         for (int i = 0; i < 6; ++i) {
           args[i] = req->data.args[i];
         }
-        record_syscall(static_cast<pid_t>(req->pid), req->data.nr, args);
+        error = refuse(static_cast<pid_t>(req->pid), req->data.nr, args);
+        if (error == 0) {
+          record_syscall(static_cast<pid_t>(req->pid), req->data.nr, args);
+        }
       }
     }
     std::memset(resp_buf.data(), 0, resp_buf.size());
     resp->id = req->id;
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    // A refused call fails with the rule's errno; any other continues as the app made it.
+    resp->error = -error;
+    resp->flags = error == 0 ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
     // ENOENT: the caller was interrupted or killed meanwhile; nothing to answer.
     ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
   }
@@ -550,7 +643,15 @@ Tracer::on_seccomp(pid_t pid)
     args[i] = info.seccomp.args[i];
   }
   std::lock_guard<std::mutex> lock(m_mutex);
-  record_syscall(pid, static_cast<int>(info.seccomp.nr), args);
+  // The tables decide, never the stop's data (info.seccomp.ret_data): a filter of the app's own that
+  // returns SECCOMP_RET_TRACE for the same call replaces it (the newest filter's data wins), and could
+  // then pass a refused call as a path call or hide a path call as a policy stop.
+  int nr = static_cast<int>(info.seccomp.nr);
+  if (int error = refuse(pid, nr, args); error != 0) {
+    skip_syscall(pid, error);
+    return;
+  }
+  record_syscall(pid, nr, args);
 }
 
 void
@@ -652,6 +753,10 @@ Tracer::run()
     }
     // ESRCH: the tracee was killed meanwhile; its exit will be reported.
     pt(restart, pid, 0, inject);
+  }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (!m_failure.empty()) {
+    throw Error(m_failure);
   }
 }
 

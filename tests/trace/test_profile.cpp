@@ -2,6 +2,7 @@
 #include <whittle/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <support/test_support.hpp>
 
 using namespace whittle;
@@ -23,6 +24,7 @@ sample()
   r.user = "0:0";
   r.exit_code = 3;
   r.duration_ms = 12;
+  r.refused = {{"keyctl", 2}, {"ioctl(TIOCSTI)", 1}};
   trace::ProbeResult pr;
   pr.kind = "http";
   pr.target = "http://127.0.0.1:80/";
@@ -51,7 +53,8 @@ TEST_CASE("trace::Profile round trip", "[trace]")
   trace::Profile q = trace::parse_profile(text, "t");
   CHECK(trace::serialize_profile(q) == text);
   REQUIRE(q.files.size() == 4);
-  CHECK(q.files.at("/bin/app").access == (static_cast<uint16_t>(Access::exec) | static_cast<uint16_t>(Access::read)));
+  CHECK(q.files.at("/bin/app").access ==
+        (static_cast<uint16_t>(Access::exec) | static_cast<uint16_t>(Access::read)));
   CHECK(q.files.at("/lib").link_target == "usr/lib");
   CHECK(q.files.at("/tmp/x").has(Access::remove));
   CHECK(q.special.at("/proc/self/maps") == static_cast<uint16_t>(Access::read));
@@ -70,13 +73,17 @@ TEST_CASE("trace::parse_profile rejects bad input", "[trace]")
 {
   CHECK_THROWS_AS(trace::parse_profile("{", "x"), BadInput);
   CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"other"})", "x"), BadInput);
-  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"/a","access":["eat"]}]})", "x"),
+  CHECK_THROWS_AS(trace::parse_profile(
+                      R"({"schema":"whittle/profile/v1","files":[{"path":"/a","access":["eat"]}]})", "x"),
                   BadInput);
-  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"a/../b","access":[]}]})", "x"),
+  CHECK_THROWS_AS(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"path":"a/../b","access":[]}]})", "x"),
+      BadInput);
+  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"access":[]}]})", "x"),
                   BadInput);
-  CHECK_THROWS_AS(trace::parse_profile(R"({"schema":"whittle/profile/v1","files":[{"access":[]}]})", "x"), BadInput);
-  CHECK_THROWS_WITH(trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"exit_code":"no"}]})", "p.json"),
-                    Catch::Contains("p.json") && Catch::Contains("exit_code"));
+  CHECK_THROWS_WITH(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"exit_code":"no"}]})", "p.json"),
+      Catch::Contains("p.json") && Catch::Contains("exit_code"));
 }
 
 TEST_CASE("trace::merge_profiles", "[trace]")
@@ -120,4 +127,72 @@ TEST_CASE("trace::write_profile and read_profile", "[trace]")
   trace::write_profile(p, dir / "p.json");
   CHECK(trace::serialize_profile(trace::read_profile(dir / "p.json")) == trace::serialize_profile(p));
   CHECK_THROWS_AS(trace::read_profile(dir / "absent.json"), Error);
+}
+
+TEST_CASE("trace::serialize_profile writes what a JSON library writes for the same document", "[trace]")
+{
+  trace::Profile p = sample();
+  std::string text = trace::serialize_profile(p);
+  CHECK(nlohmann::ordered_json::parse(text).dump(2) + "\n" == text);
+  p.files.clear();
+  p.special.clear();
+  p.syscalls = std::set<std::string>{"read"};
+  text = trace::serialize_profile(p);
+  CHECK(nlohmann::ordered_json::parse(text).dump(2) + "\n" == text);
+}
+
+TEST_CASE("trace::Profile refused counts: written, read, kept per run by a merge", "[trace]")
+{
+  trace::Profile p = sample();
+  std::string text = trace::serialize_profile(p);
+  CHECK(text.find("\"refused\": {") != std::string::npos);
+  trace::Profile q = trace::parse_profile(text, "t");
+  CHECK(q.runs.at(0).refused == p.runs.at(0).refused);
+  trace::Profile m = trace::merge_profiles({p, q});
+  REQUIRE(m.runs.size() == 2);
+  CHECK(m.runs[0].refused.at("keyctl") == 2);
+  CHECK(m.runs[1].refused.at("keyctl") == 2);
+  CHECK_THROWS_AS(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"refused":{"keyctl":-1}}]})", "x"),
+      BadInput);
+  CHECK_THROWS_AS(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"refused":["keyctl"]}]})", "x"),
+      BadInput);
+}
+
+TEST_CASE("trace::escape_profile_string keeps any bytes in valid UTF-8", "[trace]")
+{
+  using trace::escape_profile_string;
+  using trace::unescape_profile_string;
+  CHECK(escape_profile_string("/usr/lib/x.so") == "/usr/lib/x.so");
+  CHECK(escape_profile_string("/caf\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80") ==
+        "/caf\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80");
+  CHECK(escape_profile_string("/a\\b") == "/a\\\\b");
+  CHECK(escape_profile_string("/\xff") == "/\\xff");
+  CHECK(escape_profile_string("/\xc3") == "/\\xc3");                            // cut sequence
+  CHECK(escape_profile_string("/\xc0\xaf") == "/\\xc0\\xaf");                   // overlong "/"
+  CHECK(escape_profile_string("/\xed\xa0\x80") == "/\\xed\\xa0\\x80");          // a surrogate
+  CHECK(escape_profile_string("/\xf4\x90\x80\x80") == "/\\xf4\\x90\\x80\\x80"); // past U+10FFFF
+  // Every byte value, alone and in company, comes back exactly; the escaped form is valid JSON text.
+  std::string all;
+  for (int b = 1; b < 256; ++b) {
+    all += static_cast<char>(b);
+    all += "\xc3";
+    all += static_cast<char>(b);
+  }
+  std::string escaped = escape_profile_string(all);
+  CHECK(unescape_profile_string(escaped) == all);
+  CHECK_NOTHROW(nlohmann::json(escaped).dump());
+  // Older profiles: a backslash before anything else stays.
+  CHECK(unescape_profile_string("C:\\dir\\q") == "C:\\dir\\q");
+  CHECK(unescape_profile_string("a\\xZ1") == "a\\xZ1");
+  // Through a whole profile.
+  trace::Profile p;
+  p.add("/tmp/\xff\xfe", Access::create);
+  p.add("/l", Access::stat, "\x80target");
+  p.runs.push_back({});
+  p.runs[0].argv = {"/bin/app", "\xfe"};
+  trace::Profile q = trace::parse_profile(trace::serialize_profile(p), "t");
+  CHECK(q.files == p.files);
+  CHECK(q.runs.at(0).argv == p.runs[0].argv);
 }

@@ -1,12 +1,19 @@
 #include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_policy.hpp>
 #include <whittle/trace/syscalls.hpp>
 
+#include <array>
 #include <catch2/catch.hpp>
-
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
 #include <set>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,19 +31,21 @@ TEST_CASE("trace::syscall_table describes the path syscalls", "[trace]")
     // A row without a path shape is there only for the needs-root detection.
     CHECK((s.shape != trace::PathShape::none || (s.kind & trace::k_sys_privilege) != 0));
   }
-  for (int nr : {SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_setgroups,
-                 SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat, SYS_bind}) {
+  for (int nr : {SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid,
+                 SYS_setgroups, SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat, SYS_bind}) {
     INFO(trace::syscall_name(nr));
     const trace::SyscallInfo* s = trace::find_syscall(nr);
     REQUIRE(s != nullptr);
     CHECK((s->kind & trace::k_sys_privilege) != 0);
     CHECK(s->skip_if_flag == 0); // always stopped: fchownat(fd, "", ..., AT_EMPTY_PATH) is fchown
   }
-  for (const char* n : {"open", "openat", "openat2", "stat", "lstat", "newfstatat", "statx", "access", "faccessat",
-                        "faccessat2", "execve", "execveat", "readlink", "readlinkat", "chdir", "mkdir", "unlink",
-                        "unlinkat", "rename", "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod",
-                        "fchownat", "truncate", "utimensat", "mknod", "getxattr", "setxattr", "statfs",
-                        "inotify_add_watch"}) {
+  for (const char* n : {"open",       "openat",   "openat2",          "stat",       "lstat",
+                        "newfstatat", "statx",    "access",           "faccessat",  "faccessat2",
+                        "execve",     "execveat", "readlink",         "readlinkat", "chdir",
+                        "mkdir",      "unlink",   "unlinkat",         "rename",     "renameat2",
+                        "link",       "linkat",   "symlink",          "symlinkat",  "chmod",
+                        "fchownat",   "truncate", "utimensat",        "mknod",      "getxattr",
+                        "setxattr",   "statfs",   "inotify_add_watch"}) {
     INFO(n);
     CHECK(names.count(n) == 1);
   }
@@ -79,8 +88,17 @@ TEST_CASE("trace::build_trace_filter stops exactly the path syscalls", "[trace]"
     if (syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY) < 0 && errno == ENOSYS) {
       bits |= 2; // stopped
     }
-    if (fstat(1, &st) == 0) {
-      bits |= 4; // newfstatat(fd, "", AT_EMPTY_PATH): not stopped
+    errno = 0;
+    if (syscall(SYS_newfstatat, 1, nullptr, &st, AT_EMPTY_PATH) == 0 || errno != ENOSYS) {
+      bits |= 4; // AT_EMPTY_PATH and a NULL path: nothing is looked up, not stopped
+    }
+    errno = 0;
+    if (fstat(1, &st) != 0 && errno == ENOSYS) {
+      bits |= 64; // glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): stopped, the tracer reads the ""
+    }
+    errno = 0;
+    if (syscall(SYS_newfstatat, AT_FDCWD, "/", &st, AT_EMPTY_PATH) != 0 && errno == ENOSYS) {
+      bits |= 128; // AT_EMPTY_PATH with a path: stopped
     }
     if (getpid() > 0) {
       bits |= 8;
@@ -98,5 +116,190 @@ TEST_CASE("trace::build_trace_filter stops exactly the path syscalls", "[trace]"
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16));
+  CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16 | 64 | 128));
+}
+
+TEST_CASE("trace::refusal_table names calls of this architecture", "[trace]")
+{
+  // Calls that exist only on other architectures (i386's vm86, stime, umount).
+  const std::set<std::string> elsewhere = {"vm86", "vm86old", "stime", "umount"};
+  std::set<std::string> resolved;
+  for (const auto& r : trace::host_refusals()) {
+    resolved.insert(r.rule->name);
+    CHECK(trace::syscall_name(r.nr) == r.rule->name);
+  }
+  for (const auto& r : trace::refusal_table()) {
+    INFO(r.name);
+    CHECK(resolved.count(r.name) == (elsewhere.count(r.name) != 0 ? 0u : 1u));
+    CHECK((r.error == EPERM || r.error == ENOSYS));
+    CHECK(std::string(r.label).rfind(r.name, 0) == 0);
+  }
+  for (const char* n : {"kexec_load",
+                        "init_module",
+                        "finit_module",
+                        "delete_module",
+                        "bpf",
+                        "perf_event_open",
+                        "userfaultfd",
+                        "keyctl",
+                        "add_key",
+                        "request_key",
+                        "open_by_handle_at",
+                        "iopl",
+                        "ioperm",
+                        "reboot",
+                        "swapon",
+                        "swapoff",
+                        "acct",
+                        "settimeofday",
+                        "clock_settime",
+                        "quotactl",
+                        "mount",
+                        "umount2",
+                        "pivot_root",
+                        "unshare",
+                        "setns",
+                        "io_uring_setup",
+                        "clone3",
+                        "open_tree",
+                        "move_mount",
+                        "fsopen",
+                        "mount_setattr"}) {
+    INFO(n);
+    CHECK(resolved.count(n) == 1);
+  }
+}
+
+TEST_CASE("trace::refusal_for applies each rule exactly", "[trace]")
+{
+  auto refused = [](int nr, std::initializer_list<uint64_t> a) -> std::string {
+    uint64_t args[6] = {};
+    size_t i = 0;
+    for (uint64_t v : a) {
+      args[i++] = v;
+    }
+    const trace::Refusal* r = trace::refusal_for(nr, args);
+    return r == nullptr ? "" : r->label;
+  };
+  CHECK(refused(SYS_keyctl, {}) == "keyctl");
+  CHECK(refused(SYS_io_uring_setup, {}) == "io_uring_setup");
+  CHECK(trace::refusal_for(SYS_io_uring_setup, std::array<uint64_t, 6>{}.data())->error == ENOSYS);
+  CHECK(refused(SYS_read, {}).empty());
+  CHECK(refused(SYS_ioctl, {0, TIOCSTI}) == "ioctl(TIOCSTI)");
+  CHECK(refused(SYS_ioctl, {0, TIOCSTI | (uint64_t{1} << 32)}) ==
+        "ioctl(TIOCSTI)"); // the kernel ignores high bits
+  CHECK(refused(SYS_ioctl, {0, TIOCLINUX}) == "ioctl(TIOCLINUX)");
+  CHECK(refused(SYS_ioctl, {0, TCGETS}).empty());
+  CHECK(refused(SYS_clone, {CLONE_UNTRACED | SIGCHLD}) == "clone(CLONE_UNTRACED)");
+  CHECK(refused(SYS_clone, {CLONE_NEWUSER | SIGCHLD}) == "clone(CLONE_NEWUSER)");
+  CHECK(refused(SYS_clone, {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                            CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID})
+            .empty());
+  CHECK(refused(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER}) ==
+        "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+  CHECK(refused(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC}).empty());
+  CHECK(refused(SYS_seccomp, {SECCOMP_GET_ACTION_AVAIL, SECCOMP_FILTER_FLAG_NEW_LISTENER}).empty());
+  CHECK(refused(SYS_personality, {0}).empty());
+  CHECK(refused(SYS_personality, {0xffffffff}).empty()); // a query
+  CHECK(refused(SYS_personality, {0x0040000}) == "personality");
+  CHECK(refused(SYS_socket, {40, SOCK_STREAM, 0}) == "socket(AF_VSOCK)");
+  CHECK(refused(SYS_socket, {AF_INET, SOCK_STREAM, 0}).empty());
+  CHECK(trace::always_refused(SYS_mount));
+  CHECK(!trace::always_refused(SYS_ioctl));
+  CHECK(!trace::always_refused(SYS_openat));
+}
+
+namespace {
+
+// True when prog returns `ret` for some path: a BPF_RET|BPF_K instruction with that constant.
+bool
+returns(const std::vector<sock_filter>& prog, uint32_t ret)
+{
+  for (const sock_filter& f : prog) {
+    if (f.code == (BPF_RET | BPF_K) && f.k == ret) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when prog compares the syscall number (or any word) with nr.
+bool
+compares(const std::vector<sock_filter>& prog, uint32_t nr)
+{
+  for (const sock_filter& f : prog) {
+    if (BPF_CLASS(f.code) == BPF_JMP && BPF_SRC(f.code) == BPF_K && f.k == nr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("trace::build_trace_filter holds the policy rules in each form", "[trace]")
+{
+  auto traced = trace::build_trace_filter(trace::FilterAction::trace);
+  auto notified = trace::build_trace_filter(trace::FilterAction::notify);
+  auto denied = trace::build_trace_filter(trace::FilterAction::deny);
+  for (const auto& r : trace::host_refusals()) {
+    INFO(r.rule->label);
+    CHECK(compares(traced, static_cast<uint32_t>(r.nr)));
+    CHECK(compares(notified, static_cast<uint32_t>(r.nr)));
+    CHECK(compares(denied, static_cast<uint32_t>(r.nr)));
+    CHECK(returns(traced,
+                  SECCOMP_RET_TRACE | trace::k_policy_trace_tag | static_cast<uint32_t>(r.rule->error)));
+    CHECK(returns(denied, SECCOMP_RET_ERRNO | static_cast<uint32_t>(r.rule->error)));
+  }
+  CHECK(returns(notified, SECCOMP_RET_USER_NOTIF));
+  CHECK(returns(traced, SECCOMP_RET_TRACE)); // the path calls' stops, data 0
+  // The deny-only form stops nothing: no trace, no notification.
+  CHECK(!returns(denied, SECCOMP_RET_TRACE));
+  CHECK(!returns(denied, SECCOMP_RET_USER_NOTIF));
+  CHECK(!compares(denied, SYS_openat));
+  CHECK(denied.size() < traced.size());
+}
+
+TEST_CASE("trace::build_trace_filter deny form refuses in the kernel with the rule's errno", "[trace]")
+{
+  std::vector<sock_filter> prog = trace::build_trace_filter(trace::FilterAction::deny);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (trace::install_filter(prog) != 0) {
+      _exit(100);
+    }
+    int bits = 0;
+    errno = 0;
+    if (syscall(SYS_keyctl, 0, -4, 0) < 0 && errno == EPERM) {
+      bits |= 1;
+    }
+    errno = 0;
+    if (syscall(SYS_io_uring_setup, 1, nullptr) < 0 && errno == ENOSYS) {
+      bits |= 2;
+    }
+    char c = 'x';
+    errno = 0;
+    if (syscall(SYS_ioctl, 0, TIOCSTI | (1UL << 32), &c) < 0 && errno == EPERM) {
+      bits |= 4;
+    }
+    errno = 0;
+    if (syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0) < 0 && errno == EPERM) {
+      bits |= 8;
+    }
+    errno = 0;
+    if (syscall(SYS_unshare, CLONE_NEWUSER) < 0 && errno == EPERM) {
+      bits |= 16;
+    }
+    struct stat st;
+    if (stat("/", &st) == 0 && getpid() > 0) {
+      bits |= 32; // path calls pass: nothing stops
+    }
+    _exit(bits);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16 | 32));
 }

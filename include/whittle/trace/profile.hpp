@@ -11,7 +11,8 @@
 namespace whittle::trace {
 
 // Access kinds, serialised as these lowercase words.
-enum class Access : uint16_t {
+enum class Access : uint16_t
+{
   read = 1 << 0,
   write = 1 << 1,
   exec = 1 << 2,
@@ -28,17 +29,18 @@ std::optional<Access> parse_access(const std::string& s);
 
 struct FileRecord
 {
-  std::string path;     // canonical image path
-  uint16_t access = 0;  // bitwise or of Access
+  std::string path;        // canonical image path
+  uint16_t access = 0;     // bitwise or of Access
   std::string link_target; // set when the path is a symlink that was followed or read
   bool has(Access a) const { return (access & static_cast<uint16_t>(a)) != 0; }
+  bool operator==(const FileRecord&) const = default;
 };
 
 struct ProbeResult
 {
-  std::string kind;   // "http" | "exec"
-  std::string target; // URL or command
-  int status = 0;     // HTTP status or exit code
+  std::string kind;        // "http" | "exec"
+  std::string target;      // URL or command
+  int status = 0;          // HTTP status or exit code
   std::string body_sha256; // HTTP body digest (or exec stdout digest)
   bool ok = false;
   std::vector<FileRecord> files; // exec probes: files the probe touched, kept apart
@@ -56,6 +58,9 @@ struct RunRecord
   std::string stdout_sha256;
   std::vector<ProbeResult> probes;
   std::vector<std::string> needs_root; // reasons the app needs root ("setuid", "bind port 80", ...)
+  // The app's calls the sandbox's baseline policy refused, by rule label ("keyctl", "ioctl(TIOCSTI)"),
+  // with their count.
+  std::map<std::string, uint64_t> refused;
 };
 
 struct Profile
@@ -65,13 +70,20 @@ struct Profile
   std::string manifest_digest;
   std::string platform;
   std::vector<RunRecord> runs;
-  std::map<std::string, FileRecord> files;   // by path (sorted)
-  std::map<std::string, uint16_t> special;   // /proc, /sys, /dev accesses, kept apart
+  std::map<std::string, FileRecord> files;       // by path (sorted)
+  std::map<std::string, uint16_t> special;       // /proc, /sys, /dev accesses, kept apart
   std::optional<std::set<std::string>> syscalls; // complete set, only from a --syscalls trace
 
   // Records an access (ors the bits into an existing record).
   void add(const std::string& path, Access a, const std::string& link_target = "");
 };
+
+// Strings in the JSON are the bytes whittle saw, in an escaped form that is always valid UTF-8: a byte
+// that is not part of a valid UTF-8 sequence becomes `\xHH` (two lowercase hex digits), a backslash
+// becomes `\\`, everything else is kept. unescape_profile_string reverses it exactly (a backslash before
+// anything else is kept as it stands, as profiles written before the escape read). Never fail.
+std::string escape_profile_string(const std::string& bytes);
+std::string unescape_profile_string(const std::string& text);
 
 // Parses profile JSON; throws BadInput naming `what` on invalid JSON, wrong schema or bad fields.
 Profile parse_profile(const std::string& json, const std::string& what);
@@ -80,8 +92,9 @@ std::string serialize_profile(const Profile& p);
 // Reads / writes (atomically) a profile file.
 Profile read_profile(const std::string& path);
 void write_profile(const Profile& p, const std::string& path);
-// Unites several profiles: runs concatenated, file accesses or-ed, syscalls united (absent if any lacks
-// them). Throws BadInput if they name different manifest digests, unless allow_mixed.
+// Unites several profiles: runs concatenated (each keeps its own needs_root and refused counts), file
+// accesses or-ed, syscalls united (absent if any lacks them). Throws BadInput if they name different manifest
+// digests, unless allow_mixed.
 Profile merge_profiles(const std::vector<Profile>& profiles, bool allow_mixed = false);
 
 } // namespace whittle::trace

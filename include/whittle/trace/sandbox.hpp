@@ -25,13 +25,9 @@ public:
   // Throws SandboxError.
   // Filter::trace: the app's path syscalls make ptrace seccomp-stops. Filter::notify: the init installs a
   // user-notification filter on itself before starting anything, so the app and every probe inherit it,
-  // and hands the listener to whittle (receive_listener). Filter::none: no filter (untraced baseline).
-  enum class Filter
-  {
-    trace,
-    notify,
-    none
-  };
+  // and hands the listener to whittle (receive_listener). Filter::none: the untraced baseline, which only
+  // refuses what the baseline policy refuses (syscall_policy.hpp).
+  enum class Filter { trace, notify, none };
   explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;

@@ -1,25 +1,37 @@
 #pragma once
-// The seccomp-bpf program installed in the traced app: SECCOMP_RET_TRACE for the syscalls of the syscall
-// table (syscalls.hpp) that name a path or may show the app needs root (k_sys_privilege, privilege.hpp),
-// SECCOMP_RET_ALLOW for everything else. Descriptor-only forms the filter can recognise from registers
-// (AT_EMPTY_PATH in the flags argument, a NULL path) pass without a stop: glibc's fstat() is
-// newfstatat(fd, "", AT_EMPTY_PATH), ~17% of all path calls. A call that sets AT_EMPTY_PATH *and* names a
-// non-empty path is then not seen either; no common program does that. fchownat always stops (its
-// AT_EMPTY_PATH form is fchown, a privilege call).
+// The seccomp-bpf program installed in the traced app, generated with libseccomp from two tables: the
+// baseline policy (syscall_policy.hpp: calls refused, counted in the profile) and the syscall table
+// (syscalls.hpp: calls that name a path or may show the app needs root, k_sys_privilege). Everything
+// else is SECCOMP_RET_ALLOW, which the kernel caches per syscall, so the common calls never run the BPF.
+//
+// Path calls stop the app (SECCOMP_RET_TRACE with data 0, or a user notification). Refused calls stop it
+// too (SECCOMP_RET_TRACE with data k_policy_trace_tag | errno, or a notification), and the tracer fails
+// them with the rule's errno after counting them; they are rare, so those stops cost nothing measurable.
+// The untraced baseline (FilterAction::deny) refuses the same calls with SECCOMP_RET_ERRNO and stops
+// nothing.
+//
+// Calls with AT_EMPTY_PATH (the fstat-like forms, SyscallInfo::skip_if_flag) pass without a stop only when
+// their path pointer is NULL. glibc's fstat() passes "" instead, so it stops, and the tracer returns at
+// once on an empty path; a call that sets AT_EMPTY_PATH *and* names a path is recorded like any lookup.
 #include <linux/filter.h>
-
 #include <vector>
 
 namespace whittle::trace {
 
 // Interface.
 
-// What the filter does with a path syscall: a ptrace seccomp-stop (SECCOMP_RET_TRACE) or a user
-// notification to a listener (SECCOMP_RET_USER_NOTIF), which the tracer answers with "continue".
-enum class FilterAction { trace, notify };
+// What the filter does with a path syscall: a ptrace seccomp-stop (SECCOMP_RET_TRACE), a user
+// notification to a listener (SECCOMP_RET_USER_NOTIF), which the tracer answers, or nothing (deny: the
+// untraced baseline, which only refuses what the policy refuses).
+enum class FilterAction
+{
+  trace,
+  notify,
+  deny
+};
 
-// Returns the BPF instructions of the filter for the host architecture (generated with libseccomp from
-// the syscall table; calls of another architecture are killed). Throws SandboxError if libseccomp fails.
+// Returns the BPF instructions of the filter for the host architecture (calls of another architecture
+// kill the process). Throws SandboxError if libseccomp fails.
 std::vector<sock_filter> build_trace_filter(FilterAction action = FilterAction::trace);
 
 // Installs prog on the calling thread with seccomp(2) (SECCOMP_FILTER_FLAG_TSYNC not used: call before

@@ -31,6 +31,8 @@ struct TraceOptions
   std::chrono::milliseconds probe_patience{30000};
   std::chrono::milliseconds grace{5000};
   bool all_syscalls = false;
+  size_t max_paths = 0;                    // distinct paths recorded before the run is stopped; 0: the
+                                           // tracer's default (TracerOptions, tracer.hpp)
   int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
   int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
   bool untraced = false;

@@ -4,12 +4,14 @@
 // tracer's decoder are both generated from this one table, so they cannot disagree.
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace whittle::trace {
 
 // Where a syscall's path arguments sit (strace pathtrace.c's shapes).
-enum class PathShape : uint8_t {
+enum class PathShape : uint8_t
+{
   none,                  // no path: not traced by the filter
   path,                  // a0 = path
   dirfd_path,            // a0 = dirfd, a1 = path
@@ -23,10 +25,11 @@ enum class PathShape : uint8_t {
 };
 
 // What the call does to its (first) path. Bit flags.
-enum SyscallKind : uint32_t {
-  k_sys_open = 1 << 0,      // open family: access decided by the flags argument
-  k_sys_stat = 1 << 1,      // stat, access, statfs, xattr reads, inotify
-  k_sys_exec = 1 << 2,      // execve family
+enum SyscallKind : uint32_t
+{
+  k_sys_open = 1 << 0, // open family: access decided by the flags argument
+  k_sys_stat = 1 << 1, // stat, access, statfs, xattr reads, inotify
+  k_sys_exec = 1 << 2, // execve family
   k_sys_readlink = 1 << 3,
   k_sys_chdir = 1 << 4,     // chdir, chroot
   k_sys_mkdir = 1 << 5,     // creates a directory (or node) at the path
@@ -74,5 +77,10 @@ std::string syscall_name(int nr);
 
 // The AUDIT_ARCH_* value of the host architecture (for the BPF arch check).
 uint32_t audit_arch();
+
+// Makes a tracee stopped at a seccomp stop skip its syscall, which then returns -error to it (the
+// registers that hold the syscall number and result are per architecture: trace/arch/<arch>.cpp).
+// Returns false when its registers cannot be read or written (the tracee was killed meanwhile).
+bool skip_syscall(pid_t pid, int error);
 
 } // namespace whittle::trace

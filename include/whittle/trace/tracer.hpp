@@ -4,6 +4,9 @@
 // (a path syscall, see seccomp_filter.hpp) is decoded from the syscall table, its paths read with
 // process_vm_readv, resolved in the rootfs (path_resolver.hpp) and recorded; the tracee then continues.
 // Privilege calls (set*id, setgroups, chown family, bind) are checked for needs_root (privilege.hpp).
+// Calls the baseline policy refuses (syscall_policy.hpp) stop too: the tracer fails them with the rule's
+// errno (ptrace: the syscall number set to -1 at the stop; notify: the answer's error) and counts the
+// app's attempts by rule. What it keeps is capped (TracerOptions), so the app cannot grow whittle.
 // Existence (missing vs present, create vs overwrite) is decided at the entry stop from the rootfs, so no
 // syscall-exit stop is ever needed. Signals are passed on unchanged; group-stops use PTRACE_LISTEN.
 // All ptrace calls happen on the thread that called seize() and run().
@@ -29,6 +32,17 @@ struct TracerOptions
   std::string rootfs;               // host path of the root the tracees see as "/"
   std::vector<std::string> special; // extra special prefixes (--mount targets)
   bool all_syscalls = false;        // --syscalls: PTRACE_SYSCALL stops, every syscall name recorded
+  // Bounds on what the tracer keeps, whatever the app does (whittle's own memory): distinct paths over
+  // all groups and special, their bytes in total, and the length of one path. Past any of them the run
+  // is stopped (the sandbox killed) and run() throws Error naming the cap. The defaults keep whittle's
+  // RSS under 256 MiB through the profile's writing (measured: see docs/profile.md, Caps).
+  size_t max_paths = k_default_max_paths;
+  size_t max_path_bytes = k_default_max_path_bytes;
+  size_t max_path_length = k_default_max_path_length;
+
+  static constexpr size_t k_default_max_paths = 250000;
+  static constexpr size_t k_default_max_path_bytes = 32u << 20;
+  static constexpr size_t k_default_max_path_length = 4096; // PATH_MAX
 };
 
 struct AppExit
@@ -56,26 +70,37 @@ public:
   // The next process the init forks belongs to probe `index` (>= 1); the first one is the app (0).
   // Callable from another thread.
   void expect_group(int index) { m_next_group.store(index); }
-  // Runs until no traced process is left. Throws Error only on a broken ptrace contract.
+  // Runs until no traced process is left. Throws Error on a broken ptrace contract, or once every
+  // process is gone when a cap of TracerOptions was passed (the sandbox is killed at that moment).
   void run();
   // The user-notification path (Filter::notify): answers every notification of listener with "continue"
-  // after recording it, until the listener hangs up (no process left) or stop_fd becomes readable. Runs
-  // on its own thread beside run(); the two share the records under a mutex.
+  // after recording it (or with the errno of the policy rule that refuses it), until the listener hangs up
+  // (no process left) or stop_fd becomes readable. Runs on its own thread beside run(); the two share the
+  // records under a mutex.
   void serve_notifications(int listener, int stop_fd);
 
   // Results, valid after run().
   const std::map<std::string, FileRecord>& files() const { return m_files.at(0); }
+  // Moves the app's files and special paths out (after run(): a profile of a million paths is not copied).
+  std::map<std::string, FileRecord> take_files() { return std::move(m_files[0]); }
+  std::map<std::string, uint16_t> take_special() { return std::move(m_special); }
   const std::map<std::string, FileRecord>& group_files(int group) { return m_files[group]; }
   const std::map<std::string, uint16_t>& special() const { return m_special; }
   const std::set<std::string>& syscalls() const { return m_syscalls; }
   const AppExit& app_exit() const { return m_app; }
   // Why the app needs root (privilege.hpp), in the order first seen, without duplicates.
   const std::vector<std::string>& needs_root() const { return m_needs_root; }
+  // The app's calls the baseline policy refused (syscall_policy.hpp), by rule label, with their count.
+  const std::map<std::string, uint64_t>& refused() const { return m_refused; }
   uint64_t stops() const { return m_stops; }
 
   // Decodes one path syscall as if it had been stopped (exposed for tests): records its accesses for
   // `pid`, whose /proc entries supply cwd and descriptors.
   void record_syscall(pid_t pid, int nr, const uint64_t args[6]);
+
+  // The policy check of one stopped call (both mechanisms): returns the errno to fail it with, after
+  // counting it for the app, or 0 when the policy allows it.
+  int refuse(pid_t pid, int nr, const uint64_t args[6]);
 
 private:
   void on_seccomp(pid_t pid);
@@ -93,6 +118,12 @@ private:
   void record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth = 0);
   void add(int group, const std::string& path, uint16_t bits, const std::string& link_target = "");
   void check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6]);
+  // Stops the run (kills the sandbox init, so the whole pid namespace) because of a cap; run() throws
+  // `why` once every process is gone.
+  void fail(const std::string& why);
+  // Counts a path about to be recorded for the first time against the caps; false (after fail()) when
+  // it passes one.
+  bool admit(const std::string& path);
 
   TracerOptions m_options;
   RootResolver m_resolver;
@@ -104,6 +135,10 @@ private:
   std::map<std::string, uint16_t> m_special;
   std::set<std::string> m_syscalls;
   std::vector<std::string> m_needs_root;
+  std::map<std::string, uint64_t> m_refused;
+  size_t m_paths = 0;      // distinct paths recorded, over all groups and special
+  size_t m_path_bytes = 0; // and their bytes
+  std::string m_failure;   // set by fail()
   // A child of the init that has not exec'd yet still runs the sandbox's own code (setgroups, setgid,
   // setuid: with the notify mechanism the init installs the filter before forking); its calls are never
   // counted as the app's. Two sets, because the exec event may be seen before the init's fork event.

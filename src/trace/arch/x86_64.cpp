@@ -5,7 +5,10 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
+#include <unistd.h>
 
 namespace whittle::trace {
 
@@ -106,6 +109,19 @@ uint32_t
 audit_arch()
 {
   return AUDIT_ARCH_X86_64;
+}
+
+bool
+skip_syscall(pid_t pid, int error)
+{
+  // At a seccomp stop, a syscall number of -1 makes the kernel skip the call and return rax as it is.
+  user_regs_struct regs;
+  if (syscall(SYS_ptrace, PTRACE_GETREGS, pid, 0, &regs) != 0) {
+    return false;
+  }
+  regs.orig_rax = static_cast<unsigned long long>(-1);
+  regs.rax = static_cast<unsigned long long>(-static_cast<long long>(error));
+  return syscall(SYS_ptrace, PTRACE_SETREGS, pid, 0, &regs) == 0;
 }
 
 } // namespace whittle::trace

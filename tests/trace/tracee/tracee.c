@@ -3,7 +3,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -89,6 +92,104 @@ serve(int port)
     (void)!write(c, answer, strlen(answer));
     close(c);
   }
+}
+
+static int
+report_errno(long rc)
+{
+  int err = rc < 0 ? errno : 0;
+  printf("errno=%d\n", err);
+  fflush(stdout);
+  return err;
+}
+
+/* One call of each class the sandbox's baseline policy refuses, with harmless arguments. */
+static int
+try_refused(const char* what)
+{
+  errno = 0;
+  if (strcmp(what, "keyctl") == 0) {
+    return report_errno(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* user keyring */, 0));
+  }
+  if (strcmp(what, "add_key") == 0) {
+    return report_errno(syscall(SYS_add_key, "user", "whittle", "x", 1, -4));
+  }
+  if (strcmp(what, "bpf") == 0) {
+    char attr[128] = {0};
+    return report_errno(syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof attr));
+  }
+  if (strcmp(what, "perf_event_open") == 0) {
+    char attr[128] = {0};
+    return report_errno(syscall(SYS_perf_event_open, attr, 0, -1, -1, 0));
+  }
+  if (strcmp(what, "userfaultfd") == 0) {
+    return report_errno(syscall(SYS_userfaultfd, O_CLOEXEC));
+  }
+  if (strcmp(what, "unshare") == 0) {
+    return report_errno(syscall(SYS_unshare, CLONE_NEWUSER));
+  }
+  if (strcmp(what, "io_uring_setup") == 0) {
+    char params[120] = {0};
+    return report_errno(syscall(SYS_io_uring_setup, 4, params));
+  }
+  if (strcmp(what, "clone3") == 0) {
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) {
+      _exit(0);
+    }
+    if (pid > 0) {
+      waitpid((pid_t)pid, NULL, 0);
+    }
+    return report_errno(pid);
+  }
+  if (strcmp(what, "clone-untraced") == 0 || strcmp(what, "clone-newuser") == 0) {
+    unsigned long flag = strcmp(what, "clone-untraced") == 0 ? CLONE_UNTRACED : CLONE_NEWUSER;
+    long pid = syscall(SYS_clone, flag | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+      _exit(0);
+    }
+    if (pid > 0) {
+      waitpid((pid_t)pid, NULL, 0);
+    }
+    return report_errno(pid);
+  }
+  if (strcmp(what, "seccomp-listener") == 0 || strcmp(what, "seccomp-plain") == 0) {
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {1, &allow};
+    unsigned long flags = strcmp(what, "seccomp-listener") == 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    return report_errno(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
+  }
+  if (strcmp(what, "tiocsti") == 0 || strcmp(what, "tiocsti-high") == 0 || strcmp(what, "tioclinux") == 0) {
+    /* On stdin, whatever it is: refused by the filter (EPERM) before the kernel could say ENOTTY. High
+     * bits the kernel ignores must not slip past the rule. */
+    unsigned long req = strcmp(what, "tioclinux") == 0 ? TIOCLINUX : TIOCSTI;
+    if (strcmp(what, "tiocsti-high") == 0) {
+      req |= 1UL << 32;
+    }
+    char c = 'x';
+    return report_errno(syscall(SYS_ioctl, 0, req, &c));
+  }
+  if (strcmp(what, "personality") == 0) {
+    return report_errno(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */));
+  }
+  if (strcmp(what, "personality-query") == 0) {
+    return report_errno(syscall(SYS_personality, 0xffffffffUL));
+  }
+  if (strcmp(what, "open_by_handle_at") == 0) {
+    char handle[64] = {0};
+    return report_errno(syscall(SYS_open_by_handle_at, AT_FDCWD, handle, O_RDONLY));
+  }
+  if (strcmp(what, "mount") == 0) {
+    return report_errno(syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL));
+  }
+  if (strcmp(what, "kexec_load") == 0) {
+    return report_errno(syscall(SYS_kexec_load, 0, 0, NULL, 0));
+  }
+  fprintf(stderr, "tracee: unknown call %s\n", what);
+  return 200;
 }
 
 int
@@ -411,6 +512,59 @@ main(int argc, char** argv)
   }
   if (strcmp(cmd, "stderr") == 0 && argc == 3) {
     fputs(argv[2], stderr);
+    return 0;
+  }
+  /* Calls the baseline policy refuses: prints and exits with the errno seen (0: the call worked). */
+  if (strcmp(cmd, "try") == 0 && argc == 3) {
+    return try_refused(argv[2]);
+  }
+  if (strcmp(cmd, "empty-path-stat") == 0 && argc == 3) {
+    /* AT_EMPTY_PATH with a real path: a lookup like any other. */
+    struct stat st;
+    struct statx stx;
+    int a = (int)syscall(SYS_newfstatat, AT_FDCWD, argv[2], &st, AT_EMPTY_PATH);
+    int b = (int)syscall(SYS_statx, AT_FDCWD, argv[2], AT_EMPTY_PATH, STATX_BASIC_STATS, &stx);
+    return a == 0 && b == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "nonutf8") == 0 && argc == 3) {
+    /* Creates and stats DIR/<0xff 0xfe>a\b<0xc3> (no valid UTF-8, a backslash, a cut sequence). */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/\xff\xfe" "a\\b\xc3", argv[2]);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return 1;
+    }
+    close(fd);
+    struct stat st;
+    return stat(path, &st) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "stat-many") == 0 && argc == 4) {
+    /* N distinct paths that do not exist, below DIR. */
+    long n = atol(argv[3]);
+    char path[4096];
+    struct stat st;
+    for (long i = 0; i < n; ++i) {
+      snprintf(path, sizeof path, "%s/missing-%ld", argv[2], i);
+      stat(path, &st);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "long-path") == 0 && argc == 3) {
+    /* chdir as deep as the kernel allows (each step under PATH_MAX), then stat there: the absolute path
+     * the tracer computes passes PATH_MAX. */
+    char name[256];
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    if (chdir(argv[2]) != 0) {
+      return 1;
+    }
+    for (int i = 0; i < 30; ++i) {
+      if (mkdir(name, 0755) != 0 || chdir(name) != 0) {
+        return 1;
+      }
+    }
+    struct stat st;
+    stat("x", &st);
     return 0;
   }
   fprintf(stderr, "tracee: unknown command %s\n", cmd);
