@@ -50,8 +50,9 @@ available_bytes(const std::string& dir)
   return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
-// What the layers decode to (content plus a header per entry) against the image cap, and what the
-// extraction writes against the free space of its filesystem.
+// The image cap on what the layers decode to (exact per layer, checked as each layer ends), and, when
+// extracting, what is written (a header's worth per entry, content chunk by chunk before it is written)
+// against the free space of the target's filesystem.
 class SizeBudget
 {
 public:
@@ -66,48 +67,62 @@ public:
       return; // an odd filesystem without statvfs: the image cap still holds
     }
     // The compressed sizes are a lower bound of what the layers unpack to: if even they do not fit, stop
-    // before writing anything.
+    // before writing anything. They are the manifest's claim (checked as each blob is read), so the
+    // message names the largest.
     uint64_t compressed = 0;
+    size_t largest = 0;
     for (size_t i = 0; i < count; ++i) {
       compressed += static_cast<uint64_t>(std::max<int64_t>(image.layers[i].descriptor.size, 0));
+      if (image.layers[i].descriptor.size > image.layers[largest].descriptor.size) {
+        largest = i;
+      }
     }
     if (compressed + m_floor > *avail) {
-      throw Error("extract `" + image.ref.str() + "` into `" + m_dir + "`: its layers are " +
-                  human(compressed) + " compressed and unpack to more, but the filesystem has " +
-                  human(*avail) + " free and whittle leaves " + human(m_floor) +
+      const oci::Descriptor& big = image.layers[largest].descriptor;
+      throw Error("extract `" + image.ref.str() + "` into `" + m_dir + "`: the manifest gives its layers " +
+                  human(compressed) + " compressed (layer " + big.digest.str() + " " +
+                  human(static_cast<uint64_t>(big.size)) +
+                  "), and they unpack to more, but the filesystem has " + human(*avail) +
+                  " free and whittle leaves " + human(m_floor) +
                   " of it: free some space or extract elsewhere (--workdir)");
     }
     m_budget = *avail - m_floor;
     m_watching = true;
   }
 
-  // Counts entry e of layer `what`; throws before anything of it is written when it crosses a limit.
-  void charge(const archive::TarEntry& e, const std::string& what)
+  // Before an entry is written: its metadata.
+  void entry() { charge(k_entry_overhead); }
+
+  // Before n bytes of content are written.
+  void charge(uint64_t n)
   {
-    uint64_t cost = k_entry_overhead + (e.type == archive::EntryType::regular ? e.size : 0);
-    m_total += cost;
-    std::string where = "apply " + what + ": entry `" + e.path + "`: ";
-    if (m_cap != 0 && m_total > m_cap) {
-      throw BadInput(where + "the image's layers decode to more than " + human(m_cap) +
-                     " in all (WHITTLE_MAX_IMAGE_BYTES)");
-    }
     if (!m_watching) {
       return;
     }
-    if (m_total > m_budget) {
-      throw Error(where + "extracting it would leave less than " + human(m_floor) +
-                  " free on the filesystem of `" + m_dir + "` (" + human(m_budget + m_floor) +
-                  " were free at the start, " + human(m_total) +
+    m_written += n;
+    if (m_written > m_budget) {
+      throw Error("extracting it would leave less than " + human(m_floor) + " free on the filesystem of `" +
+                  m_dir + "` (" + human(m_budget + m_floor) + " were free at the start, " + human(m_written) +
                   " extracted): free some space or extract elsewhere (--workdir)");
     }
-    if (m_total - m_sampled_at >= k_free_space_period) {
-      m_sampled_at = m_total;
+    if (m_written - m_sampled_at >= k_free_space_period) {
+      m_sampled_at = m_written;
       auto avail = available_bytes(m_dir);
-      if (avail && *avail < m_floor + cost) {
-        throw Error(where + "the filesystem of `" + m_dir + "` is down to " + human(*avail) +
+      if (avail && *avail < m_floor + n) {
+        throw Error("the filesystem of `" + m_dir + "` is down to " + human(*avail) +
                     " free (whittle leaves " + human(m_floor) +
                     "): free some space or extract elsewhere (--workdir)");
       }
+    }
+  }
+
+  // After layer `what` decoded to `uncompressed` bytes.
+  void layer_end(uint64_t uncompressed, const std::string& what)
+  {
+    m_decoded += uncompressed;
+    if (m_cap != 0 && m_decoded > m_cap) {
+      throw BadInput("apply " + what + ": the image's layers decode to more than " + human(m_cap) +
+                     " in all (WHITTLE_MAX_IMAGE_BYTES)");
     }
   }
 
@@ -117,15 +132,19 @@ private:
   std::string m_dir;
   bool m_watching = false;
   uint64_t m_budget = 0;
-  uint64_t m_total = 0;
+  uint64_t m_written = 0;
   uint64_t m_sampled_at = 0;
+  uint64_t m_decoded = 0;
 };
 
 // Reads the content of the current entry from the feed, up to its data_end item.
 class FeedContent : public util::ByteSource
 {
 public:
-  FeedContent(detail::LayerFeed& feed, size_t layer) : m_feed(feed), m_layer(layer) {}
+  FeedContent(detail::LayerFeed& feed, size_t layer, SizeBudget& budget)
+      : m_feed(feed), m_layer(layer), m_budget(budget)
+  {
+  }
   size_t read(void* buf, size_t n) override
   {
     while (m_pos == m_chunk.size()) {
@@ -147,6 +166,7 @@ public:
       m_pos = 0;
     }
     size_t k = std::min(n, m_chunk.size() - m_pos);
+    m_budget.charge(k); // before the extractor writes it
     std::memcpy(buf, m_chunk.data() + m_pos, k);
     m_pos += k;
     return k;
@@ -155,6 +175,7 @@ public:
 private:
   detail::LayerFeed& m_feed;
   size_t m_layer;
+  SizeBudget& m_budget;
   std::string m_chunk;
   size_t m_pos = 0;
   bool m_ended = false;
@@ -419,6 +440,7 @@ apply_layers(const oci::Image& image, const ApplyOptions& options)
       }
       if (item.kind == FeedItem::Kind::layer_end) {
         result.layers[i].uncompressed = item.uncompressed;
+        budget.layer_end(item.uncompressed, what);
         break;
       }
       if (item.kind != FeedItem::Kind::entry) {
@@ -426,9 +448,9 @@ apply_layers(const oci::Image& image, const ApplyOptions& options)
       }
       const archive::TarEntry& e = item.entry;
       bool has_content = extractor && e.type == archive::EntryType::regular && e.size > 0;
-      FeedContent content(feed, i);
-      budget.charge(e, what);
+      FeedContent content(feed, i, budget);
       try {
+        budget.entry();
         applier.apply(e, has_content ? &content : nullptr);
       } catch (const BadInput& err) {
         throw BadInput("apply " + what + ": entry `" + e.path + "`: " + err.what());

@@ -401,26 +401,32 @@ TEST_CASE("rootfs::apply_layers caps what all layers decode to together", "[root
   oci::Image image = open_fixture(t, fx);
   ApplyOptions opts;
   opts.max_image_bytes = 1 << 20;
-  SECTION("in the tree only")
-  {
+  auto error_of = [&] {
     try {
       apply_layers(image, opts);
-      FAIL("no error past the image cap");
     } catch (const BadInput& e) {
-      CHECK_THAT(e.what(), Catch::Contains(image.layers[1].descriptor.digest.str()));
-      CHECK_THAT(e.what(), Catch::Contains(image.ref.str()));
-      CHECK_THAT(e.what(), Catch::Contains("entry `b`"));
-      CHECK_THAT(e.what(), Catch::Contains("more than 1.0 MiB in all (WHITTLE_MAX_IMAGE_BYTES)"));
+      return std::string(e.what());
     }
+    return std::string();
+  };
+  SECTION("in the tree only")
+  {
+    std::string err = error_of();
+    CHECK_THAT(err, Catch::Contains("apply layer " + image.layers[1].descriptor.digest.str() + " of `" +
+                                    image.ref.str() + "`"));
+    CHECK_THAT(err, Catch::Contains("more than 1.0 MiB in all (WHITTLE_MAX_IMAGE_BYTES)"));
   }
-  SECTION("extracting: refused before the entry is written")
+  SECTION("extracting")
   {
     std::string root = t / "root";
     ::mkdir(root.c_str(), 0755);
     opts.extract_to = root;
-    CHECK_THROWS_AS(apply_layers(image, opts), BadInput);
-    CHECK(test::path_exists(root + "/a"));
-    CHECK_FALSE(test::path_exists(root + "/b"));
+    CHECK_THAT(error_of(), Catch::Contains(image.layers[1].descriptor.digest.str()));
+  }
+  SECTION("the first layer alone")
+  {
+    opts.max_image_bytes = 500 << 10;
+    CHECK_THAT(error_of(), Catch::Contains(image.layers[0].descriptor.digest.str()));
   }
   SECTION("a cap that holds them, or none")
   {
@@ -482,12 +488,14 @@ TEST_CASE("rootfs::apply_layers checks free space before and while extracting", 
     } catch (const Error& e) {
       CHECK_THAT(e.what(), Catch::Contains("extract `" + image.ref.str() + "` into `" + root + "`"));
       CHECK_THAT(e.what(), Catch::Contains("free some space"));
+      // The manifest's claim is what it goes by: the message names the largest layer.
+      CHECK_THAT(e.what(), Catch::Contains("layer " + image.layers[1].descriptor.digest.str()));
     }
     std::string out;
     test::run_command("ls -A '" + root + "' | wc -l", &out);
     CHECK(std::stoul(out) == 0);
   }
-  SECTION("stopped at the layer that would pass the free space, on a small filesystem")
+  SECTION("stopped in the layer that would pass the free space, on a small filesystem")
   {
     if (::geteuid() != 0) {
       test::skip("a small tmpfs for the free-space test needs root");
@@ -514,9 +522,9 @@ TEST_CASE("rootfs::apply_layers checks free space before and while extracting", 
       CHECK_THAT(e.what(), Catch::Contains("free on the filesystem of `" + root + "`"));
     }
     CHECK(test::path_exists(root + "/small"));
-    CHECK_FALSE(test::path_exists(root + "/zeros"));
+    // Stopped before the floor was reached: each chunk is counted before it is written.
     struct statvfs fs;
     REQUIRE(::statvfs(root.c_str(), &fs) == 0);
-    CHECK(static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize >= (3u << 20));
+    CHECK(static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize >= (1u << 20) - (64u << 10));
   }
 }

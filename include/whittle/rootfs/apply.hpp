@@ -14,13 +14,14 @@
 // On disk (rootfs/extract) every path is additionally opened with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and the last component is never followed, so even a rule
 // missed above cannot lead a write out of the root (umoci's CVE class).
-// Size (issue 11): the layers together may decode to at most max_image_bytes, counted as they stream
-// (each entry's content plus 512 bytes for its header, checked before the entry is written), a BadInput
-// naming the layer that crossed it. Extraction first compares the filesystem's free space with the
-// compressed size of the layers (a lower bound of what they unpack to) and refuses to start when that
-// cannot fit above free_space_floor; while extracting, the running count must stay under the free space
-// found at the start minus the floor (and the free space is sampled again every 64 MiB), else it stops
-// with an Error naming the layer, so an extraction never fills the disk.
+// Size (issue 11): the layers together may decode to at most max_image_bytes (the exact tar stream bytes,
+// checked as each layer ends; a layer alone is bounded by the archive's WHITTLE_MAX_LAYER_BYTES), else a
+// BadInput naming the layer that crossed it. Extraction first compares the filesystem's free space with
+// the compressed size of the layers the manifest gives (a lower bound of what they unpack to) and refuses
+// to start when that cannot fit above free_space_floor; while extracting, what is written (512 bytes per
+// entry, content chunk by chunk before it is written) must stay under the free space found at the start
+// minus the floor (and the free space is sampled again every 64 MiB), else it stops with an Error naming
+// the layer and the entry, so an extraction never fills the disk.
 #include <cstdint>
 #include <string>
 #include <vector>
