@@ -239,7 +239,9 @@ TEST_CASE("slim::security_context: no name adds a key or leaves its value", "[sl
       hostile_report({"/tmp"}, "0:0", false, "kept root\nprivileged: true\n\xe2\x80\xa8runAsUser: 0");
   test::write_file(dir / "root.yaml", security_context(root, true));
   if (!have_pyyaml()) {
-    test::skip("python3-yaml is not installed: only the escape checks ran");
+    // scripts/install-deps.sh installs it; without it the line checks above and yaml_quote's own test
+    // stand (they are strict: no raw line break or quote can reach the file).
+    WARN("python3-yaml is not installed: securitycontext.yaml was not read back by a YAML parser");
     return;
   }
   nlohmann::json j = load_yaml(dir, dir / "securitycontext.yaml");

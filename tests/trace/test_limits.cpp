@@ -188,6 +188,24 @@ TEST_CASE("trace::ResourceGuard picks the cgroup version of this host, or rlimit
     CHECK_THAT(guard.describe(), Catch::Contains("RLIMIT_DATA") && Catch::Contains("RLIMIT_NPROC"));
     CHECK_FALSE(guard.breach());
   }
+  SECTION("a cgroup2 mount without the memory and pids controllers: the rlimit fallback, nothing left")
+  {
+    // Hybrid hosts mount an empty v2 hierarchy beside the v1 controllers.
+    std::string unified = "/sys/fs/cgroup/unified";
+    std::string type, controllers;
+    test::run_command("stat -f -c %T " + unified + " 2>/dev/null", &type, false);
+    test::run_command("cat " + unified + "/cgroup.controllers 2>/dev/null", &controllers, false);
+    if (geteuid() != 0 || type.rfind("cgroup2", 0) != 0 || controllers.find("memory") != std::string::npos ||
+        controllers.find("pids") != std::string::npos) {
+      return; // only hybrid hosts (cgroup v1 controllers beside an empty v2 mount) have this case
+    }
+    CHECK(trace::detect_cgroup_version(unified) == CgroupVersion::v2);
+    std::string name = "whittle-" + std::to_string(getpid()) + "-unifiedtest";
+    ResourceGuard guard(limits, name, dir.path(), unified);
+    CHECK(guard.version() == CgroupVersion::none);
+    CHECK_FALSE(guard.enforces());
+    CHECK_FALSE(test::path_exists(unified + "/" + name));
+  }
   SECTION("no caps: nothing to enforce")
   {
     ResourceGuard guard(AppLimits{0, 0, 0}, "whittle-test", dir.path());
