@@ -8,6 +8,7 @@
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/trace/idmap.hpp>
+#include <whittle/trace/limits.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/in_root.hpp>
 #include <whittle/util/log.hpp>
@@ -34,6 +35,9 @@ trace_flags()
       {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
       {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
       {"--continue-after", "", "exit|probes|SECONDS|signal", "when to stop the app (as in `whittle trace`)"},
+      {"--memory", "", "SIZE", "cap the app's memory, e.g. 512m (default 2g; 0 or none: no cap)"},
+      {"--pids", "", "N", "cap the app's processes and threads (default 1024; 0 or none: no cap)"},
+      {"--disk", "", "SIZE", "cap what the app may write below its root (default 4g; 0 or none: no cap)"},
   };
 }
 
@@ -123,6 +127,15 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     }
   }
   o.all_syscalls = args.has("--syscalls");
+  if (auto m = args.get("--memory")) {
+    o.limits.memory_bytes = trace::parse_size("--memory", *m);
+  }
+  if (auto p = args.get("--pids")) {
+    o.limits.max_tasks = trace::parse_count("--pids", *p);
+  }
+  if (auto d = args.get("--disk")) {
+    o.limits.disk_bytes = trace::parse_size("--disk", *d);
+  }
   o.one_cpu = !args.has("--all-cpus");
 
   std::vector<std::string> entrypoint = cfg.entrypoint();

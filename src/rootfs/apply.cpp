@@ -1,9 +1,12 @@
 #include "layer_feed.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <sys/statvfs.h>
 #include <thread>
 #include <whittle/archive/whiteout.hpp>
 #include <whittle/rootfs/apply.hpp>
@@ -17,11 +20,131 @@ namespace {
 
 using detail::FeedItem;
 
+constexpr uint64_t k_default_max_image_bytes = uint64_t{64} << 30;
+// Bytes a tar header takes, counted for every entry so that millions of empty files count too.
+constexpr uint64_t k_entry_overhead = 512;
+// How often (in bytes written) extraction samples the free space again.
+constexpr uint64_t k_free_space_period = uint64_t{64} << 20;
+
+std::string
+human(uint64_t bytes)
+{
+  char buf[48];
+  if (bytes >= (uint64_t{1} << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / static_cast<double>(1ULL << 30));
+  } else if (bytes >= (uint64_t{1} << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / static_cast<double>(1ULL << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+  }
+  return buf;
+}
+
+std::optional<uint64_t>
+available_bytes(const std::string& dir)
+{
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+// The image cap on what the layers decode to (exact per layer, checked as each layer ends), and, when
+// extracting, what is written (a header's worth per entry, content chunk by chunk before it is written)
+// against the free space of the target's filesystem.
+class SizeBudget
+{
+public:
+  SizeBudget(const oci::Image& image, size_t count, const ApplyOptions& options)
+      : m_cap(options.max_image_bytes), m_floor(options.free_space_floor), m_dir(options.extract_to)
+  {
+    if (m_dir.empty()) {
+      return;
+    }
+    auto avail = available_bytes(m_dir);
+    if (!avail) {
+      return; // an odd filesystem without statvfs: the image cap still holds
+    }
+    // The compressed sizes are a lower bound of what the layers unpack to: if even they do not fit, stop
+    // before writing anything. They are the manifest's claim (checked as each blob is read), so the
+    // message names the largest.
+    uint64_t compressed = 0;
+    size_t largest = 0;
+    for (size_t i = 0; i < count; ++i) {
+      compressed += static_cast<uint64_t>(std::max<int64_t>(image.layers[i].descriptor.size, 0));
+      if (image.layers[i].descriptor.size > image.layers[largest].descriptor.size) {
+        largest = i;
+      }
+    }
+    if (compressed + m_floor > *avail) {
+      const oci::Descriptor& big = image.layers[largest].descriptor;
+      throw Error("extract `" + image.ref.str() + "` into `" + m_dir + "`: the manifest gives its layers " +
+                  human(compressed) + " compressed (layer " + big.digest.str() + " " +
+                  human(static_cast<uint64_t>(big.size)) +
+                  "), and they unpack to more, but the filesystem has " + human(*avail) +
+                  " free and whittle leaves " + human(m_floor) +
+                  " of it: free some space or extract elsewhere (--workdir)");
+    }
+    m_budget = *avail - m_floor;
+    m_watching = true;
+  }
+
+  // Before an entry is written: its metadata.
+  void entry() { charge(k_entry_overhead); }
+
+  // Before n bytes of content are written.
+  void charge(uint64_t n)
+  {
+    if (!m_watching) {
+      return;
+    }
+    m_written += n;
+    if (m_written > m_budget) {
+      throw Error("extracting it would leave less than " + human(m_floor) + " free on the filesystem of `" +
+                  m_dir + "` (" + human(m_budget + m_floor) + " were free at the start, " + human(m_written) +
+                  " extracted): free some space or extract elsewhere (--workdir)");
+    }
+    if (m_written - m_sampled_at >= k_free_space_period) {
+      m_sampled_at = m_written;
+      auto avail = available_bytes(m_dir);
+      if (avail && *avail < m_floor + n) {
+        throw Error("the filesystem of `" + m_dir + "` is down to " + human(*avail) +
+                    " free (whittle leaves " + human(m_floor) +
+                    "): free some space or extract elsewhere (--workdir)");
+      }
+    }
+  }
+
+  // After layer `what` decoded to `uncompressed` bytes.
+  void layer_end(uint64_t uncompressed, const std::string& what)
+  {
+    m_decoded += uncompressed;
+    if (m_cap != 0 && m_decoded > m_cap) {
+      throw BadInput("apply " + what + ": the image's layers decode to more than " + human(m_cap) +
+                     " in all (WHITTLE_MAX_IMAGE_BYTES)");
+    }
+  }
+
+private:
+  uint64_t m_cap;
+  uint64_t m_floor;
+  std::string m_dir;
+  bool m_watching = false;
+  uint64_t m_budget = 0;
+  uint64_t m_written = 0;
+  uint64_t m_sampled_at = 0;
+  uint64_t m_decoded = 0;
+};
+
 // Reads the content of the current entry from the feed, up to its data_end item.
 class FeedContent : public util::ByteSource
 {
 public:
-  FeedContent(detail::LayerFeed& feed, size_t layer) : m_feed(feed), m_layer(layer) {}
+  FeedContent(detail::LayerFeed& feed, size_t layer, SizeBudget& budget)
+      : m_feed(feed), m_layer(layer), m_budget(budget)
+  {
+  }
   size_t read(void* buf, size_t n) override
   {
     while (m_pos == m_chunk.size()) {
@@ -43,6 +166,7 @@ public:
       m_pos = 0;
     }
     size_t k = std::min(n, m_chunk.size() - m_pos);
+    m_budget.charge(k); // before the extractor writes it
     std::memcpy(buf, m_chunk.data() + m_pos, k);
     m_pos += k;
     return k;
@@ -51,6 +175,7 @@ public:
 private:
   detail::LayerFeed& m_feed;
   size_t m_layer;
+  SizeBudget& m_budget;
   std::string m_chunk;
   size_t m_pos = 0;
   bool m_ended = false;
@@ -254,11 +379,48 @@ LayerApplier::apply(const archive::TarEntry& e, util::ByteSource* content)
 
 } // namespace
 
+uint64_t
+default_max_image_bytes()
+{
+  const char* name = "WHITTLE_MAX_IMAGE_BYTES";
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    return k_default_max_image_bytes;
+  }
+  std::string text(v);
+  size_t i = 0;
+  uint64_t n = 0;
+  bool overflow = false;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    auto d = static_cast<uint64_t>(text[i] - '0');
+    overflow |= n > (UINT64_MAX - d) / 10;
+    n = n * 10 + d;
+  }
+  std::string suffix = text.substr(i);
+  unsigned shift = 0;
+  static const std::pair<const char*, unsigned> k_suffixes[] = {{"", 0},     {"K", 10},   {"KiB", 10},
+                                                                {"M", 20},   {"MiB", 20}, {"G", 30},
+                                                                {"GiB", 30}, {"T", 40},   {"TiB", 40}};
+  bool known = false;
+  for (const auto& [s, bits] : k_suffixes) {
+    if (suffix == s) {
+      shift = bits;
+      known = true;
+    }
+  }
+  if (i == 0 || !known || overflow || n == 0 || n > (UINT64_MAX >> shift)) {
+    throw UsageError(std::string("parse ") + name + "=`" + text +
+                     "`: expected a positive number of bytes (optionally with K, M, G or T)");
+  }
+  return n << shift;
+}
+
 ApplyResult
 apply_layers(const oci::Image& image, const ApplyOptions& options)
 {
   ApplyResult result;
   size_t count = std::min(options.layer_limit, image.layers.size());
+  SizeBudget budget(image, count, options);
   result.layers.resize(count);
   std::unique_ptr<Extractor> extractor;
   if (!options.extract_to.empty()) {
@@ -279,6 +441,7 @@ apply_layers(const oci::Image& image, const ApplyOptions& options)
       }
       if (item.kind == FeedItem::Kind::layer_end) {
         result.layers[i].uncompressed = item.uncompressed;
+        budget.layer_end(item.uncompressed, what);
         break;
       }
       if (item.kind != FeedItem::Kind::entry) {
@@ -286,8 +449,9 @@ apply_layers(const oci::Image& image, const ApplyOptions& options)
       }
       const archive::TarEntry& e = item.entry;
       bool has_content = extractor && e.type == archive::EntryType::regular && e.size > 0;
-      FeedContent content(feed, i);
+      FeedContent content(feed, i, budget);
       try {
+        budget.entry();
         applier.apply(e, has_content ? &content : nullptr);
       } catch (const BadInput& err) {
         throw BadInput("apply " + what + ": entry `" + e.path + "`: " + err.what());

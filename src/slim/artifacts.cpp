@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
 namespace whittle::slim {
@@ -114,7 +115,101 @@ seccomp_profile(const std::set<std::string>& syscalls, const std::string& archit
   return j;
 }
 
+std::string
+shell_quote(const std::string& s)
+{
+  static const char* k_plain = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,-";
+  if (!s.empty() && s.find_first_not_of(k_plain) == std::string::npos) {
+    return s;
+  }
+  std::string o = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      o += "'\\''";
+    } else {
+      o += c;
+    }
+  }
+  return o + "'";
+}
+
 namespace {
+
+const char* k_hex = "0123456789ABCDEF";
+
+// The length of the valid UTF-8 sequence at s[i] (1..4) and its code point, or 0 when it is not one.
+size_t
+utf8_at(const std::string& s, size_t i, uint32_t& cp)
+{
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) {
+    return 0;
+  }
+  cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+  bool surrogate = cp >= 0xd800 && cp <= 0xdfff;
+  if (overlong || surrogate || cp > 0x10ffff) {
+    return 0;
+  }
+  return n;
+}
+
+// yaml_quote without the quotes: what a YAML comment may hold too.
+std::string
+yaml_escaped(const std::string& s)
+{
+  std::string o;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        o += '\\';
+        o += static_cast<char>(c);
+      } else if (c == '\n') {
+        o += "\\n";
+      } else if (c == '\t') {
+        o += "\\t";
+      } else if (c == '\r') {
+        o += "\\r";
+      } else if (c < 0x20 || c == 0x7f) {
+        o += "\\x";
+        o += k_hex[c >> 4];
+        o += k_hex[c & 0xf];
+      } else {
+        o += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t n = utf8_at(s, i, cp);
+    if (n == 0) {
+      o += "\\x";
+      o += k_hex[c >> 4];
+      o += k_hex[c & 0xf];
+      ++i;
+      continue;
+    }
+    if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff) {
+      o += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        o += k_hex[(cp >> shift) & 0xf];
+      }
+    } else {
+      o.append(s, i, n);
+    }
+    i += n;
+  }
+  return o;
+}
 
 std::string
 user_flag(const Report& r)
@@ -122,7 +217,20 @@ user_flag(const Report& r)
   return r.user.user.empty() ? "0:0" : r.user.user;
 }
 
+// Text for a shell comment: one line, no control characters.
+std::string
+comment(const std::string& s)
+{
+  return util::terminal_safe(s);
+}
+
 } // namespace
+
+std::string
+yaml_quote(const std::string& s)
+{
+  return "\"" + yaml_escaped(s) + "\"";
+}
 
 std::string
 run_flags(const Report& r, bool with_seccomp)
@@ -130,19 +238,20 @@ run_flags(const Report& r, bool with_seccomp)
   std::string o =
       "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n";
   if (!r.hints.read_only_rootfs) {
-    o += "# The root is not read-only: " + r.hints.why_not + ".\n";
+    o += "# The root is not read-only: " + comment(r.hints.why_not) + ".\n";
   }
   if (!r.user.non_root) {
-    o += "# Runs as root: " + r.user.note + ".\n";
+    o += "# Runs as root: " + comment(r.user.note) + ".\n";
   }
   o += "podman run --rm";
   if (r.hints.read_only_rootfs) {
     o += " --read-only";
     for (const auto& p : r.hints.writable_paths) {
-      o += " --tmpfs " + p;
+      o += " --tmpfs " + shell_quote(p);
     }
   }
-  o += " --cap-drop=ALL --security-opt=no-new-privileges --user " + user_flag(r);
+  // --user=VALUE: a value starting with '-' cannot be read as a flag of its own.
+  o += " --cap-drop=ALL --security-opt=no-new-privileges --user=" + shell_quote(user_flag(r));
   if (with_seccomp) {
     o += " --security-opt seccomp=seccomp.json";
   }
@@ -159,12 +268,15 @@ security_context(const Report& r, bool with_seccomp)
   size_t colon = u.find(':');
   uid = u.substr(0, colon);
   gid = colon == std::string::npos ? uid : u.substr(colon + 1);
-  bool numeric = uid.find_first_not_of("0123456789") == std::string::npos &&
-                 gid.find_first_not_of("0123456789") == std::string::npos;
+  auto is_id = [](const std::string& id) {
+    return !id.empty() && id.size() <= 10 && id.find_first_not_of("0123456789") == std::string::npos;
+  };
+  bool numeric = is_id(uid) && is_id(gid);
   std::string o =
       "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n";
   if (!r.user.non_root) {
-    o += "# The image runs as root (" + r.user.note + "); the restricted standard will refuse it.\n";
+    o += "# The image runs as root (" + yaml_escaped(r.user.note) +
+         "); the restricted standard will refuse it.\n";
   }
   o += "securityContext:\n";
   o += std::string("  runAsNonRoot: ") + (r.user.non_root ? "true" : "false") + "\n";
@@ -186,7 +298,7 @@ security_context(const Report& r, bool with_seccomp)
     o += "# volumeMounts:\n";
     int i = 0;
     for (const auto& p : r.hints.writable_paths) {
-      o += "#   - name: whittle-tmp-" + std::to_string(i++) + "\n#     mountPath: " + p + "\n";
+      o += "#   - name: whittle-tmp-" + std::to_string(i++) + "\n#     mountPath: " + yaml_quote(p) + "\n";
     }
   }
   return o;

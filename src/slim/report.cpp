@@ -25,6 +25,13 @@ analyse_writes(const rootfs::Tree& tree, const KeepPlan& plan)
       h.why_not = "the app wrote into /";
       break;
     }
+    // `--tmpfs PATH:OPTIONS` and a Kubernetes mountPath cannot name a directory holding ':'; taken as
+    // given, the rest of such a name would become tmpfs mount options.
+    if (d.find(':') != std::string::npos) {
+      h.read_only_rootfs = false;
+      h.why_not = "the app wrote into " + d + ", whose ':' no tmpfs mount option can name";
+      break;
+    }
     for (const auto& p : tree.descendants(d)) {
       const rootfs::Node* n = tree.find(p);
       if (plan.keep.contains(p) && n && n->type != rootfs::NodeType::directory) {
@@ -201,11 +208,14 @@ human(uint64_t bytes)
 std::string
 report_summary(const Report& r)
 {
+  // Every string here may come from the image (names, the user, rule and reason names from rule files):
+  // control characters are escaped so that none can rewrite the user's terminal.
+  auto safe = [](const std::string& s) { return util::terminal_safe(s); };
   std::string o;
   char line[512];
-  o += "slimmed " + r.source + " -> " + r.output + "\n";
+  o += "slimmed " + safe(r.source) + " -> " + safe(r.output) + "\n";
   if (!r.output_digest.empty()) {
-    o += "  digest:  " + r.output_digest + "\n";
+    o += "  digest:  " + safe(r.output_digest) + "\n";
   }
   std::snprintf(line, sizeof line, "  before:  %8llu files %12s\n",
                 static_cast<unsigned long long>(r.files_before), human(r.bytes_before).c_str());
@@ -218,43 +228,43 @@ report_summary(const Report& r)
   o += line;
   o += "  removed by reason:\n";
   for (const auto& [reason, t] : r.removed_by_reason) {
-    std::snprintf(line, sizeof line, "    %-24s %8llu files %12s\n", reason.c_str(),
+    std::snprintf(line, sizeof line, "    %-24s %8llu files %12s\n", safe(reason).c_str(),
                   static_cast<unsigned long long>(t.files), human(t.bytes).c_str());
     o += line;
   }
   if (!r.largest_kept_dirs.empty()) {
     o += "  largest kept directories:\n";
     for (const auto& [d, b] : r.largest_kept_dirs) {
-      std::snprintf(line, sizeof line, "    %-40s %12s\n", util::terminal_safe(d).c_str(), human(b).c_str());
+      std::snprintf(line, sizeof line, "    %-40s %12s\n", safe(d).c_str(), human(b).c_str());
       o += line;
     }
   }
   if (!r.applied_rules.empty()) {
     o += "  rules applied:";
     for (const auto& n : r.applied_rules) {
-      o += " " + n;
+      o += " " + safe(n);
     }
     o += "\n";
   }
-  o += "  user:    " + (r.user.user.empty() ? std::string("(image default: root)") : r.user.user) + " - " +
-       r.user.note + "\n";
+  o += "  user:    " + (r.user.user.empty() ? std::string("(image default: root)") : safe(r.user.user)) +
+       " - " + safe(r.user.note) + "\n";
   o += std::string("  read-only root: ") + (r.hints.read_only_rootfs ? "yes" : "no");
   if (!r.hints.writable_paths.empty()) {
     o += " (writable:";
     for (const auto& p : r.hints.writable_paths) {
-      o += " " + p;
+      o += " " + safe(p);
     }
     o += ")";
   }
   if (!r.hints.why_not.empty()) {
-    o += " - " + r.hints.why_not;
+    o += " - " + safe(r.hints.why_not);
   }
   o += "\n";
   for (const auto& m : r.missing) {
-    o += "  not found: " + m + "\n";
+    o += "  not found: " + safe(m) + "\n";
   }
   for (const auto& a : r.artifacts) {
-    o += "  artifact: " + a + "\n";
+    o += "  artifact: " + safe(a) + "\n";
   }
   return o;
 }

@@ -3,17 +3,12 @@
 #include <whittle/util/fd.hpp>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <net/if.h>
 #include <sched.h>
-#include <sstream>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 namespace whittle::trace {
@@ -61,82 +56,6 @@ enter_network_namespace(pid_t pid)
   }
   if (setns(fd.get(), CLONE_NEWNET) != 0) {
     throw SandboxError(errno_message("enter network namespace `" + path + "`", errno));
-  }
-}
-
-namespace {
-
-bool
-write_small(const std::string& path, const std::string& text)
-{
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  return ok;
-}
-
-} // namespace
-
-PidsCgroup::PidsCgroup(const std::string& name, int max_tasks)
-{
-  for (const char* base : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup"}) {
-    std::string probe = std::string(base) + "/pids.max";
-    std::string root_procs = std::string(base) + "/cgroup.procs";
-    struct stat st;
-    if (stat(root_procs.c_str(), &st) != 0) {
-      continue;
-    }
-    // v2 root has no pids.max; it needs the controller enabled in subtree_control.
-    if (std::string(base) == "/sys/fs/cgroup" && stat((std::string(base) + "/cgroup.controllers").c_str(), &st) != 0) {
-      continue;
-    }
-    std::string dir = std::string(base) + "/" + name;
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      continue;
-    }
-    if (!write_small(dir + "/pids.max", std::to_string(max_tasks))) {
-      rmdir(dir.c_str());
-      continue;
-    }
-    (void)probe;
-    m_dir = dir;
-    return;
-  }
-}
-
-PidsCgroup::~PidsCgroup()
-{
-  if (m_dir.empty()) {
-    return;
-  }
-  for (int i = 0; i < 50; ++i) {
-    if (rmdir(m_dir.c_str()) == 0 || errno == ENOENT) {
-      return;
-    }
-    kill_all();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-bool
-PidsCgroup::add(pid_t pid)
-{
-  return !m_dir.empty() && write_small(m_dir + "/cgroup.procs", std::to_string(pid));
-}
-
-void
-PidsCgroup::kill_all()
-{
-  if (m_dir.empty()) {
-    return;
-  }
-  std::ifstream in(m_dir + "/cgroup.procs");
-  pid_t pid;
-  while (in >> pid) {
-    ::kill(pid, SIGKILL);
   }
 }
 

@@ -1,4 +1,5 @@
 #include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/limits.hpp>
 #include <whittle/trace/namespaces.hpp>
 #include <whittle/trace/sandbox.hpp>
 #include <whittle/trace/session.hpp>
@@ -103,10 +104,17 @@ run_trace(const TraceOptions& o)
     urls.push_back(parse_http_url(u));
   }
   SandboxPlan plan = make_plan(o.sandbox);
+  // Before the Sandbox copies the plan: whether a cgroup holds the caps decides the app's rlimits. Declared
+  // before the sandbox, so it outlives it and its destructor removes the cgroups once the init is gone.
+  static std::atomic<unsigned> s_runs{0};
+  plan.limits = o.limits;
+  ResourceGuard guard(o.limits, "whittle-" + std::to_string(getpid()) + "-" + std::to_string(s_runs++), plan.rootfs,
+                      o.cgroup_root);
+  plan.limits_by_cgroup = guard.enforces();
+  util::verbose(guard.describe());
   util::debug("sandbox plan:\n" + describe(plan));
   bool notify = !o.untraced && !o.all_syscalls && o.mechanism == Mechanism::notify;
   Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace);
-  PidsCgroup cgroup("whittle-" + std::to_string(getpid()), o.max_tasks);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
   topt.special = plan.special;
@@ -139,8 +147,10 @@ run_trace(const TraceOptions& o)
   }
   pid_t init = sandbox.start();
   util::Sha256 stdout_hash;
-  if (!cgroup.add(init)) {
-    util::warn("no writable pids cgroup: a fork bomb is only ended by --timeout");
+  if (!guard.add(init)) {
+    sandbox.signal(SIGKILL);
+    throw SandboxError("move the sandbox into its cgroups (" + guard.describe() +
+                       "): the memory and task caps would not hold; --memory none --pids none runs without them");
   }
   if (o.untraced) {
     tracer.adopt(init);
@@ -156,6 +166,16 @@ run_trace(const TraceOptions& o)
     sigaction(SIGTERM, &sa, &old_term);
   }
   g_stop_signal.store(0);
+  // A disk breach ends the run at once, as a timeout would, and run_trace then fails naming --disk.
+  guard.watch_disk([&sandbox, &guard] {
+    sandbox.signal(SIGKILL);
+    guard.kill_all();
+  });
+  struct StopWatch
+  {
+    ResourceGuard& guard;
+    ~StopWatch() { guard.stop_watch(); }
+  } stop_watch{guard}; // before the sandbox goes: the watchdog's callback uses it
   sandbox.release();
   auto started = Clock::now();
 
@@ -262,7 +282,7 @@ run_trace(const TraceOptions& o)
     sandbox.signal(o.stop_signal);
     if (!control.wait_done_until(Clock::now() + o.grace)) {
       sandbox.signal(SIGKILL);
-      cgroup.kill_all();
+      guard.kill_all();
     }
   });
 
@@ -367,10 +387,17 @@ run_trace(const TraceOptions& o)
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
   }
-  cgroup.kill_all();
+  guard.kill_all();
   tee.join();
   relay.join();
+  guard.stop_watch();
 
+  if (auto why = guard.breach()) {
+    throw Error(*why);
+  }
+  if (auto note = guard.tasks_note()) {
+    util::warn(*note);
+  }
   if (auto err = sandbox.child_error()) {
     throw SandboxError("start the app in the sandbox: " + *err);
   }

@@ -1,7 +1,9 @@
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -388,5 +390,143 @@ TEST_CASE("rootfs::apply_layers over many layers: order, waste per layer, the fi
         CHECK_THAT(e.what(), Catch::Contains(image.layers[bad].descriptor.digest.hex.substr(0, 12)));
       }
     }
+  }
+}
+
+TEST_CASE("rootfs::apply_layers caps what all layers decode to together", "[rootfs][limits]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  // Each layer alone is small; together they pass the cap in the second layer.
+  fx.layers = {{test::file("a", std::string(600 << 10, 'a'))},
+               {test::file("b", std::string(600 << 10, 'b'))}};
+  oci::Image image = open_fixture(t, fx);
+  ApplyOptions opts;
+  opts.max_image_bytes = 1 << 20;
+  auto error_of = [&] {
+    try {
+      apply_layers(image, opts);
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  SECTION("in the tree only")
+  {
+    std::string err = error_of();
+    CHECK_THAT(err, Catch::Contains("apply layer " + image.layers[1].descriptor.digest.str() + " of `" +
+                                    image.ref.str() + "`"));
+    CHECK_THAT(err, Catch::Contains("more than 1.0 MiB in all (WHITTLE_MAX_IMAGE_BYTES)"));
+  }
+  SECTION("extracting")
+  {
+    std::string root = t / "root";
+    ::mkdir(root.c_str(), 0755);
+    opts.extract_to = root;
+    CHECK_THAT(error_of(), Catch::Contains(image.layers[1].descriptor.digest.str()));
+  }
+  SECTION("the first layer alone")
+  {
+    opts.max_image_bytes = 500 << 10;
+    CHECK_THAT(error_of(), Catch::Contains(image.layers[0].descriptor.digest.str()));
+  }
+  SECTION("a cap that holds them, or none")
+  {
+    opts.max_image_bytes = 2 << 20;
+    CHECK(apply_layers(image, opts).tree.find("/b") != nullptr);
+    opts.max_image_bytes = 0;
+    CHECK(apply_layers(image, opts).tree.find("/b") != nullptr);
+  }
+}
+
+TEST_CASE("rootfs::default_max_image_bytes reads WHITTLE_MAX_IMAGE_BYTES strictly", "[rootfs][limits]")
+{
+  struct Restore
+  {
+    ~Restore() { ::unsetenv("WHITTLE_MAX_IMAGE_BYTES"); }
+  } restore;
+  ::unsetenv("WHITTLE_MAX_IMAGE_BYTES");
+  CHECK(default_max_image_bytes() == uint64_t{64} << 30);
+  const std::pair<const char*, uint64_t> good[] = {{"1000", 1000},
+                                                   {"5M", 5 << 20},
+                                                   {"5MiB", 5 << 20},
+                                                   {"2G", uint64_t{2} << 30},
+                                                   {"1T", uint64_t{1} << 40}};
+  for (const auto& [text, value] : good) {
+    ::setenv("WHITTLE_MAX_IMAGE_BYTES", text, 1);
+    CHECK(default_max_image_bytes() == value);
+  }
+  for (const char* bad :
+       {"0", "-1", "+5", " 5", "5 ", "1.5G", "5m", "5MB", "0x10", "99999999999999999999", "16777216T"}) {
+    INFO("WHITTLE_MAX_IMAGE_BYTES=" << bad);
+    ::setenv("WHITTLE_MAX_IMAGE_BYTES", bad, 1);
+    CHECK_THROWS_WITH(default_max_image_bytes(),
+                      Catch::Contains("WHITTLE_MAX_IMAGE_BYTES=`" + std::string(bad) + "`"));
+  }
+}
+
+TEST_CASE("rootfs::apply_layers checks free space before and while extracting", "[rootfs][limits]")
+{
+  test::TestDir t;
+  test::FixtureImage fx;
+  fx.layers = {{test::file("small", "s")}, {test::file("zeros", std::string(8 << 20, '\0'))}};
+  oci::Image image = open_fixture(t, fx);
+  std::string root = t / "root";
+  ::mkdir(root.c_str(), 0755);
+  ApplyOptions opts;
+  opts.extract_to = root;
+
+  SECTION("refused before anything is written when even the compressed layers cannot fit")
+  {
+    struct statvfs fs;
+    REQUIRE(::statvfs(root.c_str(), &fs) == 0);
+    // A floor above the free space stands for a full disk.
+    opts.free_space_floor = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize + (uint64_t{1} << 30);
+    try {
+      apply_layers(image, opts);
+      FAIL("no error without free space");
+    } catch (const BadInput&) {
+      FAIL("a full disk is not bad input");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("extract `" + image.ref.str() + "` into `" + root + "`"));
+      CHECK_THAT(e.what(), Catch::Contains("free some space"));
+      // The manifest's claim is what it goes by: the message names the largest layer.
+      CHECK_THAT(e.what(), Catch::Contains("layer " + image.layers[1].descriptor.digest.str()));
+    }
+    std::string out;
+    test::run_command("ls -A '" + root + "' | wc -l", &out);
+    CHECK(std::stoul(out) == 0);
+  }
+  SECTION("stopped in the layer that would pass the free space, on a small filesystem")
+  {
+    if (::geteuid() != 0) {
+      test::skip("a small tmpfs for the free-space test needs root");
+      return;
+    }
+    REQUIRE(::mount("tmpfs", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=4m") == 0);
+    struct Unmount
+    {
+      std::string path;
+      ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{root};
+    opts.free_space_floor = 1 << 20;
+    // The compressed 8 MiB of zeros fit easily: only the running count can see the layer will not.
+    REQUIRE(image.layers[1].descriptor.size < (1 << 20));
+    try {
+      apply_layers(image, opts);
+      FAIL("no error past the free space");
+    } catch (const BadInput&) {
+      FAIL("a full disk is not bad input");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(image.layers[1].descriptor.digest.str()));
+      CHECK_THAT(e.what(), Catch::Contains(image.ref.str()));
+      CHECK_THAT(e.what(), Catch::Contains("entry `zeros`"));
+      CHECK_THAT(e.what(), Catch::Contains("free on the filesystem of `" + root + "`"));
+    }
+    CHECK(test::path_exists(root + "/small"));
+    // Stopped before the floor was reached: each chunk is counted before it is written.
+    struct statvfs fs;
+    REQUIRE(::statvfs(root.c_str(), &fs) == 0);
+    CHECK(static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize >= (1u << 20) - (64u << 10));
   }
 }

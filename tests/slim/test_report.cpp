@@ -97,7 +97,7 @@ TEST_CASE("slim::make_report counts, groups removals and renders artifacts", "[s
 
   std::string flags = run_flags(r, true);
   CHECK(flags.find("podman run --rm --read-only --tmpfs /tmp --cap-drop=ALL --security-opt=no-new-privileges "
-                   "--user 65532:65532 --security-opt seccomp=seccomp.json IMAGE") != std::string::npos);
+                   "--user=65532:65532 --security-opt seccomp=seccomp.json IMAGE") != std::string::npos);
   std::string yaml = security_context(r, false);
   CHECK(yaml.find("runAsNonRoot: true") != std::string::npos);
   CHECK(yaml.find("runAsUser: 65532") != std::string::npos);

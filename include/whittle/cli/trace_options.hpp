@@ -12,7 +12,7 @@
 namespace whittle::cli {
 
 // --entrypoint, --cmd, --env, --cwd, --mount, --timeout, --network, --syscalls, --probe, --probe-exec,
-// --continue-after, --workdir, --keep-workdir (the meaning of each as in `whittle trace`).
+// --continue-after, --memory, --pids, --disk, --workdir, --keep-workdir (as in `whittle trace`).
 std::vector<FlagSpec> trace_flags();
 
 // Checks the trace flags and fills everything but the sandbox's rootfs, state_dir and user (argv, env and

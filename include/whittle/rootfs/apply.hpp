@@ -14,6 +14,14 @@
 // On disk (rootfs/extract) every path is additionally opened with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and the last component is never followed, so even a rule
 // missed above cannot lead a write out of the root (umoci's CVE class).
+// Size (issue 11): the layers together may decode to at most max_image_bytes (the exact tar stream bytes,
+// checked as each layer ends; a layer alone is bounded by the archive's WHITTLE_MAX_LAYER_BYTES), else a
+// BadInput naming the layer that crossed it. Extraction first compares the filesystem's free space with
+// the compressed size of the layers the manifest gives (a lower bound of what they unpack to) and refuses
+// to start when that cannot fit above free_space_floor; while extracting, what is written (512 bytes per
+// entry, content chunk by chunk before it is written) must stay under the free space found at the start
+// minus the floor (and the free space is sampled again every 64 MiB), else it stops with an Error naming
+// the layer and the entry, so an extraction never fills the disk.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +41,10 @@ struct LayerStats
   uint64_t waste_files = 0;
 };
 
+// The total cap: WHITTLE_MAX_IMAGE_BYTES when set (digits with an optional K, M, G or T suffix, KiB..TiB
+// too; positive), else 64 GiB. Throws UsageError naming the variable for any other value.
+uint64_t default_max_image_bytes();
+
 struct ApplyOptions
 {
   // When non-empty, also extract into this existing, empty directory.
@@ -44,6 +56,9 @@ struct ApplyOptions
   util::IdShift id_shift;
   // Which layers to apply (all when empty).
   size_t layer_limit = SIZE_MAX;
+  // The cap on all layers' decoded bytes together (0: no cap); the free space extraction leaves.
+  uint64_t max_image_bytes = default_max_image_bytes();
+  uint64_t free_space_floor = uint64_t{256} << 20;
 };
 
 struct ApplyResult
@@ -57,7 +72,8 @@ struct ApplyResult
 // most a few MiB of queued entries and content per layer in flight, never a whole layer), building the
 // tree (and the extraction, whose directories get their final metadata at the end). LayerStats::waste_*
 // count, per layer, its non-directory nodes later removed or replaced (bytes only while no other
-// hardlinked name keeps the content). Throws BadInput (hostile or corrupt image) or Error (I/O).
+// hardlinked name keeps the content). Throws BadInput (hostile or corrupt image, or more than
+// max_image_bytes) or Error (I/O, or not enough free space for the extraction).
 ApplyResult apply_layers(const oci::Image& image, const ApplyOptions& options = {});
 
 } // namespace whittle::rootfs

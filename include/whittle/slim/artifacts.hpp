@@ -20,11 +20,24 @@ const std::vector<std::string>& seccomp_baseline();
 // (GOARCH: amd64, arm64, ...).
 nlohmann::json seccomp_profile(const std::set<std::string>& syscalls, const std::string& architecture);
 
+// One shell word (POSIX sh) for s: s itself when non-empty and made only of [A-Za-z0-9_./:=@%+,-], else s
+// in single quotes with each ' written as '\'' (a newline or any byte stays inside the quotes).
+std::string shell_quote(const std::string& s);
+
+// A YAML double-quoted scalar holding s: " and \ escaped, \n \t \r, other C0 controls and DEL as \xHH,
+// C1 controls and the YAML line breaks U+0085, U+2028, U+2029 (and U+FEFF) as \uHHHH. A byte that is not
+// part of valid UTF-8 becomes \xHH, which YAML reads as the code point U+00HH: the file stays valid UTF-8
+// YAML, and such a name reads back as its Latin-1 spelling.
+std::string yaml_quote(const std::string& s);
+
 // `podman run` flags: --read-only with a --tmpfs per writable path when the hints allow it, --cap-drop=ALL,
-// no-new-privileges, --user, seccomp=seccomp.json when written.
+// no-new-privileges, --user, seccomp=seccomp.json when written. Every image-derived value is one
+// shell_quote'd word; image-derived text in comments has its control characters escaped.
 std::string run_flags(const Report& report, bool with_seccomp);
 
 // A Kubernetes securityContext (restricted Pod Security Standard) with emptyDir hints for writable paths.
+// runAsUser/runAsGroup only for a numeric user; image-derived text (in comments and the commented hints)
+// is escaped as by yaml_quote, so no name can end a comment or add a key.
 std::string security_context(const Report& report, bool with_seccomp);
 
 // Writes every artifact into dir (created if missing) atomically per file; adds their names to

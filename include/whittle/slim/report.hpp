@@ -62,7 +62,8 @@ struct Report
 // Fills sizes, counts, groups and largest dirs from the tree and the plan (the rest is set by the caller).
 Report make_report(const rootfs::Tree& tree, const KeepPlan& plan);
 nlohmann::json report_json(const Report& r);
-// The human summary (several lines, trailing newline).
+// The human summary (several lines, trailing newline); control characters in every string of it are
+// escaped (util::terminal_safe), since names, users and reasons come from the image and rule files.
 std::string report_summary(const Report& r);
 
 } // namespace whittle::slim

@@ -33,7 +33,11 @@ struct TraceOptions
   bool all_syscalls = false;
   size_t max_paths = 0;                    // distinct paths recorded before the run is stopped; 0: the
                                            // tracer's default (TracerOptions, tracer.hpp)
-  int max_tasks = 1024;                    // pids cgroup limit (fork bombs)
+  // The app's memory, task and disk caps (--memory, --pids, --disk), held by a ResourceGuard.
+  AppLimits limits;
+  // Where the cgroup filesystems are mounted; tests point it at an empty directory to get the rlimit
+  // fallback.
+  std::string cgroup_root = "/sys/fs/cgroup";
   int stop_signal = 15;                    // sent to every process at the end (the image's StopSignal)
   bool untraced = false;
   // Tracer and app on one CPU (trace/cpu_pin.hpp); false with --all-cpus.
@@ -55,7 +59,9 @@ struct TraceOutcome
 
 // Runs the trace. Throws UsageError (bad probe URL), BadInput (user or program not in the image),
 // SandboxError (namespaces, ptrace or seccomp refused; the app could not be started: the child's
-// {errno, step} becomes the message).
+// {errno, step} becomes the message), Error when the app broke a resource cap: it wrote more than
+// limits.disk_bytes below the rootfs (the sandbox is killed at once) or the kernel OOM-killed part of it
+// at the memory cap; the message names the flag and the cap.
 TraceOutcome run_trace(const TraceOptions& options);
 
 // Parses a --continue-after value: exit, probes, signal or a number of seconds. Throws UsageError.

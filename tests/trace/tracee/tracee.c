@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -565,6 +566,81 @@ main(int argc, char** argv)
     }
     struct stat st;
     stat("x", &st);
+    return 0;
+  }
+  /* Resource caps (trace/limits): memory, tasks and disk. */
+  if (strcmp(cmd, "alloc") == 0 && argc == 3) {
+    /* Allocates and touches MIB mebibytes, 1 MiB at a time; 3 when an allocation is refused. */
+    long mib = atol(argv[2]);
+    for (long i = 0; i < mib; ++i) {
+      char* p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) {
+        return 3;
+      }
+      memset(p, 1, 1 << 20);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "forks") == 0 && argc == 3) {
+    /* Forks up to N sleeping children; exits with how many forks succeeded (at most 250). */
+    int n = atoi(argv[2]), made = 0;
+    pid_t kids[250];
+    for (int i = 0; i < n && i < 250; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        sleep_ms(10000);
+        _exit(0);
+      }
+      if (pid < 0) {
+        break;
+      }
+      kids[made++] = pid;
+    }
+    for (int i = 0; i < made; ++i) {
+      kill(kids[i], SIGKILL);
+      waitpid(kids[i], NULL, 0);
+    }
+    return made;
+  }
+  if (strcmp(cmd, "fill") == 0 && argc == 4) {
+    /* Writes MIB mebibytes of non-zero data into PATH; 0 when all were written. */
+    static char chunk[1 << 20];
+    memset(chunk, 'w', sizeof chunk);
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      return 1;
+    }
+    for (long i = 0; i < atol(argv[3]); ++i) {
+      if (write(fd, chunk, sizeof chunk) != (ssize_t)sizeof chunk) {
+        return 1;
+      }
+    }
+    return 0;
+  }
+  if ((strcmp(cmd, "fallocate") == 0 || strcmp(cmd, "fallocate-keep") == 0) && argc == 4) {
+    /* One fallocate of MIB mebibytes (fallocate-keep: FALLOC_FL_KEEP_SIZE, which RLIMIT_FSIZE does not
+     * bound), then a pause in which the watchdog can see it. */
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int mode = strcmp(cmd, "fallocate-keep") == 0 ? FALLOC_FL_KEEP_SIZE : 0;
+    int ok = fd >= 0 && fallocate(fd, mode, 0, (off_t)atol(argv[3]) << 20) == 0;
+    sleep_ms(500);
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "many-files") == 0 && argc == 5) {
+    /* Creates N files of KIB kibibytes each in DIR; 0 when all were written. */
+    static char chunk[1 << 20];
+    memset(chunk, 'f', sizeof chunk);
+    long n = atol(argv[3]);
+    size_t size = (size_t)atol(argv[4]) << 10;
+    for (long i = 0; i < n; ++i) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/f%ld", argv[2], i);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0 || write(fd, chunk, size) != (ssize_t)size) {
+        return 1;
+      }
+      close(fd);
+    }
     return 0;
   }
   fprintf(stderr, "tracee: unknown command %s\n", cmd);
