@@ -104,6 +104,18 @@ TEST_CASE("whittle refuses a --timeout that is not a positive number of seconds"
   }
 }
 
+TEST_CASE("whittle refuses a --continue-after that is neither a keyword nor positive seconds", "[cli]")
+{
+  test::TestDir t;
+  std::string src = image(t);
+  for (const char* v : {"-5", "inf", "nan", "2abc", "soon"}) {
+    INFO(v);
+    Run r = run(t, "trace " + src + " -o " + (t / "out.json") + " --continue-after " + v);
+    CHECK(r.rc == 2);
+    CHECK_THAT(r.err, Catch::Contains("--continue-after `" + std::string(v) + "`"));
+  }
+}
+
 TEST_CASE("whittle refuses a 65th --probe-exec instead of dropping it", "[cli]")
 {
   test::TestDir t;
@@ -229,4 +241,33 @@ TEST_CASE("the stale-file cleaner leaves the user's files and odd names alone", 
   r = run(t, "convert " + src + " oci-archive:" + (t / "out2/img.tar"), "TMPDIR='" + (t / "tmp") + "'");
   CHECK(r.rc == 0);
   CHECK(test::path_exists(t / "out2/.whittle-notes/todo.txt"));
+}
+
+TEST_CASE("trace and verify --json print their result as JSON on stdout", "[cli][userns]")
+{
+  if (!test::have_root_sandbox()) {
+    test::skip("no root sandbox: trace cannot run");
+    return;
+  }
+  test::TestDir t;
+  // A static program that prints to stdout and exits 0: the app's output must not reach stdout.
+  test::FixtureImage img;
+  img.layers = {{test::dir("app"), test::file("app/tool", test::read_file("/sbin/ldconfig"), 0755)}};
+  img.entrypoint = {"/app/tool"};
+  img.cmd = {"--version"};
+  test::write_oci_layout(img, t / "img");
+  std::string src = "oci:" + (t / "img") + ":latest";
+  Run r = run(t, "trace " + src + " -o " + (t / "p.json") + " --json --timeout 30");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["exit_code"] == 0);
+  CHECK(j["profile"] == t / "p.json");
+  CHECK(j["files"].get<int>() >= 1);
+  CHECK_THAT(r.err, Catch::Contains("ldconfig")); // the app's --version output, moved to stderr
+  r = run(t, "verify " + src + " " + src + " --json --timeout 30");
+  REQUIRE(r.rc == 0);
+  j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["differences"].empty());
 }
