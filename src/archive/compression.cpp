@@ -1,5 +1,6 @@
 #include <whittle/archive/compression.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
 
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
@@ -521,27 +522,12 @@ env_u64(const char* name, uint64_t fallback)
   if (!v || !*v) {
     return fallback;
   }
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long n = std::strtoull(v, &end, 10);
-  uint64_t mult = 1;
-  if (end && *end) {
-    std::string suffix(end);
-    if (suffix == "K" || suffix == "KiB") {
-      mult = 1ULL << 10;
-    } else if (suffix == "M" || suffix == "MiB") {
-      mult = 1ULL << 20;
-    } else if (suffix == "G" || suffix == "GiB") {
-      mult = 1ULL << 30;
-    } else {
-      mult = 0;
-    }
-  }
-  if (end == v || errno != 0 || mult == 0 || n == 0 || n > UINT64_MAX / mult) {
+  auto n = util::parse_size(v);
+  if (!n) {
     throw UsageError(std::string("parse ") + name + "=`" + v +
-                     "`: expected a positive number (optionally with K, M or G)");
+                     "`: expected a positive whole number, optionally with K, M or G (KiB, MiB, GiB)");
   }
-  return n * mult;
+  return *n;
 }
 
 } // namespace

@@ -1,7 +1,7 @@
+#include <sstream>
 #include <whittle/cli/args.hpp>
 #include <whittle/util/error.hpp>
-
-#include <sstream>
+#include <whittle/util/number.hpp>
 
 namespace whittle::cli {
 
@@ -9,11 +9,11 @@ const std::vector<FlagSpec>&
 global_flags()
 {
   static const std::vector<FlagSpec> k_flags = {
-    {"--json", "", "", "print the result as JSON on stdout"},
-    {"--quiet", "-q", "", "print nothing on stderr but errors and warnings"},
-    {"--verbose", "-v", "", "print more progress on stderr"},
-    {"--debug", "", "", "print debugging detail on stderr"},
-    {"--help", "-h", "", "show this help"},
+      {"--json", "", "", "print the result as JSON on stdout"},
+      {"--quiet", "-q", "", "print nothing on stderr but errors and warnings"},
+      {"--verbose", "-v", "", "print more progress on stderr"},
+      {"--debug", "", "", "print debugging detail on stderr"},
+      {"--help", "-h", "", "show this help"},
   };
   return k_flags;
 }
@@ -40,6 +40,71 @@ ParsedArgs::all(const std::string& flag) const
 {
   auto it = values.find(flag);
   return it == values.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::optional<std::chrono::milliseconds>
+ParsedArgs::get_seconds(const std::string& flag, double max_seconds) const
+{
+  auto v = get(flag);
+  if (!v) {
+    return std::nullopt;
+  }
+  auto ms = util::parse_seconds(*v, max_seconds);
+  if (!ms) {
+    throw UsageError(flag + " `" + *v + "`: expected a number of seconds greater than 0 and at most " +
+                     std::to_string(static_cast<uint64_t>(max_seconds)));
+  }
+  return ms;
+}
+
+std::optional<uint64_t>
+ParsedArgs::get_count(const std::string& flag, uint64_t min, uint64_t max) const
+{
+  auto v = get(flag);
+  if (!v) {
+    return std::nullopt;
+  }
+  auto n = util::parse_uint(*v, max);
+  if (!n || *n < min) {
+    throw UsageError(flag + " `" + *v + "`: expected a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max));
+  }
+  return n;
+}
+
+std::optional<std::string>
+ParsedArgs::get_user(const std::string& flag) const
+{
+  auto v = get(flag);
+  if (!v) {
+    return std::nullopt;
+  }
+  size_t colon = v->find(':');
+  std::string parts[2] = {v->substr(0, colon), colon == std::string::npos ? "" : v->substr(colon + 1)};
+  for (size_t i = 0; i < (colon == std::string::npos ? 1 : 2); ++i) {
+    const std::string& part = parts[i];
+    const char* what = i == 0 ? "user" : "group";
+    if (part.empty()) {
+      throw UsageError(flag + " `" + *v + "`: the " + what + " is empty (expected USER[:GROUP])");
+    }
+    bool numeric = part.find_first_not_of("0123456789") == std::string::npos;
+    if (numeric && !util::parse_id(part)) {
+      throw UsageError(flag + " `" + *v + "`: " + what + " id " + part + " is out of range (0 to " +
+                       std::to_string(util::k_max_id) + ")");
+    }
+  }
+  return v;
+}
+
+std::vector<std::string>
+ParsedArgs::all_at_most(const std::string& flag, size_t max) const
+{
+  std::vector<std::string> v = all(flag);
+  if (v.size() > max) {
+    throw UsageError(flag + " given " + std::to_string(v.size()) + " times: at most " + std::to_string(max) +
+                     " are supported");
+  }
+  return v;
 }
 
 namespace {
@@ -113,6 +178,11 @@ parse_args(const CommandSpec& spec, const std::vector<std::string>& argv)
   }
   if (out.help) {
     return out;
+  }
+  for (const char* loud : {"--verbose", "--debug"}) {
+    if (out.has("--quiet") && out.has(loud)) {
+      throw UsageError(std::string("--quiet and ") + loud + " contradict each other: give one of them");
+    }
   }
   if (out.positional.size() < spec.min_positional || out.positional.size() > spec.max_positional) {
     throw UsageError("usage: whittle " + spec.name + " " + spec.usage);

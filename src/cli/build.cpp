@@ -11,6 +11,7 @@
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/pipeline.hpp>
 #include <whittle/trace/profile.hpp>
+#include <whittle/util/bounded_read.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
@@ -76,6 +77,13 @@ parse_build_options(const ParsedArgs& args)
   }
   o.include_paths = args.all("--include-path");
   o.include_exes = args.all("--include-exe");
+  for (const char* flag : {"--include-path", "--include-exe"}) {
+    for (const auto& v : args.all(flag)) {
+      if (v.empty()) {
+        throw UsageError(std::string(flag) + " needs a non-empty value");
+      }
+    }
+  }
   o.include_shell = args.has("--include-shell");
   o.exclude_patterns = args.all("--exclude-pattern");
   for (const auto& g : o.exclude_patterns) {
@@ -141,7 +149,7 @@ run_build(const ParsedArgs& args)
 
   std::vector<trace::Profile> profiles;
   for (const auto& f : profile_files) {
-    profiles.push_back(trace::read_profile(f));
+    profiles.push_back(read_profile_file(f));
   }
   trace::Profile profile = profiles.size() == 1 ? profiles[0] : trace::merge_profiles(profiles);
 
@@ -154,7 +162,7 @@ run_build(const ParsedArgs& args)
   for (const auto& l : image.layers) {
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
-  util::TempDir work(".whittle-build-" + std::to_string(::getpid()) + "-", slim::work_parent(size));
+  util::TempDir work = util::TempDir::work(util::WorkKind::build, slim::work_parent(size));
   std::string root = work.path() + "/rootfs";
   if (::mkdir(root.c_str(), 0755) != 0) {
     throw_errno("create `" + root + "`");
@@ -190,6 +198,12 @@ finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::
   } else {
     std::cout << util::terminal_safe(slim::report_summary(plan.report), true);
   }
+}
+
+trace::Profile
+read_profile_file(const std::string& path)
+{
+  return trace::parse_profile(util::read_bounded(path, k_max_profile_bytes, "profile"), path);
 }
 
 std::string

@@ -1,4 +1,7 @@
 // `whittle profile merge A B ... -o C`: unite the profiles of several traced runs of one image.
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
@@ -24,12 +27,21 @@ run_profile(const ParsedArgs& args)
   }
   std::vector<trace::Profile> profiles;
   for (size_t i = 1; i < args.positional.size(); ++i) {
-    profiles.push_back(trace::read_profile(args.positional[i]));
+    profiles.push_back(read_profile_file(args.positional[i]));
   }
   trace::Profile merged = trace::merge_profiles(profiles, args.has("--allow-mixed"));
   trace::write_profile(merged, *output);
-  util::info("merged " + std::to_string(profiles.size()) + " profiles (" + std::to_string(merged.runs.size()) +
-             " runs, " + std::to_string(merged.files.size()) + " files) into " + *output);
+  util::info("merged " + std::to_string(profiles.size()) + " profiles (" +
+             std::to_string(merged.runs.size()) + " runs, " + std::to_string(merged.files.size()) +
+             " files) into " + *output);
+  if (args.has("--json")) {
+    nlohmann::json j = {{"output", *output},
+                        {"inputs", profiles.size()},
+                        {"runs", merged.runs.size()},
+                        {"files", merged.files.size()},
+                        {"manifest_digest", merged.manifest_digest}};
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
   return k_exit_ok;
 }
 
@@ -43,12 +55,13 @@ profile_command()
   c.spec.usage = "merge PROFILE... -o OUTPUT.json";
   c.spec.summary = "merge the tracer profiles of several runs";
   c.spec.description =
-    "merge: unites profiles of the same image: runs are concatenated, each file's accesses or-ed, syscall\n"
-    "sets united (kept only if every input has one). Profiles of different images (manifest digests) are\n"
-    "refused unless --allow-mixed.";
+      "merge: unites profiles of the same image: runs are concatenated, each file's accesses or-ed, syscall\n"
+      "sets united (kept only if every input has one). Profiles of different images (manifest digests) are\n"
+      "refused unless --allow-mixed. With --json a summary (output, input, run and file counts) is printed\n"
+      "on stdout.";
   c.spec.flags = {
-    {"--output", "-o", "FILE", "write the merged profile here"},
-    {"--allow-mixed", "", "", "merge profiles of different images"},
+      {"--output", "-o", "FILE", "write the merged profile here"},
+      {"--allow-mixed", "", "", "merge profiles of different images"},
   };
   c.spec.min_positional = 2;
   c.spec.max_positional = 1000;

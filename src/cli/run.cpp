@@ -1,10 +1,10 @@
+#include <cstdio>
+#include <iostream>
+#include <new>
 #include <whittle/cli/command.hpp>
 #include <whittle/trace/rootless.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
-
-#include <cstdio>
-#include <iostream>
 
 namespace whittle::cli {
 
@@ -12,13 +12,8 @@ const std::vector<Command>&
 commands()
 {
   static const std::vector<Command> k_commands = {
-    inspect_command(),
-    convert_command(),
-    trace_command(),
-    profile_command(),
-    build_command(),
-    slim_command(),
-    verify_command(),
+      inspect_command(), convert_command(), trace_command(),  profile_command(),
+      build_command(),   slim_command(),    verify_command(),
   };
   return k_commands;
 }
@@ -28,11 +23,11 @@ namespace {
 void
 print_usage(std::FILE* out)
 {
-  std::fprintf(out,
-               "Usage: whittle COMMAND [options]\n\n"
-               "Turns a fat container image into a minimal, hardened one.\n"
-               "Images are named in skopeo's syntax: oci:DIR[:TAG], oci:DIR@sha256:..., oci-archive:FILE[:TAG],\n"
-               "docker-archive:FILE[:NAME:TAG], or a bare path to an OCI layout or archive.\n\nCommands:\n");
+  std::fprintf(
+      out, "Usage: whittle COMMAND [options]\n\n"
+           "Turns a fat container image into a minimal, hardened one.\n"
+           "Images are named in skopeo's syntax: oci:DIR[:TAG], oci:DIR@sha256:..., oci-archive:FILE[:TAG],\n"
+           "docker-archive:FILE[:NAME:TAG], or a bare path to an OCI layout or archive.\n\nCommands:\n");
   for (const auto& c : commands()) {
     std::fprintf(out, "  %-10s %s\n", c.spec.name.c_str(), c.spec.summary.c_str());
   }
@@ -94,8 +89,17 @@ run(int argc, char** argv)
   } catch (const UsageError& e) {
     std::fprintf(stderr, "whittle: error: %s\n", util::terminal_safe(e.what()).c_str());
     return k_exit_usage;
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {
     std::fprintf(stderr, "whittle: error: %s\n", util::terminal_safe(e.what()).c_str());
+    return k_exit_failed;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "whittle: error: out of memory\n");
+    return k_exit_failed;
+  } catch (const std::exception& e) {
+    // Every failure whittle expects is an Error with a sentence; anything else (std::out_of_range from a
+    // library, boost's filesystem_error, an nlohmann::json type_error) is a bug to fix where it is thrown.
+    std::fprintf(stderr, "whittle: error: internal: %s (please report)\n",
+                 util::terminal_safe(e.what()).c_str());
     return k_exit_failed;
   }
 }

@@ -10,7 +10,9 @@
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/reference.hpp>
+#include <whittle/rootfs/apply.hpp>
 #include <whittle/slim/artifacts.hpp>
+#include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/pipeline.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
@@ -30,16 +32,28 @@ run_slim(const ParsedArgs& args)
   oci::ImageRef src_ref = oci::parse_reference(args.positional.at(0));
   oci::ImageRef dest = oci::parse_reference(*output, true);
   slim::BuildOptions options = parse_build_options(args);
+  std::optional<std::string> trace_user = args.get_user("--trace-user");
   std::optional<oci::Platform> platform;
   if (auto p = args.get("--platform")) {
     platform = oci::Platform::parse(*p);
   }
   oci::Image image = oci::open_image(src_ref, platform);
   trace::TraceOptions topts = parse_trace_options(args, image.config);
-  std::string user = args.get_or("--trace-user", image.config.user());
+  std::string user = trace_user ? *trace_user : image.config.user();
   if (!topts.exec_probes.empty() && !options.include_shell && !args.has("--no-verify")) {
     util::warn("--probe-exec runs /bin/sh in the sandbox: verify needs a shell in the slimmed image too "
                "(add --include-shell, or the exec probes will fail there)");
+  }
+
+  if (!options.include_paths.empty() || !options.include_exes.empty() || options.include_shell) {
+    // One pass over the layers (no extraction) so a mistyped --include-* fails now, not after the trace.
+    slim::KeepOptions ko;
+    ko.include_paths = options.include_paths;
+    ko.include_exes = options.include_exes;
+    ko.include_shell = options.include_shell;
+    ko.env = image.config.env();
+    ko.workdir = image.config.working_dir();
+    slim::check_includes(rootfs::apply_layers(image).tree, ko);
   }
 
   uint64_t size = 0;
@@ -47,7 +61,7 @@ run_slim(const ParsedArgs& args)
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
   std::string parent = args.get_or("--workdir", slim::work_parent(size * 2));
-  util::TempDir work(".whittle-slim-" + std::to_string(::getpid()) + "-", parent);
+  util::TempDir work = util::TempDir::work(util::WorkKind::slim, parent);
   if (args.has("--keep-workdir")) {
     work.keep();
   }

@@ -1,5 +1,10 @@
 // `whittle trace IMAGE -o PROFILE.json [-- CMD ARGS...]`: extract the image, run its app in the sandbox
 // under the tracer, write the profile (schema in docs/profile.md).
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/image.hpp>
@@ -12,10 +17,6 @@
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
 
-#include <chrono>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace whittle::cli {
 
 namespace {
@@ -27,6 +28,20 @@ run_trace_command(const ParsedArgs& args)
   if (!output) {
     throw UsageError("trace needs -o PROFILE.json");
   }
+  // Every flag is checked before the image is opened.
+  std::optional<std::string> user = args.get_user("--user");
+  std::string mechanism = args.get_or("--tracer", "ptrace");
+  if (mechanism != "notify" && mechanism != "ptrace") {
+    throw UsageError("--tracer must be notify or ptrace");
+  }
+  if (args.has("--untraced")) {
+    for (const char* f : {"--tracer", "--syscalls"}) {
+      if (args.has(f)) {
+        throw UsageError(std::string("--untraced runs without the tracer, so ") + f +
+                         " has no effect: drop one");
+      }
+    }
+  }
   oci::ImageRef ref = oci::parse_reference(args.positional.at(0));
   std::optional<oci::Platform> platform;
   if (auto p = args.get("--platform")) {
@@ -34,16 +49,15 @@ run_trace_command(const ParsedArgs& args)
   }
   oci::Image image = oci::open_image(ref, platform);
   trace::TraceOptions o = parse_trace_options(args, image.config);
-  o.sandbox.user = args.get_or("--user", image.config.user());
+  o.sandbox.user = user ? *user : image.config.user();
   o.untraced = args.has("--untraced");
-  std::string mechanism = args.get_or("--tracer", "ptrace");
-  if (mechanism != "notify" && mechanism != "ptrace") {
-    throw UsageError("--tracer must be notify or ptrace");
-  }
   o.mechanism = mechanism == "ptrace" ? trace::Mechanism::ptrace : trace::Mechanism::notify;
+  if (args.has("--json")) {
+    o.stdout_fd = STDERR_FILENO; // stdout carries only the JSON summary
+  }
 
   std::string parent = args.get_or("--workdir", util::temp_root());
-  util::TempDir work(".whittle-trace-" + std::to_string(getpid()) + "-", parent);
+  util::TempDir work = util::TempDir::work(util::WorkKind::trace, parent);
   if (args.has("--keep-workdir")) {
     work.keep();
     util::info("work directory kept: " + work.path());
@@ -67,7 +81,8 @@ run_trace_command(const ParsedArgs& args)
     rootfs::apply_layers(image, ao);
     auto t1 = std::chrono::steady_clock::now();
     util::verbose("extracted " + ref.str() + " into " + rootfs + " in " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) + " ms");
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count()) +
+                  " ms");
   }
   o.sandbox.rootfs = rootfs;
   o.sandbox.state_dir = state;
@@ -82,8 +97,16 @@ run_trace_command(const ParsedArgs& args)
   if (out.timed_out) {
     util::warn("the app was stopped by the timeout");
   }
-  util::info("traced " + std::to_string(p.files.size()) + " image paths (" + std::to_string(p.special.size()) +
-             " special, " + std::to_string(out.stops) + " stops); app " +
+  if (args.has("--json")) {
+    nlohmann::json j = {{"image", p.image_ref},        {"manifest_digest", p.manifest_digest},
+                        {"profile", *output},          {"files", p.files.size()},
+                        {"special", p.special.size()}, {"stops", out.stops},
+                        {"exit_code", run.exit_code},  {"signal", run.signal},
+                        {"timed_out", out.timed_out}};
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  util::info("traced " + std::to_string(p.files.size()) + " image paths (" +
+             std::to_string(p.special.size()) + " special, " + std::to_string(out.stops) + " stops); app " +
              (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
                               : "exit code " + std::to_string(run.exit_code)) +
              "; profile written to " + *output);
@@ -112,11 +135,12 @@ trace_command()
     "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
     "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
     "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
-    "stderr pass through. Runs as root or, rootless, in a user namespace of its own (docs/sandbox.md).";
+    "stderr pass through. Runs as root or, rootless, in a user namespace of its own (docs/sandbox.md). With --json a\n"
+    "summary (image, profile, file counts, the app's exit) is printed on stdout.";
   c.spec.flags = {
-    {"--output", "-o", "FILE", "write the profile here (required)"},
-    {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
-    {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
+      {"--output", "-o", "FILE", "write the profile here (required)"},
+      {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
+      {"--user", "", "USER[:GROUP]", "run as this user (name or uid, resolved in the image's /etc/passwd)"},
   };
   // The flags shared with slim and verify, with trace's own defaults and wording where they differ.
   for (auto f : trace_flags()) {
@@ -131,7 +155,8 @@ trace_command()
     c.spec.flags.push_back(f);
   }
   for (auto f : std::vector<FlagSpec>{
-           {"--rootfs", "", "DIR", "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
+           {"--rootfs", "", "DIR",
+            "use this already extracted rootfs of IMAGE instead of extracting (it may be changed)"},
            {"--untraced", "", "", "run in the same sandbox without the tracer (a baseline for benchmarks)"},
            {"--tracer", "", "ptrace|notify",
             "how path syscalls are seen: ptrace seccomp-stops (default) or seccomp user notifications"},

@@ -12,6 +12,7 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/in_root.hpp>
 #include <whittle/util/log.hpp>
+#include <whittle/util/number.hpp>
 #include <whittle/util/temp_dir.hpp>
 
 namespace whittle::cli {
@@ -42,6 +43,9 @@ trace_flags()
 }
 
 namespace {
+
+// The sandbox runs at most this many exec probes (its probe table in trace/sandbox.cpp).
+constexpr size_t k_max_exec_probes = 64;
 
 std::vector<std::string>
 split_command(const std::string& flag, const std::string& value)
@@ -77,8 +81,8 @@ stop_signal_of(const oci::ImageConfig& cfg)
   }
   std::string name = s->get<std::string>();
   if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
-    int n = std::atoi(name.c_str());
-    return n > 0 && n < 65 ? n : SIGTERM;
+    auto n = util::parse_uint(name, 64);
+    return n && *n > 0 ? static_cast<int>(*n) : SIGTERM;
   }
   if (name.rfind("SIG", 0) == 0) {
     name = name.substr(3);
@@ -101,12 +105,8 @@ trace::TraceOptions
 parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
 {
   trace::TraceOptions o;
-  if (auto t = args.get("--timeout")) {
-    try {
-      o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::stod(*t) * 1000));
-    } catch (const std::exception&) {
-      throw UsageError("--timeout `" + *t + "` is not a number of seconds");
-    }
+  if (auto t = args.get_seconds("--timeout")) {
+    o.timeout = *t;
   }
   std::string network = args.get_or("--network", "none");
   if (network != "none" && network != "host") {
@@ -117,10 +117,17 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     o.sandbox.mounts.push_back(trace::parse_bind_mount(m));
   }
   o.http_probes = args.all("--probe");
-  o.exec_probes = args.all("--probe-exec");
+  o.exec_probes = args.all_at_most("--probe-exec", k_max_exec_probes);
   bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
   o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
   if (auto c = args.get("--continue-after")) {
+    // trace::parse_continue_after reads seconds with std::stod, which takes inf and nan.
+    bool keyword = *c == "exit" || *c == "probes" || *c == "signal";
+    if (!keyword && !util::parse_seconds(*c, ParsedArgs::k_max_seconds)) {
+      throw UsageError("--continue-after `" + *c +
+                       "`: expected exit, probes, signal or a number of seconds greater than 0 and at most " +
+                       std::to_string(static_cast<uint64_t>(ParsedArgs::k_max_seconds)));
+    }
     trace::parse_continue_after(*c, o);
     if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
       throw UsageError("--continue-after probes needs --probe or --probe-exec");

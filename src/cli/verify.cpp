@@ -1,6 +1,7 @@
 // `whittle verify ORIGINAL SLIMMED [trace options]`: run both images in the sandbox with the same command,
 // env and probes (each as its own User) and compare exit status, stdout and probe results.
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 #include <whittle/cli/command.hpp>
 #include <whittle/cli/trace_options.hpp>
@@ -28,7 +29,7 @@ run_verify(const ParsedArgs& args)
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
   std::string parent = args.get_or("--workdir", slim::work_parent(size));
-  util::TempDir work(".whittle-verify-" + std::to_string(::getpid()) + "-", parent);
+  util::TempDir work = util::TempDir::work(util::WorkKind::verify, parent);
   if (args.has("--keep-workdir")) {
     work.keep();
   }
@@ -38,9 +39,20 @@ run_verify(const ParsedArgs& args)
              (b.config.user().empty() ? "root" : b.config.user()));
   TracedRun rb = traced_run(b, topts, b.config.user(), work.path(), "slimmed");
   VerifyOutcome v = compare_runs(ra.profile, rb.profile);
+  if (args.has("--json")) {
+    nlohmann::json j = {{"original", a_ref.str()},
+                        {"slimmed", b_ref.str()},
+                        {"ok", v.ok},
+                        {"differences", v.differences},
+                        {"not_found", v.not_found}};
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
   if (!v.ok) {
     print_verify_failure(v);
     return k_exit_failed;
+  }
+  if (args.has("--json")) {
+    return k_exit_ok;
   }
   std::cout << "verify passed: " << b_ref.str() << " behaves like " << a_ref.str() << " (exit status, stdout"
             << (ra.profile.runs[0].probes.empty() ? "" : ", probes") << ")\n";
@@ -61,7 +73,7 @@ verify_command()
       "given),\n"
       "each as its own User, and compares exit status, stdout and probe results (HTTP status and body).\n"
       "Exit status 0 when they agree; 1 otherwise, with the paths the slimmed run looked up and did not "
-      "find.";
+      "find. With --json the outcome (ok, differences, paths not found) is printed on stdout.";
   c.spec.flags = trace_flags();
   c.spec.min_positional = 2;
   c.spec.max_positional = 2;

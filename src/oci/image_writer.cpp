@@ -183,8 +183,8 @@ ImageWriter::ImageWriter(ImageRef dest) : m_dest(std::move(dest)), m_impl(std::m
   } else {
     m_impl->out.emplace(m_dest.path, util::AtomicOutput::Kind::file);
     fs::path parent = fs::path(m_impl->out->dest()).parent_path();
-    m_impl->work.emplace(".whittle-tmp-" + std::to_string(::getpid()) + "-work-",
-                         parent.empty() ? std::string(".") : parent.string());
+    m_impl->work.emplace(
+        util::TempDir::work(util::WorkKind::image, parent.empty() ? std::string(".") : parent.string()));
     m_impl->root = m_impl->work->path();
   }
   make_dir(m_impl->root + "/blobs");

@@ -67,6 +67,30 @@ env_value(const std::vector<std::string>& env, const std::string& name, const st
 
 constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+} // namespace
+
+void
+check_includes(const rootfs::Tree& tree, const KeepOptions& o)
+{
+  std::string path_env = env_value(o.env, "PATH", k_default_path);
+  std::string cwd = o.workdir.empty() ? "/" : o.workdir;
+  for (const auto& p : o.include_paths) {
+    if (!tree.resolve(p, rootfs::Follow::yes, cwd).node) {
+      throw UsageError("--include-path `" + p + "`: no such path in the image");
+    }
+  }
+  for (const auto& name : o.include_exes) {
+    if (!find_on_path(tree, name, path_env, cwd)) {
+      throw UsageError("--include-exe `" + name + "`: not found on the image's PATH (" + path_env + ")");
+    }
+  }
+  if (o.include_shell && !tree.resolve("/bin/sh", rootfs::Follow::yes, "/").node) {
+    throw UsageError("--include-shell: the image has no /bin/sh");
+  }
+}
+
+namespace {
+
 class Planner
 {
 public:
@@ -197,11 +221,9 @@ private:
 
   void seed_includes()
   {
+    check_includes(m_tree, m_o);
     for (const auto& p : m_o.include_paths) {
       rootfs::Resolution r = m_tree.resolve(p, rootfs::Follow::yes, m_cwd);
-      if (!r.node) {
-        throw UsageError("--include-path `" + p + "`: no such path in the image");
-      }
       keep_resolved(p, "include-path");
       if (r.node->type == rootfs::NodeType::directory) {
         for (const auto& d : m_tree.descendants(r.path)) {
@@ -210,16 +232,10 @@ private:
       }
     }
     for (const auto& name : m_o.include_exes) {
-      auto found = find_on_path(m_tree, name, m_path_env, m_cwd);
-      if (!found) {
-        throw UsageError("--include-exe `" + name + "`: not found on the image's PATH (" + m_path_env + ")");
-      }
-      keep_resolved(*found, "include-exe");
+      keep_resolved(*find_on_path(m_tree, name, m_path_env, m_cwd), "include-exe");
     }
     if (m_o.include_shell) {
-      if (keep_resolved("/bin/sh", "include-shell").empty()) {
-        throw UsageError("--include-shell: the image has no /bin/sh");
-      }
+      keep_resolved("/bin/sh", "include-shell");
     }
   }
 

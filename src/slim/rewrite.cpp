@@ -5,6 +5,7 @@
 #include <whittle/oci/image_writer.hpp>
 #include <whittle/slim/rewrite.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/sha256.hpp>
 
@@ -25,19 +26,6 @@ split(const std::string& s, char sep)
     }
     i = j + 1;
   }
-}
-
-std::optional<uint32_t>
-parse_id(const std::string& s)
-{
-  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
-  if (v > UINT32_MAX - 1) {
-    return std::nullopt;
-  }
-  return static_cast<uint32_t>(v);
 }
 
 // Appends `line` to an /etc/passwd or /etc/group text unless an entry with the same name or id exists.
@@ -92,9 +80,9 @@ plan_user(const std::string& original_user, const trace::Profile& profile, UserM
   p.user = original_user;
   p.non_root = !is_root_user(original_user);
   auto parts = split(original_user, ':');
-  if (auto u = parse_id(parts[0])) {
+  if (auto u = util::parse_id(parts[0])) {
     p.uid = *u;
-    p.gid = parts.size() > 1 ? parse_id(parts[1]).value_or(*u) : *u;
+    p.gid = parts.size() > 1 ? util::parse_id(parts[1]).value_or(*u) : *u;
   }
   if (mode == UserMode::keep) {
     p.note = "kept the original user (--user keep)";
@@ -102,10 +90,11 @@ plan_user(const std::string& original_user, const trace::Profile& profile, UserM
   }
   if (mode == UserMode::explicit_id) {
     auto f = split(id, ':');
-    auto uid = parse_id(f[0]);
-    std::optional<uint32_t> gid = f.size() == 2 ? parse_id(f[1]) : uid;
+    auto uid = util::parse_id(f[0]);
+    std::optional<uint32_t> gid = f.size() == 2 ? util::parse_id(f[1]) : uid;
     if (!uid || !gid || f.size() > 2) {
-      throw UsageError("--user `" + id + "`: expected keep, nonroot or a numeric UID[:GID]");
+      throw UsageError("--user `" + id + "`: expected keep, nonroot or a numeric UID[:GID] (each 0 to " +
+                       std::to_string(util::k_max_id) + ")");
     }
     p.uid = *uid;
     p.gid = *gid;
@@ -372,11 +361,12 @@ source_date_epoch_from_env()
   if (!v || !*v) {
     return std::nullopt;
   }
-  std::string s = v;
-  if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-    throw UsageError("SOURCE_DATE_EPOCH `" + s + "`: expected a non-negative integer (seconds since 1970)");
+  auto n = util::parse_uint(v, INT64_MAX);
+  if (!n) {
+    throw UsageError(std::string("SOURCE_DATE_EPOCH `") + v +
+                     "`: expected a non-negative integer (seconds since 1970)");
   }
-  return std::stoll(s);
+  return static_cast<int64_t>(*n);
 }
 
 } // namespace whittle::slim

@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <boost/filesystem.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <whittle/slim/rules.hpp>
+#include <whittle/util/bounded_read.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
 
@@ -107,13 +107,7 @@ parse_rules(const std::string& json, const std::string& what)
 RuleSet
 read_rules(const std::string& path)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw_errno("read rules `" + path + "`");
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_rules(s.str(), path);
+  return parse_rules(util::read_bounded(path, k_max_rules_bytes, "rules"), path);
 }
 
 std::vector<RuleSet>

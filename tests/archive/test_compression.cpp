@@ -273,6 +273,17 @@ TEST_CASE("archive decoders stop decompression bombs", "[archive]")
     CHECK(limits.max_ratio == 20);
     ::setenv("WHITTLE_MAX_LAYER_BYTES", "lots", 1);
     CHECK_THROWS_AS(default_decode_limits(), UsageError);
+    // strtoull read "-1" as 2^64-1, which disabled the limit.
+    for (const char* bad : {"-1", "0", "2abc", "1.5G", "99999999999999999999", "5 M", "17179869184G"}) {
+      INFO(bad);
+      ::setenv("WHITTLE_MAX_LAYER_BYTES", bad, 1);
+      CHECK_THROWS_WITH(default_decode_limits(),
+                        Catch::Contains("WHITTLE_MAX_LAYER_BYTES=`" + std::string(bad) + "`"));
+    }
+    ::setenv("WHITTLE_MAX_LAYER_BYTES", "2GiB", 1);
+    CHECK(default_decode_limits().max_output == 2ULL << 30);
+    ::setenv("WHITTLE_MAX_LAYER_RATIO", "-1", 1);
+    CHECK_THROWS_WITH(default_decode_limits(), Catch::Contains("WHITTLE_MAX_LAYER_RATIO=`-1`"));
     ::unsetenv("WHITTLE_MAX_LAYER_BYTES");
     ::unsetenv("WHITTLE_MAX_LAYER_RATIO");
     CHECK(default_decode_limits().max_output == DecodeLimits{}.max_output);

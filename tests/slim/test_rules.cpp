@@ -1,6 +1,10 @@
 #include "fake_root.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/slim/rules.hpp>
 #include <whittle/util/error.hpp>
 
@@ -69,4 +73,20 @@ TEST_CASE("slim::expand_glob resolves literal leading directories through symlin
                                  "/etc/nginx/sites/default"});
   CHECK(expand_glob(root.tree, "/etc/nginx/nginx.conf") == std::vector<std::string>{"/etc/nginx/nginx.conf"});
   CHECK(expand_glob(root.tree, "/etc/missing/**").empty());
+}
+
+TEST_CASE("slim::read_rules reads only regular files, at most k_max_rules_bytes", "[slim]")
+{
+  test::TestDir t;
+  test::write_file(t / "ok.json", R"({"schema":"whittle/rules/v1","name":"ok"})");
+  CHECK(read_rules(t / "ok.json").name == "ok");
+  REQUIRE(::mkfifo((t / "fifo.json").c_str(), 0644) == 0);
+  CHECK_THROWS_WITH(read_rules(t / "fifo.json"),
+                    Catch::Contains("read rules `" + (t / "fifo.json") + "`: a FIFO"));
+  int fd = ::open((t / "big.json").c_str(), O_WRONLY | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::ftruncate(fd, static_cast<off_t>(k_max_rules_bytes) + 1) == 0);
+  ::close(fd);
+  CHECK_THROWS_AS(read_rules(t / "big.json"), BadInput);
+  CHECK_THROWS_WITH(read_rules(t / "big.json"), Catch::Contains("16 MiB"));
 }

@@ -87,6 +87,11 @@ struct KeepPlan
   std::vector<std::string> warnings;      // malformed ELF files and similar
 };
 
+// Throws UsageError naming the flag for an --include-path that does not exist in `tree`, an --include-exe
+// not found on the image's PATH (options.env), or --include-shell without /bin/sh: what plan_keep_set
+// refuses, checkable before any tracing.
+void check_includes(const rootfs::Tree& tree, const KeepOptions& options);
+
 // Plans the keep set. Never writes anything; throws UsageError for an --include-path or --include-exe
 // that does not exist in the image, BadInput only for inconsistent input.
 KeepPlan plan_keep_set(const rootfs::Tree& tree, const RootFiles& files, const trace::Profile& profile,

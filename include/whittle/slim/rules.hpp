@@ -3,6 +3,7 @@
 // runtime that loads files lazily or only on error paths (`keep`, applied when a `when` glob matches a kept
 // path), and the strip groups (`strip`: group name -> globs) whose names become removal reasons
 // ("strip:docs"). Globs use util::glob_match ("*" within a component, "**" across components).
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,7 +27,10 @@ struct RuleSet
 // Parses a rule file; throws BadInput naming `what` on invalid JSON, a wrong schema, an unknown key, or
 // a glob that is not an absolute path.
 RuleSet parse_rules(const std::string& json, const std::string& what);
-// Reads and parses a rule file; throws Error if unreadable, BadInput if invalid.
+// The most a rule file may hold (the shipped ones are a few KiB).
+constexpr uint64_t k_max_rules_bytes = 16ULL << 20;
+// Reads (util::read_bounded) and parses a rule file; throws Error if unreadable, BadInput if invalid, not
+// a regular file or over k_max_rules_bytes.
 RuleSet read_rules(const std::string& path);
 // Reads every *.json of a directory, sorted by file name; throws as read_rules, Error if dir is missing.
 std::vector<RuleSet> read_rules_dir(const std::string& dir);

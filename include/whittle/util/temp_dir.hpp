@@ -6,20 +6,36 @@
 
 namespace whittle::util {
 
+// What a whittle work directory is for; part of its name, so the cleaner knows the exact names it may remove.
+enum class WorkKind
+{
+  trace,
+  slim,
+  build,
+  verify,
+  image, // an archive's staged OCI layout
+};
+
 // A directory removed recursively when the object dies, unless keep() was called.
 class TempDir
 {
 public:
   // Creates a fresh directory "<parent>/<prefix>XXXXXX"; parent defaults to $TMPDIR or /tmp. Throws Error.
-  // A ".whittle-" prefix first runs clean_stale on the parent (an hour's age), removing what killed runs left.
+  // Such a directory is never removed by clean_stale.
   explicit TempDir(const std::string& prefix, const std::string& parent = "");
+  // Creates a whittle work directory "<parent>/.whittle-<kind>-<pid>-XXXXXX" (parent defaults to
+  // temp_root()), after running clean_stale on parent, which removes what killed runs left. Throws Error.
+  static TempDir work(WorkKind kind, const std::string& parent = "");
   TempDir(TempDir&& other) noexcept;
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir();
 
   const std::string& path() const { return m_path; }
-  void keep() { m_keep = true; }
+  // Leaves the directory in place when the object dies, and writes the marker file k_kept_marker inside
+  // it so that no later clean_stale removes it (--keep-workdir). Throws Error if the marker cannot be
+  // written.
+  void keep();
 
 private:
   std::string m_path;
@@ -30,9 +46,14 @@ private:
 class AtomicOutput
 {
 public:
-  enum class Kind { file, directory };
+  enum class Kind
+  {
+    file,
+    directory
+  };
   // Throws Error if the parent directory of dest does not exist. For Kind::directory the temp directory
-  // is created; for Kind::file only the name is reserved. Runs clean_stale on the parent first (an hour's age).
+  // is created; for Kind::file only the name is reserved. Runs clean_stale on the parent first (an hour's
+  // age).
   AtomicOutput(std::string dest, Kind kind);
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
@@ -41,7 +62,8 @@ public:
   const std::string& temp_path() const { return m_temp; }
   const std::string& dest() const { return m_dest; }
   // fsyncs and renames temp_path() onto dest. An existing destination file is replaced; an existing
-  // destination directory is replaced only if `replace_dir` (it is renamed aside, then removed). Throws Error.
+  // destination directory is replaced only if `replace_dir` (it is renamed aside, then removed). Throws
+  // Error.
   void commit(bool replace_dir = true);
 
 private:
@@ -57,8 +79,20 @@ std::string temp_root();
 // Removes a path recursively; ignores a missing path. Throws Error on other failures.
 void remove_all(const std::string& path);
 
-// Removes stale "<parent>/.whittle-*" work and temp entries older than max_age_seconds whose owning
-// process (pid in the name) is gone. Never throws. Returns how many were removed.
+// The file inside a kept work directory that tells clean_stale to leave it.
+inline constexpr const char* k_kept_marker = ".whittle-kept";
+
+// True if `name` (a file name, no slash) has the exact shape of an entry whittle creates and cleans up:
+//   .whittle-<kind>-<pid>-<6 of [A-Za-z0-9]>        TempDir::work (kind one of WorkKind's names)
+//   .whittle-tmp-<pid>-<8 of [a-z0-9]>-<dest name>   AtomicOutput's temp, and "<that>.old" in commit()
+// with pid a positive decimal pid_t. On true, *pid is that pid.
+bool is_stale_candidate(const std::string& name, int* pid);
+
+// Removes from `parent` (not below it) the entries left by killed whittle runs: only names for which
+// is_stale_candidate holds, owned by this process's euid, of the type whittle creates there (a directory,
+// or a regular file for an AtomicOutput), whose pid is no live process, older than max_age_seconds (a
+// whittle in another pid namespace sharing the directory has a pid we cannot see), and, for work
+// directories, without k_kept_marker inside. Never throws. Returns how many were removed.
 int clean_stale(const std::string& parent, int max_age_seconds);
 
 } // namespace whittle::util
