@@ -4,7 +4,7 @@
 set -eu
 BUILD="build-essential cmake pkg-config libarchive-dev libzstd-dev zlib1g-dev nlohmann-json3-dev
  libboost-filesystem-dev catch2 libssl-dev libseccomp-dev libisal-dev"
-RUNTIME="podman runc skopeo umoci mmdebstrap hyperfine strace uidmap fuse-overlayfs zstd pigz python3 time curl"
+RUNTIME="podman runc skopeo umoci mmdebstrap hyperfine strace uidmap fuse-overlayfs zstd pigz python3 time curl python3-yaml"
 want="$BUILD"
 case "${1:-all}" in
   build) ;;
