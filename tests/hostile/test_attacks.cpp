@@ -157,6 +157,12 @@ spawn(const Spawn& s)
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(err, 2);
+      // Only stdio and the canary descriptor are whittle's to inherit from the test.
+      for (int fd : {in, out, err}) {
+        if (fd > 2) {
+          ::close(fd);
+        }
+      }
     }
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
@@ -231,7 +237,10 @@ check_blocked(const Run& r, const std::string& name, const std::string& errno_na
   auto lines = attack_lines(r.out);
   INFO("attack " << name << "\n" << r.describe());
   auto it = lines.find(name);
-  REQUIRE(it != lines.end());
+  CHECK(it != lines.end()); // the attempt ran and reported
+  if (it == lines.end()) {
+    return;
+  }
   CHECK_THAT(it->second, Catch::StartsWith("result=blocked"));
   if (!errno_name.empty()) {
     CHECK_THAT(it->second, Catch::Contains("errno=" + errno_name));
@@ -765,6 +774,12 @@ TEST_CASE("attack: the app can neither read the host's keyring nor add to it", "
   Host h;
   h.image();
   Run r = h.trace({"keyring", std::to_string(serial)});
+  // Where the sandbox does not hold, the app added a key to this user's keyring: take it out again.
+  std::string ring_after = keyring();
+  long added = ::syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", "whittle-attack-added", 0);
+  if (added > 0) {
+    ::syscall(SYS_keyctl, KEYCTL_INVALIDATE, added);
+  }
   INFO(r.describe());
   CHECK(r.code == 0);
   // issue 9 "Baseline syscall policy": keyctl/add_key/request_key refused with EPERM.
@@ -774,7 +789,7 @@ TEST_CASE("attack: the app can neither read the host's keyring nor add to it", "
   check_blocked(r, "request_key", "EPERM");
   check_nothing_succeeded(r);
   CHECK_THAT(r.out, !Catch::Contains(payload));
-  CHECK(keyring() == ring_before);
+  CHECK(ring_after == ring_before);
   std::string buf(256, '\0');
   long n = ::syscall(SYS_keyctl, KEYCTL_READ, serial, buf.data(), buf.size());
   REQUIRE(n == static_cast<long>(payload.size()));
@@ -875,7 +890,8 @@ TEST_CASE("attack: image-derived names in run-flags.txt and securitycontext.yaml
           "[attack]")
 {
   const std::string flag_dir = "/data --privileged -v /:/host";
-  const std::string yaml_dir = "/cache\n  privileged: true\n  runAsUser: 0\n#";
+  // Sorted after the first, so that a broken quote of one cannot hide the other.
+  const std::string yaml_dir = "/zcache\n  privileged: true\n  runAsUser: 0";
   Host h;
   h.image({test::dir("data --privileged -v /", 0777), test::dir("data --privileged -v /:/", 0777),
            test::dir("data --privileged -v /:/host/", 0777), test::dir(yaml_dir.substr(1) + "/", 0777)},
@@ -886,16 +902,18 @@ TEST_CASE("attack: image-derived names in run-flags.txt and securitycontext.yaml
                  "--timeout", "60", "--no-verify", "--artifacts", art, "--", "touch", flag_dir, yaml_dir});
   INFO(r.describe());
   REQUIRE(r.code == 0);
-  auto touched = info_lines(r.out, "touch");
-  REQUIRE(touched.size() == 2);
-  CHECK(touched[0] == "0");
-  CHECK(touched[1] == "0");
+  // The app did write into both directories (slim keeps the app's stdout to itself: the profile says so).
+  auto written = profile_paths(json::parse(test::read_file(art + "/profile.json")));
+  CHECK(contains(written, flag_dir + "/written-by-app"));
+  CHECK(contains(written, yaml_dir + "/written-by-app"));
 
   // run-flags.txt read back by /bin/sh: each name is exactly one argument, and no flag came from a name.
+  // (A name that breaks out of the line also makes sh run its other lines as commands: they must fail.)
   std::string argv_out;
-  REQUIRE(test::run_command("sh -c 'podman() { printf \"%s\\0\" \"$@\"; }; . \"$1\"' sh '" + art +
-                                "/run-flags.txt' > '" + (h.t / "argv") + "'",
-                            nullptr) == 0);
+  int sh = test::run_command("sh -c 'podman() { printf \"%s\\0\" \"$@\"; }; . \"$1\"' sh '" + art +
+                                 "/run-flags.txt' > '" + (h.t / "argv") + "'",
+                             nullptr);
+  CHECK(sh == 0);
   argv_out = test::read_file(h.t / "argv");
   std::vector<std::string> words;
   for (size_t p = 0, q; (q = argv_out.find('\0', p)) != std::string::npos; p = q + 1) {
