@@ -648,6 +648,8 @@ attack_memory(const char* mib_text)
 {
   long mib = strtol(mib_text, NULL, 10);
   long done = 0;
+  printf("INFO memory start\n");
+  fflush(stdout);
   for (; done < mib; done += 64) {
     char* p = mmap(NULL, (size_t)64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -702,17 +704,25 @@ attack_forkbomb(const char* n_text)
   return 0;
 }
 
-/* n distinct paths stat'ed (each missing, with a long name): the profile grows by n entries. */
+/* n distinct paths stat'ed (each missing), each near PATH_MAX long (200-byte components, the distinct
+ * number last): the profile grows by n entries of 4 KB, the issue's 120,000 paths and 2.7 GB of RSS. */
 static int
 attack_stat_many(const char* n_text)
 {
   long n = strtol(n_text, NULL, 10);
-  char path[512];
+  static char path[4096];
+  size_t len = 0;
+  len += (size_t)snprintf(path, sizeof path, "/whittle-attack-stat-many");
+  while (len + 202 + 16 < sizeof path) {
+    path[len++] = '/';
+    memset(path + len, 'p', 200);
+    len += 200;
+  }
+  printf("INFO stat-many start\n");
+  fflush(stdout);
   struct stat st;
   for (long i = 0; i < n; ++i) {
-    snprintf(
-        path, sizeof path,
-        "/whittle-attack-stat-many/%08ld-padding-padding-padding-padding-padding-padding-padding-padding", i);
+    snprintf(path + len, sizeof path - len, "/%08ld", i);
     stat(path, &st);
   }
   printf("INFO stat-many done=%ld\n", n);

@@ -19,7 +19,7 @@ tests=$2
 attacker=$3
 profiles=$4
 shift 4
-catch_args=("[attack]~[root]")
+catch_args=("[attack]~[root]" --durations yes)
 if [ $# -gt 0 ]; then
   catch_args=("$@")
 fi
