@@ -290,6 +290,17 @@ attack_tiocsti(void)
       close(t);
     }
   }
+  /* TIOCLINUX (a virtual console's selection and screen dump) on each: only a filter answers EPERM on a
+   * pipe, /dev/null or a pty, so that is what the test asks for. 6 = TIOCL_GETSHIFTSTATE, a read. */
+  for (int fd = 0; fd <= 2; ++fd) {
+    char sub = 6;
+    snprintf(name, sizeof name, "tioclinux-%d", fd);
+    if (ioctl(fd, TIOCLINUX, &sub) != 0) {
+      blocked(name, errno);
+    } else {
+      succeeded(name, "answered");
+    }
+  }
   /* The controlling terminal itself: a new session has none. */
   pid_t sid = getsid(0);
   int ctty = open("/dev/tty", O_RDONLY | O_CLOEXEC);

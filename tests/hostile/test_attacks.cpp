@@ -560,9 +560,10 @@ TEST_CASE("attack: TIOCSTI on the controlling terminal types nothing into it", "
   INFO(r.describe());
   CHECK(r.code == 0);
   // issue 9 "Terminal": a new session without a controlling terminal, TIOCSTI refused by the filter.
-  for (const char* name : {"tiocsti-0", "tiocsti-1", "tiocsti-2", "tiocsti-dev-tty"}) {
-    check_blocked(r, name);
+  for (const char* name : {"tiocsti-0", "tiocsti-1", "tiocsti-2", "tioclinux-0", "tioclinux-1", "tioclinux-2"}) {
+    check_blocked(r, name, "EPERM");
   }
+  check_blocked(r, "tiocsti-dev-tty");
   auto session = info_lines(r.out, "session");
   REQUIRE(session.size() == 1);
   CHECK_THAT(session[0], Catch::EndsWith("ctty no"));
