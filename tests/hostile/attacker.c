@@ -599,6 +599,8 @@ attack_fill(const char* mode, const char* path, const char* mib_text)
   char name[128], detail[128];
   snprintf(name, sizeof name, "disk-%s:%s", mode, path);
   signal(SIGXFSZ, SIG_IGN); /* an attacker takes EFBIG over being killed */
+  printf("INFO fill start\n");
+  fflush(stdout);
   long done = 0;
   int err = 0;
   if (strcmp(mode, "write-many") == 0) {
