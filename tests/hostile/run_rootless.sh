@@ -42,6 +42,7 @@ ranged=whittle-sub-$$
 single=whittle-one-$$
 created=()
 range=""
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
   local u
   for u in "${created[@]}"; do
