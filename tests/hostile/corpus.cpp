@@ -275,6 +275,20 @@ write_base_image(const std::string& dir, const std::string& app)
   write_layout(dir, {gz_layer(make_tar(base_entries(app)))});
 }
 
+void
+write_layers_image(const std::string& dir, const std::vector<std::string>& tars, const std::string& user)
+{
+  std::vector<RawLayer> layers;
+  for (const auto& t : tars) {
+    layers.push_back(gz_layer(t));
+  }
+  json cfg = default_config(layers);
+  if (!user.empty()) {
+    cfg["config"]["User"] = user;
+  }
+  write_layout(dir, layers, cfg);
+}
+
 std::string
 tar_header(const std::string& name, uint64_t size)
 {

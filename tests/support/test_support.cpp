@@ -113,6 +113,14 @@ chardev(const std::string& path, uint32_t major, uint32_t minor)
 }
 
 FixtureEntry
+blockdev(const std::string& path, uint32_t major, uint32_t minor)
+{
+  FixtureEntry e = chardev(path, major, minor);
+  e.kind = FixtureEntry::Kind::blockdev;
+  return e;
+}
+
+FixtureEntry
 symlink(const std::string& path, const std::string& target)
 {
   FixtureEntry e;
@@ -185,6 +193,11 @@ make_tar(const std::vector<FixtureEntry>& entries)
       break;
     case FixtureEntry::Kind::chardev:
       archive_entry_set_filetype(ae, AE_IFCHR);
+      archive_entry_set_rdevmajor(ae, e.dev_major);
+      archive_entry_set_rdevminor(ae, e.dev_minor);
+      break;
+    case FixtureEntry::Kind::blockdev:
+      archive_entry_set_filetype(ae, AE_IFBLK);
       archive_entry_set_rdevmajor(ae, e.dev_major);
       archive_entry_set_rdevminor(ae, e.dev_minor);
       break;

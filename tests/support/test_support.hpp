@@ -26,7 +26,7 @@ private:
 // One entry of a generated layer.
 struct FixtureEntry
 {
-  enum class Kind { file, dir, symlink, hardlink, fifo, chardev, raw } kind = Kind::file;
+  enum class Kind { file, dir, symlink, hardlink, fifo, chardev, raw, blockdev } kind = Kind::file;
   std::string path;         // exactly as written into the tar (may be hostile)
   std::string content;      // file content
   std::string target;       // link target
@@ -43,6 +43,7 @@ FixtureEntry symlink(const std::string& path, const std::string& target);
 FixtureEntry hardlink(const std::string& path, const std::string& target);
 FixtureEntry fifo(const std::string& path);
 FixtureEntry chardev(const std::string& path, uint32_t major, uint32_t minor); // mode 0666
+FixtureEntry blockdev(const std::string& path, uint32_t major, uint32_t minor); // mode 0666
 
 // Writes an uncompressed tar (pax) of the entries, in the given order; returns the bytes.
 std::string make_tar(const std::vector<FixtureEntry>& entries);

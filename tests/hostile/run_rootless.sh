@@ -1,0 +1,104 @@
+#!/bin/bash
+# The attacker suite (tests/hostile/test_attacks.cpp, tag [attack]) as unprivileged users, the way a build
+# engineer runs whittle rootless: one user with a subordinate id range in /etc/subuid and /etc/subgid
+# (newuidmap/newgidmap map the image's ids to it), and one without (the single-id fallback). Run as root:
+# it creates both users, runs copies of the binaries from a directory they can read, and removes the users,
+# their ranges and the directory afterwards, also when a run fails. Cases tagged [root] need root on the
+# host for their canary (a loop device, a tmpfs mount) and are left out by the Catch2 filter.
+#
+# Usage: run_rootless.sh WHITTLE TESTS_HOSTILE ATTACKER PROFILES_DIR [CATCH2 ARGS...]
+# Exit: 0 both runs passed; 1 a run failed; 77 skipped (not root, or a tool missing: WHITTLE-SKIP).
+set -uo pipefail
+
+if [ $# -lt 4 ]; then
+  echo "usage: $0 WHITTLE TESTS_HOSTILE ATTACKER PROFILES_DIR [CATCH2 ARGS...]" >&2
+  exit 2
+fi
+whittle=$1
+tests=$2
+attacker=$3
+profiles=$4
+shift 4
+catch_args=("[attack]~[root]" --durations yes)
+if [ $# -gt 0 ]; then
+  catch_args=("$@")
+fi
+
+# PROBE: creating users needs root; CI runs this as root, where .ci/run fails on the skip marker.
+if [ "$(id -u)" != 0 ]; then
+  echo "WHITTLE-SKIP: run_rootless.sh creates its own unprivileged test users and needs root for that"
+  exit 77
+fi
+for tool in useradd usermod userdel runuser newuidmap newgidmap; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "WHITTLE-SKIP: $tool is missing (scripts/install-deps.sh installs uidmap; passwd and util-linux are base)"
+    exit 77
+  fi
+done
+
+# SETUP
+root=$(mktemp -d /tmp/whittle-rootless-XXXXXX) || exit 1
+ranged=whittle-sub-$$
+single=whittle-one-$$
+created=()
+range=""
+# shellcheck disable=SC2317 # called through the EXIT trap
+cleanup() {
+  local u
+  for u in "${created[@]}"; do
+    if [ "$u" = "$ranged" ] && [ -n "$range" ]; then
+      usermod --del-subuids "$range" --del-subgids "$range" "$u" 2>/dev/null
+    fi
+    userdel -f "$u" 2>/dev/null
+  done
+  if [ "${WHITTLE_KEEP_ROOTLESS:-0}" = 1 ]; then
+    echo "run_rootless: kept $root"
+  else
+    rm -rf "$root"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+chmod 755 "$root"
+mkdir -p "$root/bin"
+cp "$whittle" "$root/bin/whittle" && cp "$tests" "$root/bin/whittle_tests_hostile" &&
+  cp "$attacker" "$root/bin/attacker" && cp -r "$profiles" "$root/profiles" || exit 1
+chmod -R a+rX "$root/bin" "$root/profiles"
+
+for u in "$ranged" "$single"; do
+  if ! useradd --system --no-create-home --home-dir "$root/home-$u" --shell /usr/sbin/nologin --user-group "$u"; then
+    echo "run_rootless: useradd $u failed" >&2
+    exit 1
+  fi
+  created+=("$u")
+  mkdir -p "$root/home-$u"
+  chown "$u:" "$root/home-$u"
+  chmod 700 "$root/home-$u"
+done
+
+# A subordinate range above every range already given out (and above the first million ids).
+start=$(cat /etc/subuid /etc/subgid 2>/dev/null |
+  awk -F: 'BEGIN { m = 1000000 } NF >= 3 { e = $2 + $3; if (e > m) m = e } END { printf "%d\n", m }')
+start=$(((start + 65535) / 65536 * 65536))
+range="$start-$((start + 65535))"
+if ! usermod --add-subuids "$range" --add-subgids "$range" "$ranged"; then
+  echo "run_rootless: usermod --add-subuids $range $ranged failed" >&2
+  exit 1
+fi
+
+run_as() {
+  local u=$1 what=$2 home=$root/home-$1
+  echo "== the attacker suite as $u (uid $(id -u "$u"), $what)"
+  (cd "$home" && runuser -u "$u" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME="$home" TMPDIR="$home" LANG=C.UTF-8 USER="$u" LOGNAME="$u" \
+    WHITTLE_CI="${WHITTLE_CI:-}" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+    WHITTLE_TEST_BINARY="$root/bin/whittle" WHITTLE_TEST_ATTACKER="$root/bin/attacker" \
+    WHITTLE_PROFILES_DIR="$root/profiles" \
+    "$root/bin/whittle_tests_hostile" "${catch_args[@]}")
+}
+
+status=0
+run_as "$ranged" "subordinate ids $range" || status=1
+run_as "$single" "no subordinate ids: the single-id fallback" || status=1
+exit $status
