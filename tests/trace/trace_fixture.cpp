@@ -33,8 +33,10 @@ make_tracee_rootfs(const TestDir& dir)
   util::IdShift shift = enter_sandbox_ids();
   std::string root = dir / "rootfs";
   struct stat st;
-  if (::lstat(root.c_str(), &st) == 0) {
-    return root; // built (and shifted) by an earlier call of this test
+  // Built (and shifted) by an earlier call of this test; an empty directory (a tmpfs a test mounted
+  // there) is filled.
+  if (::lstat((root + "/bin/tracee").c_str(), &st) == 0) {
+    return root;
   }
   for (const char* d : {"", "/bin", "/etc", "/data", "/data/sub", "/tmp"}) {
     mkdir((root + d).c_str(), 0755);
