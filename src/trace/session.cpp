@@ -398,6 +398,10 @@ run_trace(const TraceOptions& o)
   if (auto note = guard.tasks_note()) {
     util::warn(*note);
   }
+  if (uint64_t hits = tracer.file_size_hits(); hits > 0 && o.limits.disk_bytes > 0) {
+    util::warn("the app reached the file-size cap (--disk " + size_flag_text(o.limits.disk_bytes) +
+               "): " + std::to_string(hits) + " write(s) cut there");
+  }
   if (auto err = sandbox.child_error()) {
     throw SandboxError("start the app in the sandbox: " + *err);
   }

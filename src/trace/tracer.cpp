@@ -746,6 +746,9 @@ Tracer::run()
         on_syscall_stop(pid);
       } else {
         inject = static_cast<unsigned long>(sig);
+        if (sig == SIGXFSZ) {
+          ++m_file_size_hits; // RLIMIT_FSIZE (--disk) cut a write; the app may ignore the signal
+        }
       }
       break;
     default:

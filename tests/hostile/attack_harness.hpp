@@ -390,14 +390,31 @@ public:
 
 // The paths a profile records (files and special).
 inline std::vector<std::string>
-profile_paths(const json& p)
+profile_paths(const json& p, bool decoded = false)
 {
+  // The paths as written, or decoded: docs/profile.md writes a byte that is not valid UTF-8 `\xHH` and a backslash `\\`; decoded here
+  // independently of whittle's own reader.
+  auto decode = [](const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\\') {
+        out += '\\';
+        ++i;
+      } else if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x') {
+        out += static_cast<char>(std::stoi(s.substr(i + 2, 2), nullptr, 16));
+        i += 3;
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  };
   std::vector<std::string> v;
   for (const char* key : {"files", "special"}) {
     if (p.contains(key) && p[key].is_array()) {
       for (const auto& f : p[key]) {
         if (f.contains("path") && f["path"].is_string()) {
-          v.push_back(f["path"].get<std::string>());
+          v.push_back(decoded ? decode(f["path"].get<std::string>()) : f["path"].get<std::string>());
         }
       }
     }

@@ -93,6 +93,8 @@ public:
   // The app's calls the baseline policy refused (syscall_policy.hpp), by rule label, with their count.
   const std::map<std::string, uint64_t>& refused() const { return m_refused; }
   uint64_t stops() const { return m_stops; }
+  // How often a write of the app passed the file-size cap (SIGXFSZ delivered).
+  uint64_t file_size_hits() const { return m_file_size_hits; }
 
   // Decodes one path syscall as if it had been stopped (exposed for tests): records its accesses for
   // `pid`, whose /proc entries supply cwd and descriptors.
@@ -146,6 +148,7 @@ private:
   std::set<pid_t> m_execed;
   AppExit m_app;
   uint64_t m_stops = 0;
+  uint64_t m_file_size_hits = 0;
   std::mutex m_mutex; // records, groups and the resolver, shared by run() and serve_notifications()
 };
 
