@@ -102,7 +102,7 @@ run_trace_command(const ParsedArgs& args)
                         {"profile", *output},          {"files", p.files.size()},
                         {"special", p.special.size()}, {"stops", out.stops},
                         {"exit_code", run.exit_code},  {"signal", run.signal},
-                        {"timed_out", out.timed_out}};
+                        {"timed_out", out.timed_out},  {"refused", run.refused}};
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   util::info("traced " + std::to_string(p.files.size()) + " image paths (" +

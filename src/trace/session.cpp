@@ -429,6 +429,13 @@ run_trace(const TraceOptions& o)
   run.probes = probes;
   run.needs_root = tracer.needs_root();
   run.refused = tracer.refused();
+  if (!run.refused.empty()) {
+    std::string calls;
+    for (const auto& [label, count] : run.refused) {
+      calls += (calls.empty() ? "" : ", ") + label + " x" + std::to_string(count);
+    }
+    util::warn("the sandbox refused calls the app made (docs/profile.md, Refused calls): " + calls);
+  }
   run.stdout_sha256 = stdout_hash.hex_final();
   p.runs.push_back(run);
   p.files = tracer.take_files();
