@@ -67,7 +67,7 @@ run whittle_allcpus "$W -o $work/a.json --all-cpus -- python3 /bench.py"
 run strace "strace -f -e trace=%file -o /dev/null chroot $ROOT python3 /bench.py"
 run strace_bpf "strace -f --seccomp-bpf -e trace=%file -o /dev/null chroot $ROOT python3 /bench.py"
 run chroot "chroot $ROOT python3 /bench.py"
-stops=$($W -o "$work/t2.json" --verbose -- python3 /bench.py 2>&1 >/dev/null | sed -n 's/.*special, \([0-9]*\) stops.*/\1/p')
+stops=$($WHITTLE trace $IMG --rootfs $ROOT -o "$work/t2.json" --verbose -- python3 /bench.py 2>&1 >/dev/null | sed -n 's/.*special, \([0-9]*\) stops.*/\1/p')
 
 mkdir -p "$(dirname "$FRAGMENT")"
 python3 - "$work" "$FRAGMENT" "$IMG" "$stops" "$BENCH_RUNS" <<'PY' 
