@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <iostream>
 #include <new>
+#include <sys/resource.h>
 #include <whittle/cli/command.hpp>
 #include <whittle/trace/rootless.hpp>
 #include <whittle/util/error.hpp>
@@ -50,11 +51,26 @@ apply_global_flags(const ParsedArgs& args)
   }
 }
 
+// Removing and walking a deep tree (a hostile layer of 2000 nested directories) holds a descriptor per
+// level; an ordinary user's soft limit is often 1024 while the hard one is far higher (20000 here).
+void
+raise_descriptor_limit() noexcept
+{
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
+
+
 } // namespace
+
 
 int
 run(int argc, char** argv)
 {
+  raise_descriptor_limit();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     print_usage(stderr);

@@ -1,12 +1,14 @@
 #include <boost/filesystem.hpp>
 #include <cerrno>
 #include <csignal>
+#include <dirent.h>
 #include <cstdlib>
 #include <ctime>
 #include <fcntl.h>
 #include <limits>
 #include <random>
 #include <string_view>
+#include <vector>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/util/error.hpp>
@@ -25,25 +27,70 @@ temp_root()
   return (t && *t) ? t : "/tmp";
 }
 
+namespace {
+
+// Empties the directory open at dir, relative to its descriptor at every level: no path is ever built,
+// so a tree deeper than PATH_MAX (a hostile layer of 2000 nested directories below a long work path) is
+// removed like any other, and a symlink is unlinked, never followed. A read-only directory is made
+// writable first. Returns 0, or the errno of the first failure.
+int
+empty_directory(int dir)
+{
+  ::fchmod(dir, 0700);
+  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    return errno;
+  }
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dup);
+    return err;
+  }
+  int result = 0;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") {
+      names.emplace_back(n);
+    }
+  }
+  ::closedir(d);
+  for (const auto& name : names) {
+    if (::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT) {
+      continue;
+    }
+    if (errno != EISDIR && errno != EPERM) {
+      result = result != 0 ? result : errno;
+      continue;
+    }
+    Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    int err = sub ? empty_directory(sub.get()) : errno;
+    sub.close();
+    if (err == 0 && ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      err = errno;
+    }
+    result = result != 0 ? result : err;
+  }
+  return result;
+}
+
+} // namespace
+
 void
 remove_all(const std::string& path)
 {
-  boost::system::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec && ec != boost::system::errc::no_such_file_or_directory) {
-    // Extracted rootfs trees can hold read-only directories: make them writable and retry.
-    fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      if (it->symlink_status(ec).type() == fs::directory_file) {
-        ::chmod(it->path().c_str(), 0700);
-      }
-    }
-    ::chmod(path.c_str(), 0700);
-    ec.clear();
-    fs::remove_all(path, ec);
-    if (ec) {
-      throw Error("remove `" + path + "`: " + ec.message());
-    }
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
+    return;
+  }
+  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  int err = dir ? empty_directory(dir.get()) : errno;
+  dir.close();
+  if (err == 0 && ::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    err = errno;
+  }
+  if (err != 0) {
+    throw Error(errno_message("remove `" + path + "`", err));
   }
 }
 
