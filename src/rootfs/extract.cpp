@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <whittle/rootfs/extract.hpp>
+#include <whittle/util/dir_entries.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
@@ -69,20 +70,13 @@ remove_at(int dirfd, const std::string& name, const std::string& shown)
   if (fd < 0) {
     throw_errno("open `" + shown + "` for removal");
   }
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
-  if (!d) {
-    ::close(fd);
+  util::Fd dir(fd);
+  std::optional<std::vector<std::string>> names = util::entry_names(dir.get());
+  if (!names) {
     throw_errno("read directory `" + shown + "`");
   }
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d.get())) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") {
-      names.push_back(n);
-    }
-  }
-  for (const auto& n : names) {
-    remove_at(::dirfd(d.get()), n, shown + "/" + n);
+  for (const auto& n : *names) {
+    remove_at(dir.get(), n, shown + "/" + n);
   }
   if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
     throw_errno("remove directory `" + shown + "`");

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
+#include <whittle/util/dir_entries.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/id_shift.hpp>
@@ -32,20 +33,13 @@ shift_at(int dirfd, const std::string& name, const std::string& shown, const IdS
     if (fd < 0) {
       throw_errno("open directory `" + shown + "`");
     }
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
-    if (!d) {
-      ::close(fd);
+    Fd dir(fd);
+    std::optional<std::vector<std::string>> names = entry_names(dir.get());
+    if (!names) {
       throw_errno("read directory `" + shown + "`");
     }
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d.get())) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") {
-        names.push_back(n);
-      }
-    }
-    for (const auto& n : names) {
-      overflowed += shift_at(::dirfd(d.get()), n, shown + "/" + n, shift);
+    for (const auto& n : *names) {
+      overflowed += shift_at(dir.get(), n, shown + "/" + n, shift);
     }
   }
   // chown clears set-id bits of regular files: put the mode back.

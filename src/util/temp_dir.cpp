@@ -11,6 +11,7 @@
 #include <vector>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/util/dir_entries.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/number.hpp>
@@ -37,26 +38,12 @@ int
 empty_directory(int dir)
 {
   ::fchmod(dir, 0700);
-  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) {
+  std::optional<std::vector<std::string>> names = entry_names(dir);
+  if (!names) {
     return errno;
   }
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    int err = errno;
-    ::close(dup);
-    return err;
-  }
   int result = 0;
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") {
-      names.emplace_back(n);
-    }
-  }
-  ::closedir(d);
-  for (const auto& name : names) {
+  for (const auto& name : *names) {
     if (::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT) {
       continue;
     }
