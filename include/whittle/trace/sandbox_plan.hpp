@@ -5,7 +5,9 @@
 #include <string>
 #include <sys/types.h>
 #include <vector>
+#include <optional>
 #include <whittle/trace/limits.hpp>
+#include <whittle/trace/run_constraints.hpp>
 #include <whittle/util/id_shift.hpp>
 
 namespace whittle::trace {
@@ -40,6 +42,8 @@ struct SandboxOptions
   // The app's ids 0..count-1 are base.. in whittle's namespace (trace/idmap); the rootfs was extracted
   // with the same shift. Inactive: the Sandbox chooses trace::sandbox_id_shift().
   util::IdShift id_shift;
+  // verify's constraints (read-only root, tmpfs, capabilities, seccomp allow list); nullopt for a trace.
+  std::optional<RunConstraints> constraints;
 };
 
 enum class OpKind
