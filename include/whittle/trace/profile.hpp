@@ -58,6 +58,12 @@ struct RunRecord
   std::string stdout_sha256;
   std::vector<ProbeResult> probes;
   std::vector<std::string> needs_root; // reasons the app needs root ("setuid", "bind port 80", ...)
+  // The first non-root identity the app switched to (setuid/setresuid/setgid... as seen inside),
+  // "uid:gid"; "" when it never switched. JSON "switched_user". slim's second non-root candidate.
+  std::string switched_user;
+  // The capabilities the app used as root, by name without CAP_ ("CHOWN", "SETUID", "NET_BIND_SERVICE"),
+  // sorted; JSON "capabilities". The set slim keeps when the image must stay root.
+  std::vector<std::string> capabilities;
   // The app's calls the sandbox's baseline policy refused, by rule label ("keyctl", "ioctl(TIOCSTI)"),
   // with their count.
   std::map<std::string, uint64_t> refused;
