@@ -4,7 +4,8 @@
 set -eu
 BUILD="build-essential cmake pkg-config libarchive-dev libzstd-dev zlib1g-dev nlohmann-json3-dev
  libboost-filesystem-dev catch2 libssl-dev libseccomp-dev libisal-dev"
-RUNTIME="podman runc skopeo umoci mmdebstrap hyperfine strace uidmap fuse-overlayfs zstd pigz python3 python3-yaml time curl"
+RUNTIME="podman runc skopeo umoci mmdebstrap hyperfine strace uidmap fuse-overlayfs zstd pigz python3 python3-yaml time curl
+ clang-format"
 want="$BUILD"
 case "${1:-all}" in
   build) ;;
