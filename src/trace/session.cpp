@@ -8,6 +8,7 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/log.hpp>
+#include <whittle/util/number.hpp>
 #include <whittle/util/sha256.hpp>
 
 #include <atomic>
@@ -82,17 +83,16 @@ parse_continue_after(const std::string& value, TraceOptions& o)
   } else if (value == "signal") {
     o.continue_after = ContinueAfter::signal;
   } else {
-    try {
-      size_t used = 0;
-      double s = std::stod(value, &used);
-      if (used != value.size() || s < 0) {
-        throw std::invalid_argument(value);
-      }
-      o.continue_after = ContinueAfter::seconds;
-      o.continue_for = milliseconds(static_cast<int64_t>(s * 1000));
-    } catch (const std::exception&) {
-      throw UsageError("--continue-after `" + value + "` is not exit, probes, signal or a number of seconds");
+    // The bound of every seconds flag (cli's ParsedArgs::k_max_seconds, 30 days): no sign, inf or nan.
+    constexpr double k_max_seconds = 30.0 * 24 * 3600;
+    auto seconds = util::parse_seconds(value, k_max_seconds);
+    if (!seconds) {
+      throw UsageError("--continue-after `" + value +
+                       "`: expected exit, probes, signal or a number of seconds greater than 0 and at most " +
+                       std::to_string(static_cast<uint64_t>(k_max_seconds)));
     }
+    o.continue_after = ContinueAfter::seconds;
+    o.continue_for = *seconds;
   }
 }
 
