@@ -121,13 +121,6 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
   bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
   o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
   if (auto c = args.get("--continue-after")) {
-    // trace::parse_continue_after reads seconds with std::stod, which takes inf and nan.
-    bool keyword = *c == "exit" || *c == "probes" || *c == "signal";
-    if (!keyword && !util::parse_seconds(*c, ParsedArgs::k_max_seconds)) {
-      throw UsageError("--continue-after `" + *c +
-                       "`: expected exit, probes, signal or a number of seconds greater than 0 and at most " +
-                       std::to_string(static_cast<uint64_t>(ParsedArgs::k_max_seconds)));
-    }
     trace::parse_continue_after(*c, o);
     if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
       throw UsageError("--continue-after probes needs --probe or --probe-exec");
