@@ -1,5 +1,6 @@
 #include <whittle/trace/http_probe.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
 #include <whittle/util/sha256.hpp>
 
 #include <arpa/inet.h>
@@ -156,8 +157,14 @@ http_get(const HttpUrl& url, std::chrono::milliseconds timeout, uint64_t max_bod
     }
     return out;
   }
+  // "HTTP/1.1 200 OK": the three digits after the first space; anything else is no status (0).
   auto sp = head.find(' ');
-  out.status = sp == std::string::npos ? 0 : std::atoi(head.c_str() + sp + 1);
+  if (sp != std::string::npos) {
+    std::string_view code = std::string_view(head).substr(sp + 1);
+    code = code.substr(0, code.find_first_of(" \r\n"));
+    auto n = util::parse_uint(code, 999);
+    out.status = n && code.size() == 3 ? static_cast<int>(*n) : 0;
+  }
   out.answered = in_body && out.status > 0;
   if (out.answered && !out.cut) {
     out.body_sha256 = hash.hex_final();
