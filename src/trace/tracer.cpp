@@ -5,6 +5,7 @@
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
+#include <whittle/util/number.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -124,11 +125,18 @@ Tracer::group_of(pid_t pid)
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   pid_t tgid = 0, ppid = 0;
+  // "Tgid:\t123": the digits after the tab; 0 (unknown) when they do not parse.
+  auto field = [&line](size_t at) {
+    std::string_view v = std::string_view(line).substr(at);
+    v.remove_prefix(std::min(v.find_first_not_of(" \t"), v.size()));
+    auto n = util::parse_uint(v, INT32_MAX);
+    return n ? static_cast<pid_t>(*n) : 0;
+  };
   while (std::getline(in, line)) {
     if (line.rfind("Tgid:", 0) == 0) {
-      tgid = std::atoi(line.c_str() + 5);
+      tgid = field(5);
     } else if (line.rfind("PPid:", 0) == 0) {
-      ppid = std::atoi(line.c_str() + 5);
+      ppid = field(5);
     }
   }
   int group = 0;
