@@ -9,6 +9,7 @@
 #include <whittle/rootfs/apply.hpp>
 #include <whittle/trace/idmap.hpp>
 #include <whittle/trace/limits.hpp>
+#include <whittle/trace/sandbox.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/in_root.hpp>
 #include <whittle/util/log.hpp>
@@ -43,9 +44,6 @@ trace_flags()
 }
 
 namespace {
-
-// The sandbox runs at most this many exec probes (its probe table in trace/sandbox.cpp).
-constexpr size_t k_max_exec_probes = 64;
 
 std::vector<std::string>
 split_command(const std::string& flag, const std::string& value)
@@ -117,7 +115,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     o.sandbox.mounts.push_back(trace::parse_bind_mount(m));
   }
   o.http_probes = args.all("--probe");
-  o.exec_probes = args.all_at_most("--probe-exec", k_max_exec_probes);
+  o.exec_probes = args.all_at_most("--probe-exec", trace::k_max_exec_probes);
   bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
   o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
   if (auto c = args.get("--continue-after")) {

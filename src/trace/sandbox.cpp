@@ -525,8 +525,8 @@ Sandbox::init_main() noexcept
     _exit(1);
   }
   // Probe execs, by pid.
-  pid_t probe_pids[64];
-  int probe_index[64];
+  pid_t probe_pids[k_max_exec_probes];
+  int probe_index[k_max_exec_probes];
   int probes = 0;
   static ExecRequest req; // static: no allocation, not on the small init stack
   static char sh[] = "/bin/sh";
@@ -540,7 +540,7 @@ Sandbox::init_main() noexcept
     int rc = ppoll(&p, control_open ? 1 : 0, &tick, &wait_mask);
     if (rc > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) {
       n = read(m_control_read.get(), &req, sizeof req);
-      if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {
+      if (n == static_cast<ssize_t>(sizeof req) && probes < k_max_exec_probes) {
         req.command[sizeof req.command - 1] = '\0';
         char* argv[] = {sh, dash_c, req.command, nullptr};
         pid_t pid = spawn(sh, argv, -1, relay, relay);

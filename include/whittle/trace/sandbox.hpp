@@ -18,6 +18,9 @@
 
 namespace whittle::trace {
 
+// The most --probe-exec commands one sandbox runs: its init's probe table is fixed (no allocation there).
+constexpr int k_max_exec_probes = 64;
+
 class Sandbox
 {
 public:
