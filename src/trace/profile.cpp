@@ -1,11 +1,11 @@
 #include <whittle/trace/profile.hpp>
+#include <whittle/util/bounded_read.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
 
 #include <cerrno>
-#include <cstdio>
 #include <fcntl.h>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -610,22 +610,7 @@ serialize_profile(const Profile& p)
 Profile
 read_profile(const std::string& path)
 {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    throw Error(errno_message("read profile `" + path + "`", errno));
-  }
-  std::string data;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    data.append(buf, n);
-  }
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) {
-    throw Error("read profile `" + path + "`: read error");
-  }
-  return parse_profile(data, path);
+  return parse_profile(util::read_bounded(path, k_max_profile_bytes, "profile"), path);
 }
 
 void

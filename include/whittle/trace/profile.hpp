@@ -95,7 +95,10 @@ std::string unescape_profile_string(const std::string& text);
 Profile parse_profile(const std::string& json, const std::string& what);
 // Serialises deterministically (files sorted by path, two-space indent, trailing newline).
 std::string serialize_profile(const Profile& p);
-// Reads / writes (atomically) a profile file.
+// The most a profile file may hold: a traced run of a large image names some 10^5 paths (about 10 MiB).
+constexpr uint64_t k_max_profile_bytes = 64ULL << 20;
+// Reads a profile file (util::read_bounded: a regular file of at most k_max_profile_bytes, else BadInput)
+// / writes one atomically.
 Profile read_profile(const std::string& path);
 void write_profile(const Profile& p, const std::string& path);
 // Unites several profiles: runs concatenated (each keeps its own needs_root and refused counts), file
