@@ -11,7 +11,6 @@
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/pipeline.hpp>
 #include <whittle/trace/profile.hpp>
-#include <whittle/util/bounded_read.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
@@ -203,7 +202,7 @@ finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::
 trace::Profile
 read_profile_file(const std::string& path)
 {
-  return trace::parse_profile(util::read_bounded(path, k_max_profile_bytes, "profile"), path);
+  return trace::read_profile(path);
 }
 
 std::string

@@ -27,11 +27,9 @@ void debug_plan(const slim::BuildPlan& plan);
 void finish_build(const slim::ExtractedImage& src, slim::BuildPlan& plan, const oci::ImageRef& dest,
                   const trace::Profile& profile, const ParsedArgs& args);
 
-// The most a profile file may hold: a traced run of a large image names some 10^5 paths (about 10 MiB).
-constexpr uint64_t k_max_profile_bytes = 64ULL << 20;
-
-// Reads and parses a profile named on the command line (`build --profile`, `profile merge`) through
-// util::read_bounded. Throws Error (unreadable) or BadInput (not a regular file, over the cap, invalid).
+// Reads and parses a profile named on the command line (`build --profile`, `profile merge`):
+// trace::read_profile, capped at trace::k_max_profile_bytes. Throws Error (unreadable) or BadInput (not a
+// regular file, over the cap, invalid).
 trace::Profile read_profile_file(const std::string& path);
 
 // "N ms" since t, for the --verbose timings.
