@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <whittle/trace/limits.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
 
 namespace whittle::trace {
 
@@ -164,51 +165,19 @@ parse_size(const std::string& flag, const std::string& value)
   if (value == "none") {
     return 0;
   }
-  auto bad = [&] {
-    return UsageError(flag + " `" + value +
-                      "` is not a size: digits with an optional k, m, g or t suffix (512m, 2g), or none");
-  };
-  uint64_t n = 0;
-  size_t i = 0;
-  for (; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) {
-    auto d = static_cast<uint64_t>(value[i] - '0');
-    if (n > (UINT64_MAX - d) / 10) {
-      throw UsageError(flag + " `" + value + "` is too large");
+  if (auto n = util::parse_size(value)) {
+    return *n;
+  }
+  // util::parse_size refuses zero (here: no cap, as "none") and overflow (a message of its own).
+  std::string digits = value.substr(0, value.find_first_not_of("0123456789"));
+  if (!digits.empty() && util::parse_size("1" + value.substr(digits.size()))) {
+    if (digits.find_first_not_of('0') == std::string::npos) {
+      return 0;
     }
-    n = n * 10 + d;
-  }
-  if (i == 0) {
-    throw bad();
-  }
-  unsigned shift = 0;
-  if (i + 1 == value.size()) {
-    switch (value[i]) {
-    case 'k':
-    case 'K':
-      shift = 10;
-      break;
-    case 'm':
-    case 'M':
-      shift = 20;
-      break;
-    case 'g':
-    case 'G':
-      shift = 30;
-      break;
-    case 't':
-    case 'T':
-      shift = 40;
-      break;
-    default:
-      throw bad();
-    }
-  } else if (i != value.size()) {
-    throw bad();
-  }
-  if (n > (UINT64_MAX >> shift)) {
     throw UsageError(flag + " `" + value + "` is too large");
   }
-  return n << shift;
+  throw UsageError(flag + " `" + value +
+                   "` is not a size: digits with an optional k, m, g or t suffix (512m, 2g), or none");
 }
 
 uint64_t
@@ -217,18 +186,13 @@ parse_count(const std::string& flag, const std::string& value)
   if (value == "none") {
     return 0;
   }
-  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
-    throw UsageError(flag + " `" + value + "` is not a number (or none)");
+  if (auto n = util::parse_uint(value)) {
+    return *n;
   }
-  uint64_t n = 0;
-  for (char c : value) {
-    auto d = static_cast<uint64_t>(c - '0');
-    if (n > (UINT64_MAX - d) / 10) {
-      throw UsageError(flag + " `" + value + "` is too large");
-    }
-    n = n * 10 + d;
+  if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+    throw UsageError(flag + " `" + value + "` is too large");
   }
-  return n;
+  throw UsageError(flag + " `" + value + "` is not a number (or none)");
 }
 
 std::string

@@ -44,8 +44,9 @@ std::optional<uint64_t>
 parse_size(std::string_view text)
 {
   static const std::pair<std::string_view, uint64_t> k_suffixes[] = {
-      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30},
-      {"K", 1ULL << 10},   {"M", 1ULL << 20},   {"G", 1ULL << 30},
+      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40},
+      {"K", 1ULL << 10},   {"M", 1ULL << 20},   {"G", 1ULL << 30},   {"T", 1ULL << 40},
+      {"k", 1ULL << 10},   {"m", 1ULL << 20},   {"g", 1ULL << 30},   {"t", 1ULL << 40},
   };
   uint64_t mult = 1;
   for (const auto& [suffix, m] : k_suffixes) {

@@ -51,9 +51,9 @@ enum class CgroupVersion
 // Allocates nothing. Returns 0, or -1 with errno set.
 int apply_app_rlimits(const AppLimits& limits, bool cgroup_enforces) noexcept;
 
-// Parses a size flag value: digits with an optional k, m, g or t suffix (either case, powers of 1024),
-// or "none"; "0" and "none" mean no cap (0). No sign, no spaces, no fractions. Throws UsageError naming
-// `flag` and the value (also on overflow).
+// Parses a size flag value: util::parse_size (digits with an optional k, m, g or t suffix, either case,
+// or KiB.. TiB; powers of 1024), or "none"; "0" and "none" mean no cap (0). No sign, no spaces, no
+// fractions. Throws UsageError naming `flag` and the value (also on overflow).
 uint64_t parse_size(const std::string& flag, const std::string& value);
 
 // Parses a count flag value (digits, or "none" = 0). Throws UsageError naming `flag` and the value.

@@ -21,8 +21,8 @@ constexpr uint32_t k_max_id = 4294967294U;
 // A numeric user or group id, 0 to k_max_id; nullopt otherwise.
 std::optional<uint32_t> parse_id(std::string_view text);
 
-// A byte count: decimal digits with an optional K, KiB, M, MiB, G or GiB suffix (powers of 1024). Returns
-// nullopt when malformed, zero, or over UINT64_MAX once multiplied.
+// A byte count: decimal digits with an optional K, M, G or T suffix (either case) or KiB, MiB, GiB, TiB
+// (powers of 1024). Returns nullopt when malformed, zero, or over UINT64_MAX once multiplied.
 std::optional<uint64_t> parse_size(std::string_view text);
 
 // A duration in seconds: a decimal number ("30", "1.5"; no sign, exponent, inf or nan), greater than zero
