@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <support/test_support.hpp>
+#include <sys/stat.h>
 
 using namespace whittle;
 using whittle::trace::Access;
@@ -127,6 +128,10 @@ TEST_CASE("trace::write_profile and read_profile", "[trace]")
   trace::write_profile(p, dir / "p.json");
   CHECK(trace::serialize_profile(trace::read_profile(dir / "p.json")) == trace::serialize_profile(p));
   CHECK_THROWS_AS(trace::read_profile(dir / "absent.json"), Error);
+  // Through util::read_bounded: a FIFO is refused at once (it would block), as is a directory.
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  CHECK_THROWS_AS(trace::read_profile(dir / "fifo"), BadInput);
+  CHECK_THROWS_AS(trace::read_profile(dir.path()), BadInput);
 }
 
 TEST_CASE("trace::serialize_profile writes what a JSON library writes for the same document", "[trace]")
