@@ -141,13 +141,18 @@ TEST_CASE("trace::http_get hashes the body as it streams and cuts it at the cap"
   }
   SECTION("the status is the three digits after the first space; anything else is no status")
   {
-    for (const auto& [line, status] : std::vector<std::pair<std::string, int>>{
-             {"HTTP/1.1 404 Not Found", 404}, {"HTTP/1.1 204", 204}, {"HTTP/1.1 20x OK", 0},
-             {"HTTP/1.1 2000 OK", 0}, {"HTTP/1.1 -200 OK", 0}, {"HTTP/1.1  200 OK", 0}}) {
+    for (const auto& [line, status] :
+         std::vector<std::pair<std::string, int>>{{"HTTP/1.1 404 Not Found", 404},
+                                                  {"HTTP/1.1 204", 204},
+                                                  {"HTTP/1.1 20x OK", 0},
+                                                  {"HTTP/1.1 2000 OK", 0},
+                                                  {"HTTP/1.1 -200 OK", 0},
+                                                  {"HTTP/1.1  200 OK", 0}}) {
       INFO(line);
       OneAnswerServer server(line + "\r\n\r\n", 10);
-      auto a = trace::http_get(trace::parse_http_url("http://127.0.0.1:" + std::to_string(server.port()) + "/"),
-                               std::chrono::milliseconds(10000));
+      auto a =
+          trace::http_get(trace::parse_http_url("http://127.0.0.1:" + std::to_string(server.port()) + "/"),
+                          std::chrono::milliseconds(10000));
       CHECK(a.status == status);
       CHECK(a.answered == (status != 0));
     }

@@ -40,7 +40,8 @@ TEST_CASE("util::parse_size: positive counts with binary suffixes", "[util]")
   CHECK(parse_size("5k") == 5u << 10); // the spelling of the size flags (--memory 512m)
   CHECK(parse_size("3t") == 3ULL << 40);
   CHECK(parse_size("16777215TiB") == 16777215ULL << 40);
-  for (const char* bad : {"", "0", "-1", "lots", "5kib", "5MB", "M", "5 M", "1.5G", "17179869184G", "16777216t"}) {
+  for (const char* bad :
+       {"", "0", "-1", "lots", "5kib", "5MB", "M", "5 M", "1.5G", "17179869184G", "16777216t"}) {
     INFO(bad);
     CHECK_FALSE(parse_size(bad).has_value());
   }
