@@ -250,6 +250,8 @@ run_trace(const TraceOptions& o)
       auto wait = std::min(plan_hc.attempt_timeout,
                            std::max(std::chrono::duration_cast<milliseconds>(deadline - now), milliseconds(0)));
       auto st = sandbox.wait_exec(group, static_cast<int>(wait.count()));
+      // No status well before the timeout: the init is gone (its status pipe hung up).
+      bool hung_up = !st && Clock::now() - now < wait;
       if (st) {
         r.status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
         r.ok = r.status == 0;
@@ -266,7 +268,7 @@ run_trace(const TraceOptions& o)
       }
       // A check killed with everything else because the app ended says nothing about health (a runtime
       // has no health for an exited container): not recorded.
-      if ((!st || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
+      if ((hung_up || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
         app_ended = true;
         break;
       }
