@@ -122,8 +122,7 @@ run_trace(const TraceOptions& o)
   for (const auto& u : o.http_probes) {
     urls.push_back(parse_http_url(u));
   }
-  if (o.healthcheck && (o.healthcheck->argv.empty() || o.healthcheck->argv.size() > static_cast<size_t>(k_max_exec_args) ||
-                        exec_argv_bytes(o.healthcheck->argv) > k_max_exec_bytes)) {
+  if (o.healthcheck && !exec_argv_fits(o.healthcheck->argv)) {
     throw BadInput("run the image's HEALTHCHECK " + o.healthcheck->target + ": it is empty or longer than " +
                    std::to_string(k_max_exec_bytes) + " bytes (--no-healthcheck skips it)");
   }
