@@ -2,6 +2,7 @@
 // What `whittle slim` and `whittle verify` share with `whittle trace`: the trace flags and their parsing
 // into trace::TraceOptions, one traced run of an image in a fresh work directory (the app's stdout hashed
 // by the trace session and passed on to stderr), and the comparison of two runs (verify).
+#include <optional>
 #include <string>
 #include <vector>
 #include <whittle/cli/args.hpp>
@@ -19,6 +20,10 @@ std::vector<FlagSpec> trace_flags();
 // workdir from cfg and the flags; `rest` replaces Cmd; the stop signal from the image's StopSignal).
 // `whittle trace` adds its own --user, --untraced and --tracer. Throws UsageError.
 trace::TraceOptions parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg);
+
+// The image's HEALTHCHECK as a probe: CMD's words exec'd as they stand, CMD-SHELL's command under the
+// image's Shell (/bin/sh -c); nullopt when it has none (absent, empty or NONE). Never throws.
+std::optional<trace::HealthcheckProbe> healthcheck_probe(const oci::ImageConfig& cfg);
 
 struct TracedRun
 {
@@ -51,7 +56,8 @@ struct VerifyOutcome
       not_found; // paths the slimmed run looked up and did not find, that the original had
 };
 
-// Compares the first run of each profile (exit code, signal, stdout digest, probes' status and body).
+// Compares the first run of each profile (exit code, signal, stdout digest, probes' status and body). A
+// healthcheck probe is a difference whenever it failed in `slimmed`.
 VerifyOutcome compare_runs(const trace::Profile& original, const trace::Profile& slimmed);
 
 // Prints the outcome on stderr (differences and paths not found).
