@@ -245,4 +245,46 @@ needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds&
   return std::nullopt;
 }
 
+const char*
+capability_of(const SyscallInfo& s)
+{
+  std::string name = s.name;
+  if (name == "bind") {
+    return "NET_BIND_SERVICE";
+  }
+  if (name == "chown" || name == "fchown" || name == "lchown" || name == "fchownat") {
+    return "CHOWN";
+  }
+  if (name == "setuid" || name == "setreuid" || name == "setresuid") {
+    return "SETUID";
+  }
+  if (name == "setgid" || name == "setregid" || name == "setresgid" || name == "setgroups") {
+    return "SETGID";
+  }
+  return nullptr;
+}
+
+std::optional<std::string>
+switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids)
+{
+  if (ids.euid != 0) {
+    return std::nullopt;
+  }
+  std::string name = s.name;
+  // The effective uid the call sets: setuid's only argument, the second of setreuid and setresuid (the
+  // first when the second is left as is).
+  uint32_t uid = k_unchanged;
+  if (name == "setuid") {
+    uid = id_arg(args[0]);
+  } else if (name == "setreuid" || name == "setresuid") {
+    uid = id_arg(args[1]) != k_unchanged ? id_arg(args[1]) : id_arg(args[0]);
+  } else {
+    return std::nullopt;
+  }
+  if (uid == k_unchanged || uid == 0) {
+    return std::nullopt;
+  }
+  return std::to_string(uid) + ":" + std::to_string(ids.egid);
+}
+
 } // namespace whittle::trace

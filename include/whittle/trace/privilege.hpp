@@ -55,4 +55,14 @@ std::optional<CallerIds> read_caller_ids(pid_t pid);
 std::optional<std::string> needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
                                              const TraceeAccess& access);
 
+// The capability (name without CAP_) a call that needs_root_reason() flagged uses: CHOWN for the chown
+// family, SETUID for set*uid, SETGID for set*gid and setgroups, NET_BIND_SERVICE for bind; nullptr for
+// any other call.
+const char* capability_of(const SyscallInfo& s);
+
+// The non-root identity a root caller (effective uid 0) switches to with this call, "uid:gid" (the
+// effective uid the call sets, the caller's current effective gid: set*gid comes first in every
+// privilege drop), or nullopt (no uid switch, a switch to root, or a non-root caller).
+std::optional<std::string> switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids);
+
 } // namespace whittle::trace
