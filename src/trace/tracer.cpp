@@ -1,3 +1,4 @@
+#include <whittle/trace/idmap.hpp>
 #include <whittle/trace/interpreter.hpp>
 #include <whittle/trace/privilege.hpp>
 #include <whittle/trace/syscall_policy.hpp>
@@ -16,7 +17,9 @@
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sstream>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -392,6 +395,22 @@ Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64
     }
     std::string base = base_dir(pid, dirfd);
     return base.empty() ? path : absolute_in_tracee(path, base);
+  };
+  access.owner = [this, pid, &access](int dirfd, uint64_t path_addr) -> std::optional<uint32_t> {
+    std::string path = access.path(dirfd, path_addr);
+    if (path.empty() || path[0] != '/') {
+      return std::nullopt;
+    }
+    Resolved r = m_resolver.resolve(path, Follow::yes);
+    struct stat st;
+    if (r.special || !r.exists || ::lstat((m_resolver.host_root() + r.path).c_str(), &st) != 0) {
+      return std::nullopt;
+    }
+    // The rootfs shows owners as whittle's namespace sees them: back to the caller's ids.
+    std::ifstream m("/proc/" + std::to_string(pid) + "/uid_map");
+    std::stringstream t;
+    t << m.rdbuf();
+    return inner_id(parse_id_map(t.str()), st.st_uid);
   };
   if (std::optional<std::string> why = needs_root_reason(s, args, *ids, access)) {
     if (std::find(m_needs_root.begin(), m_needs_root.end(), *why) == m_needs_root.end()) {

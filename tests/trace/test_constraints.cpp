@@ -358,6 +358,18 @@ TEST_CASE("trace: switched_user and capabilities of an app that drops root", "[p
     CHECK(run.switched_user.empty());
     CHECK(run.capabilities == std::vector<std::string>{"CHOWN"});
   }
+  SECTION("chmod of another user's file as root uses FOWNER; of its own, nothing")
+  {
+    util::IdShift shift = test::enter_sandbox_ids();
+    std::string root = test::make_tracee_rootfs(dir);
+    REQUIRE(lchown((root + "/data/b.txt").c_str(), shift.to_outer(1000), shift.to_outer(1000)) == 0);
+    auto other = test::trace_tracee(dir, {"chmod", "/data/b.txt", "600"});
+    CHECK(other.profile.runs.at(0).exit_code == 0);
+    CHECK(other.profile.runs.at(0).capabilities == std::vector<std::string>{"FOWNER"});
+    CHECK(other.profile.runs.at(0).needs_root == std::vector<std::string>{"chmod /data/b.txt owned by 1000"});
+    auto own = test::trace_tracee(dir, {"chmod", "/data/a.txt", "600"});
+    CHECK(own.profile.runs.at(0).capabilities.empty());
+  }
   SECTION("a non-root app records nothing")
   {
     auto out = test::trace_tracee(dir, {"chown", "/tmp", "1000", "1000"},

@@ -159,5 +159,27 @@ TEST_CASE("trace::switched_user and capability_of", "[trace][constraints]")
   CHECK(cap(SYS_setgroups) == "SETGID");
   CHECK(cap(SYS_setregid) == "SETGID");
   CHECK(cap(SYS_bind) == "NET_BIND_SERVICE");
+  CHECK(cap(SYS_fchmodat) == "FOWNER");
+  CHECK(cap(SYS_fchmod) == "FOWNER");
   CHECK(cap(SYS_openat).empty());
+}
+
+TEST_CASE("trace::needs_root_reason: chmod of another user's file from root", "[trace][constraints]")
+{
+  FakeMemory mem;
+  auto with_owner = [&mem](uint32_t owner) {
+    trace::TraceeAccess a = mem.access();
+    a.owner = [owner](int, uint64_t) { return std::optional<uint32_t>(owner); };
+    return a;
+  };
+  auto chmod_reason = [&](int nr, std::vector<uint64_t> args, const trace::CallerIds& ids, uint32_t owner) {
+    args.resize(6, 0);
+    return trace::needs_root_reason(*trace::find_syscall(nr), args.data(), ids, with_owner(owner));
+  };
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 999) == std::string("chmod /var/x owned by 999"));
+  CHECK(chmod_reason(SYS_fchmodat, {3, 0x1000, 0700}, ids_of(0, 0), 999) ==
+        std::string("chmod /var/x owned by 999"));
+  CHECK(chmod_reason(SYS_fchmod, {5, 0700}, ids_of(0, 0), 7) == std::string("chmod /fd/5 owned by 7"));
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 0) == std::nullopt);       // its own
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(1000, 1000), 0) == std::nullopt); // not root
 }

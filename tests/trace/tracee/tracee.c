@@ -414,6 +414,9 @@ main(int argc, char** argv)
              syscall(SYS_setresuid, u, u, u) == 0;
     return ok ? 0 : 1;
   }
+  if (strcmp(cmd, "chmod") == 0 && argc == 4) {
+    return chmod(argv[2], (mode_t)strtol(argv[3], NULL, 8)) == 0 ? 0 : 1;
+  }
   if (strcmp(cmd, "try-create") == 0 && argc == 3) {
     /* Creates a file; prints errno=N (0 on success). */
     int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
