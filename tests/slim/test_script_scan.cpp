@@ -77,6 +77,7 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
       {"echo ${X:-$(a)} \"${Y:=`b`}\"\n", {"a", "b"}},
       {"echo $((1 + 2)) done fi then\n", {}},
       {"busybox sh -c a\n", {"a", "busybox"}},
+      {"grep \"x$\" f | a; echo \"$'\"; b\n", {"a", "b", "grep"}}, // "$" before a closing quote
   };
   for (const auto& c : cases) {
     INFO(c.text);
@@ -237,4 +238,28 @@ TEST_CASE("slim::is_shell_script and shell_invocation", "[slim][script]")
   CHECK(none.file.empty());
   CHECK(shell_invocation({"sh"}).file.empty());
   CHECK(shell_invocation({}).text.empty());
+}
+
+TEST_CASE("slim::scan_script stops after an unconditional top-level exec", "[slim][script]")
+{
+  CHECK(scan("exec a\nb\n").commands == Names{"a"});
+  CHECK(scan("exec >log 2>&1\na\n").commands == Names{"a"});
+  CHECK(scan("x && exec a; b\n").commands == Names{"a", "b", "x"});
+  CHECK(scan("exec a || b\nc\n").commands == Names{"a", "b", "c"});
+  CHECK(scan("if x; then exec a; fi; b\n").commands == Names{"a", "b", "x"});
+  CHECK(scan("f() { exec a; }\nf; b\n").commands == Names{"a", "b"});
+  CHECK(scan("y=$(exec a); b\n").commands == Names{"a", "b"});
+  // A python script's sh trampoline: what follows the exec is python, never read by the shell.
+  ScriptScan s = scan("#!/bin/sh\n'''exec' \"$(dirname -- \"$0\")/python3\" \"$0\" \"$@\"\n' '''\n"
+                      "import sys\nif __name__ == '__main__':\n    sys.exit(main())\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"dirname"});
+  CHECK(s.variable_commands == Names{"\"$(dirname -- \"$0\")/python3\""});
+}
+
+TEST_CASE("slim::scan_script reads an array assigned through eval", "[slim][script]")
+{
+  ScriptScan s = scan("eval \"$name=(\\\"\\${lines[@]}\\\")\"\na\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"a"});
 }
