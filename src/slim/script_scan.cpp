@@ -975,7 +975,7 @@ private:
           continue;
         }
         words.push_back(next().word);
-        if (words.size() == 1 && words[0].expands && peek_op("(")) {
+        if (words.size() == 1 && words[0].raw.back() == '=' && peek_op("(")) {
           skip_array(); // `eval "$name=(...)"`: an array assigned to a variable's name
           words.clear();
           continue;
@@ -988,7 +988,9 @@ private:
           } else {
             problem("expected `)` after `" + words[0].value + "(`");
           }
-          m_found.functions.insert(words[0].value);
+          if (!words[0].expands) {
+            m_found.functions.insert(words[0].value); // (`eval "db_$1 () {...}"` names it at run time)
+          }
           skip_newlines();
           parse_command();
           return;

@@ -257,9 +257,13 @@ TEST_CASE("slim::scan_script stops after an unconditional top-level exec", "[sli
   CHECK(s.variable_commands == Names{"\"$(dirname -- \"$0\")/python3\""});
 }
 
-TEST_CASE("slim::scan_script reads an array assigned through eval", "[slim][script]")
+TEST_CASE("slim::scan_script reads arrays and functions named through eval", "[slim][script]")
 {
   ScriptScan s = scan("eval \"$name=(\\\"\\${lines[@]}\\\")\"\na\n");
   CHECK(s.problems.empty());
   CHECK(s.commands == Names{"a"});
+  // and a function whose name is made at run time
+  s = scan("for i in a b; do eval \"f_$i () { c \\\"\\$@\\\"; }\"; done\nf_a\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"c", "f_a"});
 }
