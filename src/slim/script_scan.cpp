@@ -95,7 +95,7 @@ name_char(char c)
   return name_start(c) || (c >= '0' && c <= '9');
 }
 
-// NAME=value or NAME+=value, unquoted up to the "=".
+// NAME=value, NAME+=value or bash's NAME[KEY]=value, unquoted up to the "=".
 bool
 is_assignment(std::string_view raw)
 {
@@ -105,6 +105,13 @@ is_assignment(std::string_view raw)
   size_t i = 1;
   while (i < raw.size() && name_char(raw[i])) {
     ++i;
+  }
+  if (i < raw.size() && raw[i] == '[') {
+    size_t close = raw.find(']', i);
+    if (close == std::string_view::npos) {
+      return false;
+    }
+    i = close + 1;
   }
   return (i < raw.size() && raw[i] == '=') || (i + 1 < raw.size() && raw[i] == '+' && raw[i + 1] == '=');
 }
@@ -1101,7 +1108,7 @@ private:
         j += step;
         continue;
       }
-      if (wr.assignments && !a.expands && is_assignment(a.raw)) {
+      if (wr.assignments && is_assignment(a.raw)) {
         ++j;
         continue;
       }
