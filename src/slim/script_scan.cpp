@@ -982,9 +982,12 @@ private:
           continue;
         }
         words.push_back(next().word);
-        if (words.size() == 1 && words[0].raw.back() == '=' && peek_op("(")) {
-          skip_array(); // `eval "$name=(...)"`: an array assigned to a variable's name
-          words.clear();
+        if (words.back().raw.back() == '=' && peek_op("(")) {
+          // An array: `declare -A m=(...)`, `local a=(...)`, `eval "$name=(...)"`.
+          skip_array();
+          if (words.size() == 1) {
+            words.clear();
+          }
           continue;
         }
         if (words.size() == 1 && peek_op("(")) {

@@ -75,6 +75,7 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
       {"/usr/local/bin/a; ./b.sh\n", {"./b.sh", "/usr/local/bin/a"}},
       {"time a\n", {"a", "time"}},
       {"arr=(x y z); a\n", {"a"}},
+      {"declare -A m=([/]=1 [k]=2); local l=(x); a\n", {"a"}},
       {"echo ${X:-$(a)} \"${Y:=`b`}\"\n", {"a", "b"}},
       {"echo $((1 + 2)) done fi then\n", {}},
       {"busybox sh -c a\n", {"a", "busybox"}},
