@@ -107,7 +107,7 @@ is_assignment(std::string_view raw)
     ++i;
   }
   if (i < raw.size() && raw[i] == '[') {
-    size_t close = raw.find(']', i);
+    size_t close = std::min(raw.find("]=", i), raw.find("]+=", i)); // the key may hold "]" itself
     if (close == std::string_view::npos) {
       return false;
     }

@@ -47,7 +47,7 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
       {"x=$(a | b) y=`c`\n", {"a", "b", "c"}},
       {"echo \"$(a \"$(b)\")\" `c \\`d\\``\n", {"a", "b", "c", "d"}},
       {"(a; b) | { c; d; }\n", {"a", "b", "c", "d"}},
-      {"A=1 B=\"x y\" C[k]=1 a arg\n", {"a"}},
+      {"A=1 B=\"x y\" C[k]=1 a arg; D[\"[x]\"]+=1\n", {"a"}},
       {"env -i LANG=\"$LANG\" PATH=$PATH \"$DIR/x\" status; env X=1 a\n", {"a", "env"}},
       {"2>/dev/null a >out <in 3>&1\n", {"a"}},
       {">/tmp/x\nA=1\n", {}},
