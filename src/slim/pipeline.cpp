@@ -161,6 +161,7 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
   ko.include_shell = options.include_shell;
   ko.exclude_patterns = options.exclude_patterns;
   ko.strip = options.strip;
+  ko.script_scan = options.script_scan;
   ko.rules = options.rules;
   ko.env = cfg.env();
   ko.workdir = cfg.working_dir().empty() ? "/" : cfg.working_dir();
