@@ -381,6 +381,7 @@ make_plan(const SandboxOptions& o)
     p.special.push_back(m.target);
   }
   p.id_shift = o.id_shift;
+  p.idmap_rootfs = o.idmap_rootfs;
   return p;
 }
 
@@ -416,6 +417,9 @@ describe(const SandboxPlan& p)
   }
   if (p.id_shift.active()) {
     out << "uid_map " << id_map_line(p.id_shift) << "gid_map " << id_map_line(p.id_shift);
+  }
+  if (p.idmap_rootfs) {
+    out << "rootfs idmapped by the uid_map\n";
   }
   out << "user " << p.user << "\nexec " << p.exe;
   for (size_t i = 1; i < p.argv.size(); ++i) {

@@ -86,6 +86,8 @@ build_trace_filter(FilterAction action)
     return export_bpf(ctx.get());
   }
   const uint32_t act = action == FilterAction::trace ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY;
+  // fallocate reserves any size at once: the tracer holds it to the --disk budget (TracerOptions).
+  check(seccomp_rule_add(ctx.get(), act, SCMP_SYS(fallocate), 0), "add rule for `fallocate`");
   for (const SyscallInfo& s : syscall_table()) {
     if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
       continue;
