@@ -46,6 +46,7 @@ root=$(mktemp -d /tmp/whittle-e2e-rootless-XXXXXX) || exit 1
 user=whittle-e2e-$$
 created=""
 range=""
+keep=0 # set when the suite failed: its work directory (under $root) is kept for a look
 # shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
   if [ -n "$created" ]; then
@@ -54,7 +55,7 @@ cleanup() {
     fi
     userdel -f "$user" 2>/dev/null
   fi
-  if [ "${WHITTLE_E2E_KEEP:-0}" = 1 ]; then
+  if [ "${WHITTLE_E2E_KEEP:-0}" = 1 ] || [ "$keep" = 1 ]; then
     echo "run_rootless: kept $root"
   else
     rm -rf "$root"
@@ -108,5 +109,8 @@ others=$(grep -cvx "$uid" "$root/ran-as")
 echo "run_rootless: whittle ran $calls time(s) as uid $uid, $others time(s) as another uid"
 if [ "$status" = 0 ] && { [ "$calls" = 0 ] || [ "$others" != 0 ]; }; then
   status=1
+fi
+if [ "$status" != 0 ] && [ "$status" != 77 ]; then
+  keep=1
 fi
 exit $status
