@@ -119,6 +119,30 @@ id_map_line(const util::IdShift& shift)
   return "0 " + std::to_string(shift.base) + " " + std::to_string(shift.count) + "\n";
 }
 
+std::string
+id_map_text(const util::IdShift& shift, const std::vector<IdRange>& own)
+{
+  std::string out;
+  uint64_t inside = 0;
+  uint64_t outer = shift.base;
+  const uint64_t end = static_cast<uint64_t>(shift.base) + shift.count;
+  while (outer < end) {
+    uint64_t stop = 0;
+    for (const auto& r : own) {
+      if (r.inside <= outer && outer < static_cast<uint64_t>(r.inside) + r.count) {
+        stop = std::min(end, static_cast<uint64_t>(r.inside) + r.count);
+      }
+    }
+    if (stop == 0) {
+      stop = end; // not mapped here: one line for the rest, which the kernel refuses with a clear errno
+    }
+    out += std::to_string(inside) + " " + std::to_string(outer) + " " + std::to_string(stop - outer) + "\n";
+    inside += stop - outer;
+    outer = stop;
+  }
+  return out;
+}
+
 bool
 setgroups_allowed()
 {
@@ -129,8 +153,8 @@ void
 write_id_maps(pid_t pid, const util::IdShift& shift)
 {
   std::string dir = "/proc/" + std::to_string(pid);
-  write_map(dir + "/uid_map", id_map_line(shift));
-  write_map(dir + "/gid_map", id_map_line(shift));
+  write_map(dir + "/uid_map", id_map_text(shift, parse_id_map(read_small("/proc/self/uid_map"))));
+  write_map(dir + "/gid_map", id_map_text(shift, parse_id_map(read_small("/proc/self/gid_map"))));
 }
 
 GivenRootfsIds

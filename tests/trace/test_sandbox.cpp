@@ -320,6 +320,14 @@ TEST_CASE("sandbox: the ids of a rootfs whittle did not extract (trace --rootfs)
     CHECK_FALSE(ids.idmap);
     CHECK(ids.shift == util::IdShift{1, 65536});
   }
+  SECTION("the sandbox's map follows whittle's own extents (the kernel maps a line through one extent)")
+  {
+    CHECK(trace::id_map_text({trace::k_root_id_base, 65536}, map(initial)) == "0 2147418112 65536\n");
+    std::string ns = "0 1000 1\n1 100000 65536\n";
+    CHECK(trace::id_map_text({1, 65536}, map(ns)) == "0 1 65536\n");
+    CHECK(trace::id_map_text({0, 65536}, map(ns)) == "0 0 1\n1 1 65535\n");
+    CHECK(trace::id_map_text({0, 1}, map("0 1000 1\n")) == "0 0 1\n");
+  }
   SECTION("rootless without a range: the single id")
   {
     auto ids = trace::choose_given_rootfs_ids(0, map("0 1000 1\n"), map("0 1000 1\n"));

@@ -46,6 +46,11 @@ util::IdShift sandbox_id_shift();
 // "0 BASE COUNT\n": the line of the sandbox's uid_map and gid_map.
 std::string id_map_line(const util::IdShift& shift);
 
+// The text of the sandbox's uid_map or gid_map for shift, given whittle's own map of that kind: the range
+// base..base+count-1 split where whittle's own extents split it, one line each (the kernel maps each line
+// through a single extent of the parent's map: rootless, id 0 and ids 1.. are two extents). Pure.
+std::string id_map_text(const util::IdShift& shift, const std::vector<IdRange>& own);
+
 // True when /proc/self/setgroups says "allow" (false in single-id rootless mode, where the kernel demands
 // deny; the sandbox then keeps its groups and the app cannot call setgroups).
 bool setgroups_allowed();
