@@ -398,3 +398,49 @@ TEST_CASE("sandbox: trace --rootfs DIR shows DIR's owners as they are, and never
   REQUIRE(lstat((root + "/proc").c_str(), &st) == 0); // a mount target whittle made: root's
   CHECK(st.st_uid == 0);
 }
+
+TEST_CASE("sandbox: --rootfs on a filesystem without idmapped mounts fails, naming it, and changes nothing",
+          "[ptrace][userns]")
+{
+  if (!sandbox_available() || !real_root()) {
+    return; // rootless takes whittle's namespace's ids and mounts nothing idmapped
+  }
+  test::TestDir dir;
+  // ramfs has no idmapped mounts (FS_ALLOW_IDMAP).
+  std::string root = dir / "ram";
+  REQUIRE(mkdir(root.c_str(), 0755) == 0);
+  REQUIRE(mount("none", root.c_str(), "ramfs", 0, "mode=755") == 0);
+  struct Unmount
+  {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{root};
+  for (const char* d : {"/bin", "/etc"}) {
+    REQUIRE(mkdir((root + d).c_str(), 0755) == 0);
+  }
+  test::write_file(root + "/bin/tracee", test::read_file(WHITTLE_TRACEE));
+  REQUIRE(chmod((root + "/bin/tracee").c_str(), 0755) == 0);
+  test::write_file(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  REQUIRE(mkdir((dir / "state").c_str(), 0755) == 0);
+  trace::GivenRootfsIds ids = trace::given_rootfs_ids(root);
+  REQUIRE(ids.idmap);
+  trace::TraceOptions o;
+  o.sandbox.rootfs = root;
+  o.sandbox.state_dir = dir / "state";
+  o.sandbox.argv = {"/bin/tracee", "exit", "0"};
+  o.sandbox.env = {"PATH=/bin"};
+  o.sandbox.id_shift = ids.shift;
+  o.sandbox.idmap_rootfs = ids.idmap;
+  o.timeout = std::chrono::milliseconds(20000);
+  std::string error;
+  try {
+    trace::run_trace(o);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  CHECK_THAT(error, Catch::Contains("idmapped") && Catch::Contains("does not support idmapped mounts") &&
+                        Catch::Contains(root) && Catch::Contains("--rootfs"));
+  struct stat st;
+  REQUIRE(lstat((root + "/bin/tracee").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+}
