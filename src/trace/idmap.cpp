@@ -158,7 +158,8 @@ write_id_maps(pid_t pid, const util::IdShift& shift)
 }
 
 GivenRootfsIds
-choose_given_rootfs_ids(uint32_t dir_owner, const std::vector<IdRange>& uid_map, const std::vector<IdRange>& gid_map)
+choose_given_rootfs_ids(uint32_t dir_owner, const std::vector<IdRange>& uid_map,
+                        const std::vector<IdRange>& gid_map)
 {
   util::IdShift shift = choose_id_shift(uid_map, gid_map);
   if (!shift.active() || dir_owner == shift.to_outer(0)) {

@@ -529,7 +529,8 @@ ResourceGuard::watch_disk(std::function<void()> on_breach)
 int
 ResourceGuard::allocation_error(uint64_t mode, uint64_t len) const
 {
-  if (!m_budget_known.load(std::memory_order_acquire) || (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0) {
+  if (!m_budget_known.load(std::memory_order_acquire) ||
+      (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0) {
     return 0;
   }
   struct statvfs now;

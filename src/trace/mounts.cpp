@@ -213,7 +213,8 @@ run_op(const SetupOp& op, int root_fd, int source_fd, int sync_fd) noexcept
 }
 
 void
-ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const util::IdShift& shift, bool idmapped)
+ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const util::IdShift& shift,
+              bool idmapped)
 {
   int fd = open_in_root(root_fd, op.target.c_str(), O_PATH);
   if (fd >= 0) {
@@ -280,8 +281,8 @@ open_idmapped_tree(const std::string& rootfs, pid_t init)
   a.userns_fd = static_cast<uint64_t>(ns.get());
   if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) != 0) {
     int err = errno;
-    std::string why = err == EINVAL ? "; its filesystem (or one mounted below it) does not support idmapped "
-                                      "mounts (ext4, xfs, btrfs and tmpfs on Linux 6.3+ do)"
+    std::string why = err == EINVAL  ? "; its filesystem (or one mounted below it) does not support idmapped "
+                                       "mounts (ext4, xfs, btrfs and tmpfs on Linux 6.3+ do)"
                       : err == EPERM ? "; only root may idmap a mount of the host's filesystems"
                                      : "";
     throw SandboxError(errno_message("mount rootfs `" + rootfs + "` idmapped for the sandbox", err) + why +
@@ -364,9 +365,10 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   // A copy of the rootfs's mount, taken through the descriptor whittle opened (the sandbox's root may not
   // traverse whittle's private work directory), attached over the rootfs directory; nosuid and nodev.
   // An idmapped rootfs is the detached copy whittle made (sources[1]).
-  int root_fd = plan.idmap_rootfs
-                    ? sources[1]
-                    : open_tree(sources[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  int root_fd =
+      plan.idmap_rootfs
+          ? sources[1]
+          : open_tree(sources[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
   if (root_fd < 0) {
     return fail(sync_fd, "bind-mount rootfs", rootfs);
   }

@@ -47,8 +47,8 @@ Outcome
 run(const test::TestDir& t, const std::string& env, const std::string& args)
 {
   Outcome o;
-  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + test::hostile::whittle_binary() + "' " +
-                    args + " 2>'" + (t / "stderr") + "'";
+  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + test::hostile::whittle_binary() +
+                    "' " + args + " 2>'" + (t / "stderr") + "'";
   o.rc = test::run_command(cmd, &o.out, false);
   o.err = test::read_file(t / "stderr");
   return o;

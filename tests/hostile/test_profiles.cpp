@@ -123,8 +123,8 @@ Outcome
 run(const test::TestDir& t, const std::string& args)
 {
   Outcome o;
-  o.rc = test::run_command("env TMPDIR='" + (t / "tmp") + "' '" + test::hostile::whittle_binary() + "' " + args +
-                               " 2>'" + (t / "stderr") + "' >/dev/null",
+  o.rc = test::run_command("env TMPDIR='" + (t / "tmp") + "' '" + test::hostile::whittle_binary() + "' " +
+                               args + " 2>'" + (t / "stderr") + "' >/dev/null",
                            nullptr, false);
   o.err = test::read_file(t / "stderr");
   return o;

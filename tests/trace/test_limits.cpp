@@ -184,7 +184,8 @@ TEST_CASE("trace::v2_parent_candidates: root cgroup as root, else a sibling of w
   CHECK(trace::v2_parent_candidates(r, "/init.scope", true) == V{r});
   // An ordinary user under systemd: a delegated user@UID.service subtree, the user's own.
   CHECK(trace::v2_parent_candidates(r, "/user.slice/user-1000.slice/user@1000.service/app.slice/run-1.scope",
-                                    false) == V{r + "/user.slice/user-1000.slice/user@1000.service/app.slice"});
+                                    false) ==
+        V{r + "/user.slice/user-1000.slice/user@1000.service/app.slice"});
   // A user whose cgroup is the root (a container without delegation): nowhere, rlimits stand in.
   CHECK(trace::v2_parent_candidates(r, "/", false).empty());
   CHECK(trace::v2_parent_candidates(r, "", false).empty());

@@ -336,7 +336,8 @@ TEST_CASE("sandbox: the ids of a rootfs whittle did not extract (trace --rootfs)
   }
 }
 
-TEST_CASE("sandbox: trace --rootfs DIR shows DIR's owners as they are, and never changes them", "[ptrace][userns]")
+TEST_CASE("sandbox: trace --rootfs DIR shows DIR's owners as they are, and never changes them",
+          "[ptrace][userns]")
 {
   if (!sandbox_available()) {
     return;
