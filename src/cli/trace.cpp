@@ -69,6 +69,9 @@ run_trace_command(const ParsedArgs& args)
   }
   if (auto given = args.get("--rootfs")) {
     rootfs = *given;
+    trace::GivenRootfsIds ids = trace::given_rootfs_ids(rootfs);
+    o.sandbox.id_shift = ids.shift;
+    o.sandbox.idmap_rootfs = ids.idmap;
   } else {
     if (mkdir(rootfs.c_str(), 0755) != 0) {
       throw_errno("create work directory under `" + work.path() + "`");

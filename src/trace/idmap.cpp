@@ -4,6 +4,7 @@
 #include <climits>
 #include <fcntl.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/trace/idmap.hpp>
 #include <whittle/util/error.hpp>
@@ -118,6 +119,30 @@ id_map_line(const util::IdShift& shift)
   return "0 " + std::to_string(shift.base) + " " + std::to_string(shift.count) + "\n";
 }
 
+std::string
+id_map_text(const util::IdShift& shift, const std::vector<IdRange>& own)
+{
+  std::string out;
+  uint64_t inside = 0;
+  uint64_t outer = shift.base;
+  const uint64_t end = static_cast<uint64_t>(shift.base) + shift.count;
+  while (outer < end) {
+    uint64_t stop = 0;
+    for (const auto& r : own) {
+      if (r.inside <= outer && outer < static_cast<uint64_t>(r.inside) + r.count) {
+        stop = std::min(end, static_cast<uint64_t>(r.inside) + r.count);
+      }
+    }
+    if (stop == 0) {
+      stop = end; // not mapped here: one line for the rest, which the kernel refuses with a clear errno
+    }
+    out += std::to_string(inside) + " " + std::to_string(outer) + " " + std::to_string(stop - outer) + "\n";
+    inside += stop - outer;
+    outer = stop;
+  }
+  return out;
+}
+
 bool
 setgroups_allowed()
 {
@@ -128,8 +153,39 @@ void
 write_id_maps(pid_t pid, const util::IdShift& shift)
 {
   std::string dir = "/proc/" + std::to_string(pid);
-  write_map(dir + "/uid_map", id_map_line(shift));
-  write_map(dir + "/gid_map", id_map_line(shift));
+  write_map(dir + "/uid_map", id_map_text(shift, parse_id_map(read_small("/proc/self/uid_map"))));
+  write_map(dir + "/gid_map", id_map_text(shift, parse_id_map(read_small("/proc/self/gid_map"))));
+}
+
+GivenRootfsIds
+choose_given_rootfs_ids(uint32_t dir_owner, const std::vector<IdRange>& uid_map,
+                        const std::vector<IdRange>& gid_map)
+{
+  util::IdShift shift = choose_id_shift(uid_map, gid_map);
+  if (!shift.active() || dir_owner == shift.to_outer(0)) {
+    return {shift, false};
+  }
+  if (is_initial(uid_map) && is_initial(gid_map)) {
+    return {shift, true};
+  }
+  uint64_t n = std::min({run_from(uid_map, 0), run_from(gid_map, 0), static_cast<uint64_t>(k_root_id_count)});
+  return {{0, static_cast<uint32_t>(n)}, false};
+}
+
+GivenRootfsIds
+given_rootfs_ids(const std::string& dir)
+{
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw SandboxError(errno_message("stat rootfs `" + dir + "`", errno));
+  }
+  GivenRootfsIds ids = choose_given_rootfs_ids(st.st_uid, parse_id_map(read_small("/proc/self/uid_map")),
+                                               parse_id_map(read_small("/proc/self/gid_map")));
+  if (!ids.shift.active() || ::geteuid() != 0) {
+    throw SandboxError("choose the sandbox's user ids: whittle is not root in its user namespace (uid " +
+                       std::to_string(::geteuid()) + "); run it as root or let it enter rootless mode");
+  }
+  return ids;
 }
 
 } // namespace whittle::trace

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/falloc.h>
 #include <linux/magic.h>
 #include <sstream>
 #include <sys/resource.h>
@@ -274,21 +275,32 @@ ResourceGuard::ResourceGuard(const AppLimits& limits, const std::string& name, s
   }
 }
 
+std::vector<std::string>
+v2_parent_candidates(const std::string& root, const std::string& own, bool is_root)
+{
+  // As root, below the root cgroup (the only one that may hold processes and enable controllers for its
+  // children at once); else next to whittle's own cgroup, which in a delegated subtree (user@UID.service)
+  // belongs to the user. whittle's own cgroup itself cannot take children with controllers while whittle
+  // is in it ("no internal processes").
+  std::vector<std::string> parents;
+  if (is_root) {
+    parents.push_back(root);
+  }
+  if (!own.empty() && own != "/") {
+    std::string up = parent_of(own);
+    std::string parent = up == "/" ? root : root + up;
+    if (parents.empty() || parents[0] != parent) {
+      parents.push_back(parent);
+    }
+  }
+  return parents;
+}
+
 bool
 ResourceGuard::setup_v2(const std::string& root)
 {
-  // Where a new cgroup may go: as root, below the root cgroup (the only one that may hold processes and
-  // enable controllers for its children at once); else next to whittle's own cgroup, which in a
-  // delegated subtree (user@UID.service) belongs to the user. whittle's own cgroup itself cannot take
-  // children with controllers while whittle is in it ("no internal processes").
-  std::vector<std::string> parents;
-  if (::geteuid() == 0) {
-    parents.push_back(root);
-  }
   auto own = own_cgroup("");
-  if (own && *own != "/") {
-    parents.push_back(root + parent_of(*own));
-  }
+  std::vector<std::string> parents = v2_parent_candidates(root, own ? *own : "", ::geteuid() == 0);
   bool want_memory = m_limits.memory_bytes != 0;
   bool want_pids = m_limits.max_tasks != 0;
   for (const auto& parent : parents) {
@@ -443,6 +455,9 @@ ResourceGuard::watch_disk(std::function<void()> on_breach)
     std::lock_guard<std::mutex> lock(m_mutex);
     m_stop = false;
   }
+  m_used0.store(used0);
+  m_floor.store(floor);
+  m_budget_known.store(true, std::memory_order_release);
   m_watch = std::thread([this, used0, floor, cb = std::move(on_breach)] {
     for (;;) {
       {
@@ -473,6 +488,27 @@ ResourceGuard::watch_disk(std::function<void()> on_breach)
       return;
     }
   });
+}
+
+int
+ResourceGuard::allocation_error(uint64_t mode, uint64_t len) const
+{
+  if (!m_budget_known.load(std::memory_order_acquire) ||
+      (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0) {
+    return 0;
+  }
+  struct statvfs now;
+  if (::statvfs(m_rootfs.c_str(), &now) != 0) {
+    return 0; // the watchdog cannot sample either; it ends the run if the filesystem comes back full
+  }
+  uint64_t used = (now.f_blocks - now.f_bfree) * now.f_frsize;
+  uint64_t avail = now.f_bavail * now.f_frsize;
+  uint64_t used0 = m_used0.load();
+  uint64_t added = used > used0 ? used - used0 : 0;
+  uint64_t budget = added < m_limits.disk_bytes ? m_limits.disk_bytes - added : 0;
+  uint64_t floor = m_floor.load();
+  uint64_t room = avail > floor ? avail - floor : 0;
+  return len > std::min(budget, room) ? ENOSPC : 0;
 }
 
 void

@@ -436,7 +436,8 @@ run_op(const SetupOp& op, int root_fd, int source_fd, uint64_t tmpfs_cap, int sy
 }
 
 void
-ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const util::IdShift& shift)
+ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const util::IdShift& shift,
+              bool idmapped)
 {
   int fd = open_in_root(root_fd, op.target.c_str(), O_PATH);
   if (fd >= 0) {
@@ -474,13 +475,44 @@ ensure_target(int root_fd, const SetupOp& op, const std::string& rootfs, const u
       // EEXIST here means a dangling symlink: refuse rather than follow it.
       throw SandboxError(errno_message("prepare mount target `/" + prefix + "`", errno));
     }
-    // Owned by the sandbox's root, like the image's own directories.
-    if (shift.active() && ::geteuid() == 0 &&
+    // Owned by the sandbox's root, like the image's own directories (an idmapped rootfs shows 0 as that).
+    if (shift.active() && !idmapped && ::geteuid() == 0 &&
         fchownat(dir.get(), comps[i].c_str(), shift.to_outer(0), shift.to_outer(0), AT_SYMLINK_NOFOLLOW) !=
             0) {
       throw SandboxError(errno_message("chown mount target `/" + prefix + "`", errno));
     }
   }
+}
+
+// A detached copy of the mount tree at rootfs (whittle's own view of the path) whose owners appear
+// through the sandbox's user namespace: on-disk id X is X inside. Only root of the filesystem's namespace
+// may do it (the kernel checks CAP_SYS_ADMIN over the superblock), and only filesystems that support it.
+util::Fd
+open_idmapped_tree(const std::string& rootfs, pid_t init)
+{
+  std::string ns_path = "/proc/" + std::to_string(init) + "/ns/user";
+  util::Fd ns(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) {
+    throw SandboxError(errno_message("open the sandbox's user namespace `" + ns_path + "`", errno));
+  }
+  util::Fd tree(open_tree(AT_FDCWD, rootfs.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!tree) {
+    throw SandboxError(errno_message("clone the mount of rootfs `" + rootfs + "`", errno));
+  }
+  struct mount_attr a = {};
+  a.attr_set = MOUNT_ATTR_IDMAP;
+  a.userns_fd = static_cast<uint64_t>(ns.get());
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) != 0) {
+    int err = errno;
+    std::string why = err == EINVAL  ? "; its filesystem (or one mounted below it) does not support idmapped "
+                                       "mounts (ext4, xfs, btrfs and tmpfs on Linux 6.3+ do)"
+                      : err == EPERM ? "; only root may idmap a mount of the host's filesystems"
+                                     : "";
+    throw SandboxError(errno_message("mount rootfs `" + rootfs + "` idmapped for the sandbox", err) + why +
+                       ": let whittle extract the image (omit --rootfs), or copy the directory to such a "
+                       "filesystem (whittle never changes the owners of a --rootfs directory)");
+  }
+  return tree;
 }
 
 } // namespace
@@ -494,7 +526,7 @@ prepare_mount_targets(const SandboxPlan& plan)
   }
   for (const auto& op : plan.ops) {
     if (op.must_exist_in_image) {
-      ensure_target(root.get(), op, plan.rootfs, plan.id_shift);
+      ensure_target(root.get(), op, plan.rootfs, plan.id_shift, plan.idmap_rootfs);
     }
   }
 }
@@ -502,7 +534,7 @@ prepare_mount_targets(const SandboxPlan& plan)
 size_t
 mount_source_count(const SandboxPlan& plan)
 {
-  size_t n = 1;
+  size_t n = plan.idmap_rootfs ? 2 : 1;
   for (const auto& op : plan.ops) {
     n += op.kind == OpKind::bind ? 1 : 0;
   }
@@ -531,6 +563,9 @@ open_mount_sources(const SandboxPlan& plan, pid_t init)
     rootfs = std::string(cwd_buf) + "/" + rootfs;
   }
   open_one(rootfs, "rootfs");
+  if (plan.idmap_rootfs) {
+    out.push_back(open_idmapped_tree(rootfs, init));
+  }
   for (const auto& op : plan.ops) {
     if (op.kind == OpKind::bind) {
       std::string src = op.source;
@@ -552,7 +587,11 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   const char* rootfs = plan.rootfs.c_str();
   // A copy of the rootfs's mount, taken through the descriptor whittle opened (the sandbox's root may not
   // traverse whittle's private work directory), attached over the rootfs directory; nosuid and nodev.
-  int root_fd = open_tree(sources[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  // An idmapped rootfs is the detached copy whittle made (sources[1]).
+  int root_fd =
+      plan.idmap_rootfs
+          ? sources[1]
+          : open_tree(sources[0], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
   if (root_fd < 0) {
     return fail(sync_fd, "bind-mount rootfs", rootfs);
   }
@@ -565,7 +604,7 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   if (move_mount(root_fd, "", sources[0], "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return fail(sync_fd, "attach the rootfs mount", rootfs);
   }
-  size_t next = 1;
+  size_t next = plan.idmap_rootfs ? 2 : 1;
   for (const auto& op : plan.ops) {
     int source = op.kind == OpKind::bind ? sources[next++] : -1;
     // A tmpfs holds no more than the disk cap lets the app write below its root (podman sets no size).
@@ -577,7 +616,10 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   if (fchdir(root_fd) != 0) {
     return fail(sync_fd, "chdir into rootfs", rootfs);
   }
-  close(root_fd);
+  // sources[1] (idmapped) is closed with the other sources by the caller.
+  if (!plan.idmap_rootfs) {
+    close(root_fd);
+  }
   if (syscall(SYS_pivot_root, ".", ".") != 0) {
     return fail(sync_fd, "pivot_root into", rootfs);
   }

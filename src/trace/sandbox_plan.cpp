@@ -403,6 +403,7 @@ make_plan(const SandboxOptions& o)
   }
   p.id_shift = o.id_shift;
   p.constraints = o.constraints;
+  p.idmap_rootfs = o.idmap_rootfs;
   return p;
 }
 
@@ -451,6 +452,9 @@ describe(const SandboxPlan& p)
   }
   if (p.id_shift.active()) {
     out << "uid_map " << id_map_line(p.id_shift) << "gid_map " << id_map_line(p.id_shift);
+  }
+  if (p.idmap_rootfs) {
+    out << "rootfs idmapped by the uid_map\n";
   }
   out << "user " << p.user << "\nexec " << p.exe;
   for (size_t i = 1; i < p.argv.size(); ++i) {

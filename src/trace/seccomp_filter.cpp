@@ -125,6 +125,10 @@ build_trace_filter(FilterAction action, bool record)
   for (int nr : recorded) {
     check(seccomp_rule_add(ctx.get(), act, nr, 0), "add recording rule for syscall " + std::to_string(nr));
   }
+  // fallocate reserves any size at once: the tracer holds it to the --disk budget (TracerOptions).
+  if (recorded.count(SCMP_SYS(fallocate)) == 0) {
+    check(seccomp_rule_add(ctx.get(), act, SCMP_SYS(fallocate), 0), "add rule for `fallocate`");
+  }
   for (const SyscallInfo& s : syscall_table()) {
     if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
       continue;

@@ -147,6 +147,7 @@ run_trace(const TraceOptions& o)
   if (o.max_paths != 0) {
     topt.max_paths = o.max_paths;
   }
+  topt.allocation_check = [&guard](uint64_t mode, uint64_t len) { return guard.allocation_error(mode, len); };
   Tracer tracer(topt);
 
   // The app's stdout: through a pipe, hashed and passed on by the tee thread, which sees its end once

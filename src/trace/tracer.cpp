@@ -605,6 +605,14 @@ Tracer::refuse(pid_t pid, int nr, const uint64_t args[6])
 {
   const Refusal* rule = refusal_for(nr, args);
   if (rule == nullptr) {
+    if (nr == SYS_fallocate && m_options.allocation_check) {
+      int error = m_options.allocation_check(args[1], args[3]);
+      if (error != 0 && m_refused["fallocate(past --disk)"]++ == 0) {
+        util::verbose("the sandbox refused the app's fallocate of " + std::to_string(args[3]) +
+                      " bytes past the --disk budget (ENOSPC)");
+      }
+      return error;
+    }
     return 0;
   }
   // Every process is refused; only the app's own calls are counted (not a probe's, not the sandbox's).

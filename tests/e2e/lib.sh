@@ -16,6 +16,8 @@
 #   WHITTLE_SRC        the repository (default: two levels above the sourcing suite's directory)
 #   WHITTLE_E2E_CACHE  where built Debian images are kept between runs (default /var/cache/whittle-e2e)
 #   WHITTLE_E2E_KEEP   set to 1 to keep the per-test work directory after a failure-free run too
+#   WHITTLE_E2E_USER   rootless mode (set by tests/e2e/run_rootless.sh): $WHITTLE runs whittle as this
+#                      unprivileged user; the work directory is theirs and images are linked into it
 #
 # Exit codes of a suite: 0 pass, 1 fail, 77 skipped (a prerequisite is missing; CI counts skips as failures).
 #
@@ -116,6 +118,7 @@ e2e_workdir() {
   E2E_KEEP_WORK=${WHITTLE_E2E_KEEP:-0}
   trap e2e_cleanup EXIT
   trap 'exit 130' INT TERM
+  e2e_rootless_workdir
 }
 
 e2e_cleanup() {
@@ -206,6 +209,7 @@ e2e_debian_image() {
   fi
   flock -u 9
   rm -f "$_e_extra_file"
+  e2e_rootless_image
   export E2E_IMG_DIR E2E_IMG_NAME E2E_IMG_OCI E2E_IMG_OCI_ARCHIVE E2E_IMG_DOCKER_ARCHIVE \
     E2E_IMG_OCI_DIR E2E_IMG_OCI_ARCHIVE_FILE E2E_IMG_DOCKER_ARCHIVE_FILE
 }
@@ -459,4 +463,29 @@ e2e_config_field() {
 import json, sys
 c = json.load(sys.stdin)
 print(json.dumps($2, sort_keys=True))"
+}
+
+# Rootless mode (WHITTLE_E2E_USER, tests/e2e/run_rootless.sh): only whittle runs as the unprivileged user;
+# the suite, podman, skopeo and umoci stay root. These hooks are no-ops otherwise.
+
+# e2e_rootless_workdir: gives $E2E_WORK to the user (whittle writes its outputs there; root reads them).
+e2e_rootless_workdir() {
+  [ -n "${WHITTLE_E2E_USER:-}" ] || return 0
+  chown "$WHITTLE_E2E_USER:" "$E2E_WORK" || e2e_fail "chown $E2E_WORK to $WHITTLE_E2E_USER"
+}
+
+# e2e_rootless_image: points E2E_IMG_OCI(_DIR) at a copy of the image's OCI layout inside $E2E_WORK (hard
+# links where the filesystem allows), so the user reads it even when the cache lies below a directory it
+# cannot traverse (a repository under /root). The files stay root's and read-only to the user.
+e2e_rootless_image() {
+  [ -n "${WHITTLE_E2E_USER:-}" ] || return 0
+  [ -n "${E2E_WORK:-}" ] || e2e_fail "rootless mode: call e2e_workdir before building an image"
+  _e_copy=$E2E_WORK/images/$(basename "$E2E_IMG_DIR")
+  if [ ! -d "$_e_copy/oci" ]; then
+    mkdir -p "$_e_copy" && chmod 755 "$E2E_WORK/images" "$_e_copy" || e2e_fail "mkdir $_e_copy"
+    cp -al "$E2E_IMG_OCI_DIR" "$_e_copy/oci" 2>/dev/null || cp -a "$E2E_IMG_OCI_DIR" "$_e_copy/oci" ||
+      e2e_fail "copy $E2E_IMG_OCI_DIR for $WHITTLE_E2E_USER"
+  fi
+  E2E_IMG_OCI_DIR=$_e_copy/oci
+  E2E_IMG_OCI=oci:$E2E_IMG_OCI_DIR:latest
 }

@@ -2,6 +2,7 @@
 // The harness of the attacker suite (test_attacks*.cpp): whittle started with exactly the descriptors a
 // case chooses (fork + execve, no shell), the attacker's result lines read back, and the host canaries every
 // case shares (class Host). See test_attacks.cpp for what the suite proves.
+#include "hostile/binaries.hpp"
 #include "hostile/corpus.hpp"
 #include "support/test_support.hpp"
 
@@ -38,19 +39,8 @@ namespace whittle::test::attack {
 using nlohmann::json;
 
 // The binaries under test; the rootless wrapper runs copies from a directory its user can read.
-inline std::string
-whittle_binary()
-{
-  const char* e = std::getenv("WHITTLE_TEST_BINARY");
-  return e && *e ? e : WHITTLE_BINARY;
-}
-
-inline std::string
-attacker_binary()
-{
-  const char* e = std::getenv("WHITTLE_TEST_ATTACKER");
-  return e && *e ? e : WHITTLE_ATTACKER;
-}
+using hostile::attacker_binary;
+using hostile::whittle_binary;
 
 #if defined(__SANITIZE_ADDRESS__)
 // ASan's shadow memory and quarantine roughly triple a process's RSS: the bound scales with it.

@@ -25,7 +25,9 @@ write_mib(int fd, long mib, int* err)
 
 /* `mib` MiB at path: "write" writes one file, "fallocate" reserves it (one call for the whole size, the
  * issue's "2 GiB in a millisecond", then in 64 MiB steps), "write-many" writes 32 MiB files path.N (each
- * below a per-file limit such as RLIMIT_FSIZE). Stops at the first error; removes what it wrote. */
+ * below a per-file limit such as RLIMIT_FSIZE), "fallocate-keep" reserves 256 MiB per file path.N with
+ * FALLOC_FL_KEEP_SIZE (no file grows, so RLIMIT_FSIZE never applies; all of it in a few milliseconds,
+ * faster than a disk watchdog samples). Stops at the first error; removes what it wrote. */
 int
 attack_fill(const char* mode, const char* path, const char* mib_text)
 {
@@ -37,7 +39,29 @@ attack_fill(const char* mode, const char* path, const char* mib_text)
   fflush(stdout);
   long done = 0;
   int err = 0;
-  if (strcmp(mode, "write-many") == 0) {
+  if (strcmp(mode, "fallocate-keep") == 0) {
+    int files = 0;
+    while (done < mib && err == 0) {
+      char file[512];
+      snprintf(file, sizeof file, "%s.%d", path, files++);
+      int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        err = errno;
+        break;
+      }
+      if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)256 << 20) == 0) {
+        done += 256;
+      } else {
+        err = errno;
+      }
+      close(fd);
+    }
+    for (int i = 0; i < files; ++i) {
+      char file[512];
+      snprintf(file, sizeof file, "%s.%d", path, i);
+      unlink(file);
+    }
+  } else if (strcmp(mode, "write-many") == 0) {
     int files = 0;
     while (done < mib && err == 0) {
       char file[512];

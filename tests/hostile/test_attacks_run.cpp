@@ -173,6 +173,36 @@ TEST_CASE("attack: the app's disk writes stop at the --disk cap", "[attack]")
   h.check_canaries(r);
 }
 
+TEST_CASE("attack: fallocate(FALLOC_FL_KEEP_SIZE) over many files is refused past the --disk budget, at once",
+          "[attack]")
+{
+  Host h;
+  h.image();
+  const uint64_t cap = uint64_t{64} << 20;
+  std::string where = h.t / "work";
+  uint64_t start = free_bytes(where);
+  uint64_t lowest = start;
+  // 8 x 256 MiB reservations in a few milliseconds: the watchdog (a sample every 25 ms) alone would see
+  // them only once made, and KEEP_SIZE leaves every file's size 0, so RLIMIT_FSIZE never applies.
+  Run r = h.trace({"fill", "fallocate-keep", "/tmp/fill", "2048"}, {"--disk", "64m"},
+                  [&] { lowest = std::min(lowest, free_bytes(where)); });
+  lowest = std::min(lowest, free_bytes(where));
+  INFO(r.describe() << "\nhost filesystem grew by at most " << ((start - lowest) >> 20) << " MiB");
+  // The app sees the refusal itself, as from a full disk, before any reservation past the budget: it is
+  // not killed later by the watchdog, and it reserved nothing (256 MiB > the 64 MiB budget).
+  std::string key = "disk-fallocate-keep:/tmp/fill";
+  auto lines = attack_lines(r.out);
+  REQUIRE(lines.count(key) == 1);
+  check_blocked(r, key, "ENOSPC");
+  CHECK(parse_number_after(lines[key], "stopped-at=") == 0);
+  CHECK(r.code == 0);
+  CHECK(start - lowest < cap);
+  json p = h.profile();
+  CHECK(p["runs"][0]["refused"].value("fallocate(past --disk)", 0) >= 1);
+  check_nothing_succeeded(r);
+  h.check_canaries(r);
+}
+
 TEST_CASE("attack: 3 GiB of anonymous memory stops at the --memory cap", "[attack]")
 {
   Host h;

@@ -2,6 +2,7 @@
 // exit 0 and a correct result, or exit 1 and a `whittle: error:` naming what it refused; never a crash or
 // a sanitizer report, never a write outside its work and output directories (a host canary tree is hashed
 // before and after), never a partial output at the destination, never a leftover temporary file.
+#include "hostile/binaries.hpp"
 #include "hostile/corpus.hpp"
 #include "support/test_support.hpp"
 
@@ -46,8 +47,8 @@ Outcome
 run(const test::TestDir& t, const std::string& env, const std::string& args)
 {
   Outcome o;
-  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + WHITTLE_BINARY + "' " + args + " 2>'" +
-                    (t / "stderr") + "'";
+  std::string cmd = "env TMPDIR='" + (t / "tmp") + "' " + env + " '" + test::hostile::whittle_binary() +
+                    "' " + args + " 2>'" + (t / "stderr") + "'";
   o.rc = test::run_command(cmd, &o.out, false);
   o.err = test::read_file(t / "stderr");
   return o;
@@ -102,8 +103,8 @@ profile_json(const std::string& ref)
 TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, leaves no partial output",
           "[hostile]")
 {
-  std::string app = test::read_file(WHITTLE_TRACEE);
-  std::string whittle_hash = test::sha256_hex(test::read_file(WHITTLE_BINARY));
+  std::string app = test::read_file(test::hostile::tracee_binary());
+  std::string whittle_hash = test::sha256_hex(test::read_file(test::hostile::whittle_binary()));
   bool sandbox = test::have_root_sandbox();
   if (!sandbox) {
     test::skip("no root sandbox: trace and slim are not run over the hostile corpus");
@@ -212,7 +213,7 @@ TEST_CASE("hostile corpus: every command ends cleanly, writes only its outputs, 
         after("verify", verify, "");
         CHECK(verify.rc == (trace.rc == 0 ? 0 : 1));
       }
-      CHECK(test::sha256_hex(test::read_file(WHITTLE_BINARY)) == whittle_hash);
+      CHECK(test::sha256_hex(test::read_file(test::hostile::whittle_binary())) == whittle_hash);
     }
   }
 }

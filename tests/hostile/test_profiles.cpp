@@ -2,6 +2,7 @@
 // `build` treat it as untrusted input. Each case ends with exit 0 and a correct result, or exit 1 and an
 // error naming the profile; nothing is written outside the output, no host file reaches the image, no
 // partial output is left, and no terminal escape from the profile reaches stderr.
+#include "hostile/binaries.hpp"
 #include "hostile/corpus.hpp"
 #include "support/test_support.hpp"
 
@@ -122,8 +123,8 @@ Outcome
 run(const test::TestDir& t, const std::string& args)
 {
   Outcome o;
-  o.rc = test::run_command("env TMPDIR='" + (t / "tmp") + "' '" + WHITTLE_BINARY + "' " + args + " 2>'" +
-                               (t / "stderr") + "' >/dev/null",
+  o.rc = test::run_command("env TMPDIR='" + (t / "tmp") + "' '" + test::hostile::whittle_binary() + "' " +
+                               args + " 2>'" + (t / "stderr") + "' >/dev/null",
                            nullptr, false);
   o.err = test::read_file(t / "stderr");
   return o;
@@ -144,7 +145,7 @@ tree_listing(const std::string& dir)
 TEST_CASE("hostile profiles: profile merge and build refuse them cleanly or keep only image files",
           "[hostile]")
 {
-  std::string app = test::read_file(WHITTLE_TRACEE);
+  std::string app = test::read_file(test::hostile::tracee_binary());
   for (const auto& pc : profile_cases()) {
     DYNAMIC_SECTION(pc.name)
     {

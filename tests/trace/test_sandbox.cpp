@@ -290,3 +290,158 @@ TEST_CASE("sandbox: --mount HOST:CTR:ro is read-only all the way down", "[ptrace
   CHECK(rw.exit_code() == 0);
   CHECK(rw_wrote);
 }
+
+TEST_CASE("sandbox: the ids of a rootfs whittle did not extract (trace --rootfs)", "[trace]")
+{
+  auto map = [](const std::string& text) { return trace::parse_id_map(text); };
+  const std::string initial = "0 0 4294967295\n";
+  SECTION("as root: the image's own owners, shown shifted through an idmapped mount")
+  {
+    auto ids = trace::choose_given_rootfs_ids(0, map(initial), map(initial));
+    CHECK(ids.idmap);
+    CHECK(ids.shift == util::IdShift{trace::k_root_id_base, trace::k_root_id_count});
+    ids = trace::choose_given_rootfs_ids(1000, map(initial), map(initial));
+    CHECK(ids.idmap);
+  }
+  SECTION("as root: a rootfs whittle extracted and kept is shifted already")
+  {
+    auto ids = trace::choose_given_rootfs_ids(trace::k_root_id_base, map(initial), map(initial));
+    CHECK_FALSE(ids.idmap);
+    CHECK(ids.shift.base == trace::k_root_id_base);
+  }
+  SECTION("rootless with a range: whittle's namespace's ids unshifted, as `podman unshare` shows them")
+  {
+    std::string ns = "0 1000 1\n1 100000 65536\n";
+    auto ids = trace::choose_given_rootfs_ids(0, map(ns), map(ns));
+    CHECK_FALSE(ids.idmap);
+    CHECK(ids.shift == util::IdShift{0, 65536});
+    // Kept from an earlier rootless run: shifted by 1 already.
+    ids = trace::choose_given_rootfs_ids(1, map(ns), map(ns));
+    CHECK_FALSE(ids.idmap);
+    CHECK(ids.shift == util::IdShift{1, 65536});
+  }
+  SECTION("the sandbox's map follows whittle's own extents (the kernel maps a line through one extent)")
+  {
+    CHECK(trace::id_map_text({trace::k_root_id_base, 65536}, map(initial)) == "0 2147418112 65536\n");
+    std::string ns = "0 1000 1\n1 100000 65536\n";
+    CHECK(trace::id_map_text({1, 65536}, map(ns)) == "0 1 65536\n");
+    CHECK(trace::id_map_text({0, 65536}, map(ns)) == "0 0 1\n1 1 65535\n");
+    CHECK(trace::id_map_text({0, 1}, map("0 1000 1\n")) == "0 0 1\n");
+  }
+  SECTION("rootless without a range: the single id")
+  {
+    auto ids = trace::choose_given_rootfs_ids(0, map("0 1000 1\n"), map("0 1000 1\n"));
+    CHECK_FALSE(ids.idmap);
+    CHECK(ids.shift == util::IdShift{0, 1});
+  }
+}
+
+TEST_CASE("sandbox: trace --rootfs DIR shows DIR's owners as they are, and never changes them",
+          "[ptrace][userns]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  // Single-id rootless mode holds no uid 1000: the file stays whittle's own.
+  bool other_ids = test::enter_sandbox_ids().count > 1;
+  // A rootfs made by hand, owned as the image gives it: root's, and one file of uid 1000.
+  std::string root = dir / "own";
+  for (const char* d : {"", "/bin", "/etc", "/data"}) {
+    REQUIRE(mkdir((root + d).c_str(), 0755) == 0);
+  }
+  test::write_file(root + "/bin/tracee", test::read_file(WHITTLE_TRACEE));
+  REQUIRE(chmod((root + "/bin/tracee").c_str(), 0755) == 0);
+  test::write_file(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n");
+  test::write_file(root + "/etc/group", "root:x:0:\napp:x:1000:\n");
+  test::write_file(root + "/data/root-file", "r\n");
+  test::write_file(root + "/data/app-file", "a\n");
+  if (other_ids) {
+    REQUIRE(chown((root + "/data/app-file").c_str(), 1000, 1000) == 0);
+  }
+  trace::GivenRootfsIds ids = trace::given_rootfs_ids(root);
+  CHECK(ids.idmap == real_root());
+  REQUIRE(mkdir((dir / "state").c_str(), 0755) == 0);
+
+  auto run = [&](const std::vector<std::string>& args) {
+    std::string out = dir / "stdout.txt";
+    util::Fd fd(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    trace::TraceOptions o;
+    o.sandbox.rootfs = root;
+    o.sandbox.state_dir = dir / "state";
+    o.sandbox.argv = {"/bin/tracee"};
+    o.sandbox.argv.insert(o.sandbox.argv.end(), args.begin(), args.end());
+    o.sandbox.env = {"PATH=/bin"};
+    o.sandbox.id_shift = ids.shift;
+    o.sandbox.idmap_rootfs = ids.idmap;
+    o.stdout_fd = fd.get();
+    o.timeout = std::chrono::milliseconds(20000);
+    trace::TraceOutcome res = trace::run_trace(o);
+    CHECK(res.profile.runs.at(0).exit_code == 0);
+    return test::read_file(out);
+  };
+  std::string seen = run({"owner", "/", "/data/root-file", "/data/app-file"});
+  CHECK(seen == std::string("0:0\n0:0\n") + (other_ids ? "1000:1000\n" : "0:0\n"));
+  // The app's root creates a file: root's on disk too.
+  run({"create", "/data/made-inside"});
+  struct stat st;
+  REQUIRE(lstat((root + "/data/made-inside").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+  CHECK(st.st_gid == 0);
+  // Nothing of DIR was chowned.
+  REQUIRE(lstat((root + "/data/root-file").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+  REQUIRE(lstat((root + "/data/app-file").c_str(), &st) == 0);
+  CHECK(st.st_uid == (other_ids ? 1000u : 0u));
+  REQUIRE(lstat(root.c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+  REQUIRE(lstat((root + "/proc").c_str(), &st) == 0); // a mount target whittle made: root's
+  CHECK(st.st_uid == 0);
+}
+
+TEST_CASE("sandbox: --rootfs on a filesystem without idmapped mounts fails, naming it, and changes nothing",
+          "[ptrace][userns]")
+{
+  if (!sandbox_available() || !real_root()) {
+    return; // rootless takes whittle's namespace's ids and mounts nothing idmapped
+  }
+  test::TestDir dir;
+  // ramfs has no idmapped mounts (FS_ALLOW_IDMAP).
+  std::string root = dir / "ram";
+  REQUIRE(mkdir(root.c_str(), 0755) == 0);
+  REQUIRE(mount("none", root.c_str(), "ramfs", 0, "mode=755") == 0);
+  struct Unmount
+  {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{root};
+  for (const char* d : {"/bin", "/etc"}) {
+    REQUIRE(mkdir((root + d).c_str(), 0755) == 0);
+  }
+  test::write_file(root + "/bin/tracee", test::read_file(WHITTLE_TRACEE));
+  REQUIRE(chmod((root + "/bin/tracee").c_str(), 0755) == 0);
+  test::write_file(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  REQUIRE(mkdir((dir / "state").c_str(), 0755) == 0);
+  trace::GivenRootfsIds ids = trace::given_rootfs_ids(root);
+  REQUIRE(ids.idmap);
+  trace::TraceOptions o;
+  o.sandbox.rootfs = root;
+  o.sandbox.state_dir = dir / "state";
+  o.sandbox.argv = {"/bin/tracee", "exit", "0"};
+  o.sandbox.env = {"PATH=/bin"};
+  o.sandbox.id_shift = ids.shift;
+  o.sandbox.idmap_rootfs = ids.idmap;
+  o.timeout = std::chrono::milliseconds(20000);
+  std::string error;
+  try {
+    trace::run_trace(o);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  CHECK_THAT(error, Catch::Contains("idmapped") && Catch::Contains("does not support idmapped mounts") &&
+                        Catch::Contains(root) && Catch::Contains("--rootfs"));
+  struct stat st;
+  REQUIRE(lstat((root + "/bin/tracee").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+}

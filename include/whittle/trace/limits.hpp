@@ -14,9 +14,10 @@
 //    process, so several processes can together use more), RLIMIT_NPROC for tasks (counted per user).
 // Disk: RLIMIT_FSIZE bounds one file, and a watchdog thread samples the used bytes of the filesystem that
 // holds the rootfs every 25 ms: once the app has added more than the cap (or free space falls under a
-// floor) it kills the sandbox. Between two samples the app can write what the page cache takes in 25 ms;
-// fallocate(FALLOC_FL_KEEP_SIZE) is not bounded by RLIMIT_FSIZE, so one such call can allocate past the cap
-// until the next sample kills the app (the extraction is removed after the run).
+// floor) it kills the sandbox. Between two samples the app can write what the page cache takes in 25 ms.
+// fallocate reserves any size at once (with FALLOC_FL_KEEP_SIZE past RLIMIT_FSIZE too, and over many
+// files), so the traced app's fallocate calls stop at the tracer, which refuses with ENOSPC one that would
+// go past the remaining budget (allocation_error); the untraced baseline keeps only the watchdog.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -69,6 +70,12 @@ std::string human_size(uint64_t bytes);
 // hierarchies are mounted below it (a memory or pids directory holding cgroup.procs), else none.
 CgroupVersion detect_cgroup_version(const std::string& root = "/sys/fs/cgroup");
 
+// Where a cgroup v2 for the app may be made, best first (pure, for tests): `root` where cgroup2 is
+// mounted, `own` whittle's own cgroup ("0::PATH" of /proc/self/cgroup, "" when absent). As root, the root
+// cgroup; then the parent of whittle's own cgroup (a sibling of it: in a delegated subtree such as
+// user@UID.service, the user's to write). Empty (rlimits only) for a user whose cgroup is the root.
+std::vector<std::string> v2_parent_candidates(const std::string& root, const std::string& own, bool is_root);
+
 // The app's caps around one run. Contract: construct before the sandbox starts (its choice of mechanism
 // goes into SandboxPlan::limits_by_cgroup), add() the sandbox init before it forks anything, watch_disk()
 // once the app is about to start, stop_watch() before whatever the callback touches is destroyed. The
@@ -106,6 +113,12 @@ public:
   void stop_watch();
   // SIGKILLs every task in the cgroups (cgroup.kill on v2 when present), a few rounds for racing forks.
   void kill_all() noexcept;
+  // For the tracer, at a stopped fallocate(fd, mode, offset, len): ENOSPC when reserving len bytes would
+  // take what the app added below the rootfs (sampled now) past the disk cap, or the filesystem under the
+  // watchdog's free-space floor; else 0. Also 0 before watch_disk() ran, without a cap, and for modes that
+  // free space (punch hole, collapse range). len may overcount (a range already allocated): a refusal
+  // then comes a little early, never late. Thread-safe.
+  int allocation_error(uint64_t mode, uint64_t len) const;
 
   // After the run: why it must fail, or nullopt. The disk breach ("the app wrote more than 4 GiB below the
   // rootfs (--disk 4g)"), else an OOM kill in the memory cgroup ("the app reached the memory cap
@@ -135,6 +148,9 @@ private:
   std::condition_variable m_cv;
   bool m_stop = false;
   std::atomic<bool> m_disk_breached{false};
+  std::atomic<bool> m_budget_known{false}; // m_used0 and m_floor hold the watchdog's start
+  std::atomic<uint64_t> m_used0{0};        // used bytes of the rootfs's filesystem when the app started
+  std::atomic<uint64_t> m_floor{0};        // free bytes the watchdog keeps
   std::string m_disk_message;
 };
 

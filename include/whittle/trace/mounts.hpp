@@ -16,7 +16,8 @@ namespace whittle::trace {
 // the target.
 void prepare_mount_targets(const SandboxPlan& plan);
 
-// How many descriptors open_mount_sources() returns for plan: the rootfs, then one per bind op.
+// How many descriptors open_mount_sources() returns for plan: the rootfs, its idmapped copy when
+// plan.idmap_rootfs, then one per bind op.
 size_t mount_source_count(const SandboxPlan& plan);
 
 // Parent side, after the init was cloned: opens (O_PATH) the rootfs and every bind source through

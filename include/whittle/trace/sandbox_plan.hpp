@@ -42,6 +42,9 @@ struct SandboxOptions
   // The app's ids 0..count-1 are base.. in whittle's namespace (trace/idmap); the rootfs was extracted
   // with the same shift. Inactive: the Sandbox chooses trace::sandbox_id_shift().
   util::IdShift id_shift;
+  // The rootfs holds the image's own ids (a directory whittle did not extract): mounted idmapped by
+  // id_shift, its owners on disk unchanged (trace::given_rootfs_ids).
+  bool idmap_rootfs = false;
   // verify's constraints (read-only root, tmpfs, capabilities, seccomp allow list); nullopt for a trace.
   std::optional<RunConstraints> constraints;
 };
@@ -96,6 +99,7 @@ struct SandboxPlan
   // As SandboxOptions::constraints: the rootfs read-only, tmpfs ops, the capability mask and the seccomp
   // allow list of the app (sandbox.cpp).
   std::optional<RunConstraints> constraints;
+  bool idmap_rootfs = false;     // as SandboxOptions::idmap_rootfs
 };
 
 // runc's and podman's lists (runc libcontainer/specconv, containers/common pkg/config): /proc and /sys

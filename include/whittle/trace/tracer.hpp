@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -42,6 +43,9 @@ struct TracerOptions
   size_t max_paths = k_default_max_paths;
   size_t max_path_bytes = k_default_max_path_bytes;
   size_t max_path_length = k_default_max_path_length;
+  // At every fallocate the app makes: the errno to refuse it with, or 0 to let it run (the --disk budget,
+  // ResourceGuard::allocation_error). Empty: fallocate runs unchecked.
+  std::function<int(uint64_t mode, uint64_t len)> allocation_check;
 
   static constexpr size_t k_default_max_paths = 250000;
   static constexpr size_t k_default_max_path_bytes = 32u << 20;

@@ -219,6 +219,20 @@ main(int argc, char** argv)
     struct stat st;
     return stat(argv[2], &st) == 0 ? 0 : 1;
   }
+  if (strcmp(cmd, "owner") == 0 && argc >= 3) {
+    /* "UID:GID" of each path (lstat), one line each; "?" when it cannot be stat'ed. */
+    int rc = 0;
+    for (int i = 2; i < argc; ++i) {
+      struct stat st;
+      if (lstat(argv[i], &st) == 0) {
+        printf("%u:%u\n", (unsigned)st.st_uid, (unsigned)st.st_gid);
+      } else {
+        printf("?\n");
+        rc = 1;
+      }
+    }
+    return rc;
+  }
   if (strcmp(cmd, "fstat") == 0 && argc == 3) {
     int fd = open(argv[2], O_RDONLY);
     struct stat st;
