@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
@@ -15,7 +14,7 @@
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/pipeline.hpp>
-#include <whittle/slim/traced_run.hpp>
+#include <whittle/slim/traced_source.hpp>
 #include <whittle/slim/verified_build.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
@@ -100,9 +99,12 @@ run_slim(const ParsedArgs& args)
 
   util::info("tracing " + src_ref.str());
   auto t0 = std::chrono::steady_clock::now();
-  slim::TracedRun traced = slim::traced_run(image, topts, user, work.path(), "trace", slim::KeepRoot::yes);
-  util::verbose("extracted and traced in " + ms_since(t0));
+  slim::TracedSource traced = slim::trace_source(image, topts, user, work.path());
+  util::verbose("extracted, traced and restored in " + ms_since(t0) + " (" + std::to_string(traced.restored) +
+                " files the app may have changed" +
+                (traced.extracted_afresh ? "; restoring failed: extracted afresh)" : " restored from the layers)"));
   trace::Profile& profile = traced.profile;
+  const slim::ExtractedImage& src = traced.src;
   if (traced.timed_out) {
     util::warn("the app was stopped by the timeout");
   }
@@ -110,26 +112,6 @@ run_slim(const ParsedArgs& args)
   util::info("traced " + std::to_string(profile.files.size()) + " image paths; app " +
              (run.signal != 0 ? "killed by signal " + std::to_string(run.signal)
                               : "exit code " + std::to_string(run.exit_code)));
-
-  // The root the app ran in serves as the pristine extraction once what the app may have changed is
-  // restored from the layers; if that fails, extract afresh.
-  t0 = std::chrono::steady_clock::now();
-  slim::ExtractedImage src{image, std::move(traced.tree), traced.root, {}, traced.changed_since};
-  std::string pristine = work.path() + "/pristine";
-  if (::mkdir(pristine.c_str(), 0700) != 0) {
-    throw_errno("create `" + pristine + "`");
-  }
-  size_t restored = 0;
-  if (!slim::restore_pristine(src, profile, pristine, &restored)) {
-    util::verbose("restoring " + std::to_string(restored) + " changed files failed: extracting afresh");
-    std::string root = work.path() + "/rootfs";
-    if (::mkdir(root.c_str(), 0755) != 0) {
-      throw_errno("create `" + root + "`");
-    }
-    src = slim::extract_image(image, root);
-  }
-  util::verbose("pristine content ready in " + ms_since(t0) + " (" + std::to_string(restored) +
-                " files the app may have changed restored from the layers)");
   if (args.has("--no-verify")) {
     slim::BuildPlan plan = slim::plan_build(src, profile, options);
     debug_plan(plan);
