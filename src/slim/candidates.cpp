@@ -51,7 +51,8 @@ joined(const std::vector<std::string>& v)
 }
 
 UserCandidate
-root_candidate(CandidateKind kind, const std::string& user, const trace::Profile& profile, const std::string& why)
+root_candidate(CandidateKind kind, const std::string& user, const trace::Profile& profile,
+               const std::string& why)
 {
   UserCandidate c{kind, user, traced_capabilities(profile), ""};
   c.note = why + "; capabilities kept: " + joined(c.capabilities);
@@ -61,7 +62,8 @@ root_candidate(CandidateKind kind, const std::string& user, const trace::Profile
 } // namespace
 
 std::vector<UserCandidate>
-user_candidates(const std::string& image_user, const trace::Profile& profile, UserMode mode, const std::string& id)
+user_candidates(const std::string& image_user, const trace::Profile& profile, UserMode mode,
+                const std::string& id)
 {
   if (mode == UserMode::explicit_id) {
     UserPlan p = plan_user(image_user, profile, mode, id); // checks the id
@@ -83,14 +85,17 @@ user_candidates(const std::string& image_user, const trace::Profile& profile, Us
   }
   std::string nonroot = std::to_string(k_nonroot_id) + ":" + std::to_string(k_nonroot_id);
   std::vector<UserCandidate> out;
-  out.push_back({CandidateKind::nonroot, nonroot, {}, "the image ran as root; it now runs as nonroot " + nonroot});
+  out.push_back(
+      {CandidateKind::nonroot, nonroot, {}, "the image ran as root; it now runs as nonroot " + nonroot});
   for (const auto& run : profile.runs) {
     auto u = numeric_user(run.switched_user);
     if (!u) {
       continue;
     }
     if (!is_root_user(*u) && *u != nonroot) {
-      out.push_back({CandidateKind::switched_user, *u, {},
+      out.push_back({CandidateKind::switched_user,
+                     *u,
+                     {},
                      "the image ran as root; it now runs as " + *u + ", the user the app switched to"});
     }
     break;

@@ -78,8 +78,9 @@ build_verified(const ExtractedImage& src, const trace::Profile& profile, const B
       for (const auto& d : v.differences) {
         why += (why.empty() ? "" : "; ") + d;
       }
-      util::warn("verify as " + c.user + " failed: " + why +
-                 (v.not_found.empty() ? "" : " (" + std::to_string(v.not_found.size()) + " paths not found)"));
+      util::warn(
+          "verify as " + c.user + " failed: " + why +
+          (v.not_found.empty() ? "" : " (" + std::to_string(v.not_found.size()) + " paths not found)"));
     }
     out.plan = std::move(plan);
     return v;

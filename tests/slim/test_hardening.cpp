@@ -104,8 +104,9 @@ TEST_CASE("slim::make_hardening: capabilities only for root, seccomp from the sy
 TEST_CASE("slim::run_constraints is the value: tmpfs paths, the capability mask, the allow list",
           "[slim][hardening]")
 {
-  Hardening h = make_hardening(user("0:0", false), hints({"/run", "/tmp"}),
-                               {"NET_BIND_SERVICE", "SETGID", "SETUID", "CHOWN"}, std::set<std::string>{"bind"});
+  Hardening h =
+      make_hardening(user("0:0", false), hints({"/run", "/tmp"}),
+                     {"NET_BIND_SERVICE", "SETGID", "SETUID", "CHOWN"}, std::set<std::string>{"bind"});
   trace::RunConstraints c = run_constraints(h);
   CHECK(c.read_only_root);
   CHECK(c.tmpfs_paths == h.tmpfs_paths);
@@ -160,8 +161,9 @@ TEST_CASE("slim artifacts state exactly the Hardening value: user, tmpfs paths, 
     CHECK(yaml.find("  runAsNonRoot: false\n") != std::string::npos);
     CHECK(yaml.find("  runAsUser: 0\n  runAsGroup: 0\n") != std::string::npos);
     CHECK(yaml.find("  readOnlyRootFilesystem: true\n") != std::string::npos);
-    CHECK(yaml.find("  capabilities:\n    drop:\n      - ALL\n    add:\n      - \"CHOWN\"\n      - \"SETGID\"\n"
-                    "      - \"SETUID\"\n  seccompProfile:\n") != std::string::npos);
+    CHECK(
+        yaml.find("  capabilities:\n    drop:\n      - ALL\n    add:\n      - \"CHOWN\"\n      - \"SETGID\"\n"
+                  "      - \"SETUID\"\n  seccompProfile:\n") != std::string::npos);
     CHECK(yaml.find("type: Localhost") != std::string::npos);
     CHECK(yaml.find("mountPath: \"/run\"") != std::string::npos);
     CHECK(yaml.find("mountPath: \"/var/cache/nginx\"") != std::string::npos);
@@ -190,7 +192,8 @@ TEST_CASE("slim artifacts state exactly the Hardening value: user, tmpfs paths, 
   {
     test::TestDir out;
     Report r;
-    r.hardening = make_hardening(user("65532:65532", true), hints({"/tmp"}), {}, std::set<std::string>{"bind"});
+    r.hardening =
+        make_hardening(user("65532:65532", true), hints({"/tmp"}), {}, std::set<std::string>{"bind"});
     trace::Profile p;
     p.syscalls = std::set<std::string>{"bind", "kexec_load"}; // the value is what counts
     write_artifacts(out / "art", r, p, "amd64");

@@ -32,8 +32,8 @@ anything(const std::string&)
 TEST_CASE("slim::repair_paths: new paths the original has, sorted", "[slim][repair]")
 {
   auto in_original = [](const std::string& p) { return p != "/home/nonroot/.config"; };
-  CHECK(repair_paths(missing({"/usr/lib/b.so", "/home/nonroot/.config", "/etc/a", "/etc/a"}), {"/usr/lib/b.so"},
-                     in_original) == std::vector<std::string>{"/etc/a"});
+  CHECK(repair_paths(missing({"/usr/lib/b.so", "/home/nonroot/.config", "/etc/a", "/etc/a"}),
+                     {"/usr/lib/b.so"}, in_original) == std::vector<std::string>{"/etc/a"});
   CHECK(repair_paths(VerifyOutcome{}, {}, anything).empty()); // a passed verify asks for nothing
   // A path the trace never took (a retry loop's `sleep`): missing in the slimmed run, in the original.
   VerifyOutcome untraced = missing({});
@@ -91,8 +91,8 @@ TEST_CASE("slim::verify_repairing: bounded, stops when nothing new is found", "[
       calls.push_back(p);
       return missing({"/only/in/the/slimmed/run"});
     };
-    RepairedVerify r =
-        verify_repairing(verify, [](const std::string&) { return false; }, {}, "u", paths, rounds);
+    RepairedVerify r = verify_repairing(
+        verify, [](const std::string&) { return false; }, {}, "u", paths, rounds);
     CHECK_FALSE(r.outcome.ok);
     CHECK(r.verifies == 1);
     CHECK(rounds.empty());

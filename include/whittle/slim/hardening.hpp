@@ -37,7 +37,8 @@ struct Hardening
 // The value for a planned user and write hints. capabilities are kept only for a root user (a non-root
 // one gets none; names the kernel does not know are dropped); seccomp_allow is syscalls plus
 // seccomp_baseline() when syscalls is set. Never throws.
-Hardening make_hardening(const UserPlan& user, const WriteHints& hints, const std::vector<std::string>& capabilities,
+Hardening make_hardening(const UserPlan& user, const WriteHints& hints,
+                         const std::vector<std::string>& capabilities,
                          const std::optional<std::set<std::string>>& syscalls);
 
 // The union of the capabilities every run of the profile used as root (RunRecord::capabilities), sorted.

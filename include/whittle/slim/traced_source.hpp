@@ -14,7 +14,7 @@ struct TracedSource
   trace::Profile profile;
   ExtractedImage src;
   bool timed_out = false;
-  size_t restored = 0;          // files restored from the layers
+  size_t restored = 0;           // files restored from the layers
   bool extracted_afresh = false; // restoring failed: src is a second extraction
 };
 
@@ -24,7 +24,7 @@ struct TracedSource
 // pristine source (overrides in work_dir/pristine), or extracts afresh into work_dir/rootfs when some
 // content cannot be restored. Throws what traced_run, restore_pristine and extract_image throw; Error
 // when a work directory cannot be created.
-TracedSource trace_source(const oci::Image& image, const trace::TraceOptions& options, const std::string& user,
-                          const std::string& work_dir);
+TracedSource trace_source(const oci::Image& image, const trace::TraceOptions& options,
+                          const std::string& user, const std::string& work_dir);
 
 } // namespace whittle::slim

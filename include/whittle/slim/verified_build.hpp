@@ -34,8 +34,9 @@ struct VerifiedBuild
 // Tries candidates (user_candidates() of the image's User and options) against `profile`, the traced
 // run of src. A candidate's failed verify is logged as a warning naming its differences. Throws what
 // plan_build, write_build and traced_run throw (a sandbox that cannot start is not a failed verify).
-VerifiedBuild build_verified(const ExtractedImage& src, const trace::Profile& profile, const BuildOptions& options,
-                             const std::vector<UserCandidate>& candidates, const VerifySetup& setup);
+VerifiedBuild build_verified(const ExtractedImage& src, const trace::Profile& profile,
+                             const BuildOptions& options, const std::vector<UserCandidate>& candidates,
+                             const VerifySetup& setup);
 
 // True when path exists in src's tree and no exclude pattern (or one of a parent) matches it: what a
 // repair may add.
