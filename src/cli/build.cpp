@@ -22,7 +22,8 @@ build_flags()
 {
   return {
       {"--user", "", "keep|nonroot|UID[:GID]",
-       "the user of the slimmed image (default nonroot: 65532:65532 when the image runs as root)"},
+       "the user of the slimmed image (default nonroot: for a root image, build uses 65532:65532; slim tries "
+       "65532:65532, the user the app switched to, then root, and keeps the first that verifies)"},
       {"--include-path", "", "PATH", "also keep PATH (a directory with everything below it)", true},
       {"--include-exe", "", "NAME", "also keep program NAME found on the image's PATH, with its libraries",
        true},

@@ -264,6 +264,9 @@ private:
     if (m_o.include_shell) {
       keep_resolved("/bin/sh", "include-shell");
     }
+    for (const auto& p : m_o.repair_paths) {
+      keep_resolved(p, "verify-repair");
+    }
   }
 
   // Issue 10 item 4: what the shell scripts the app ran can run on the paths the trace did not take.

@@ -58,10 +58,14 @@ struct LayerOptions
 {
   std::optional<int64_t> source_date_epoch;
   UserPlan user;
+  // The written directories the hints put a tmpfs on. A podman tmpfs's root keeps the directory's mode
+  // but is owned by root, so for a new non-root user these get mode 1777 (as /tmp) besides its owner.
+  std::vector<std::string> tmpfs_paths;
 };
 
 // The sorted entries of the new layer. Hardlinks stay hardlinks: the first kept name (in sorted order) of
-// a group carries the content, the others link to it. Written directories are chowned to a non-root user.
+// a group carries the content, the others link to it. Written directories and files are chowned to a
+// new non-root user (it must write where the app wrote as root).
 std::vector<LayerEntry> plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
                                    const LayerOptions& options);
 
