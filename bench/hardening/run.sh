@@ -6,7 +6,8 @@
 # (report.json kept_by_reason `script-command` / `verify-repair`, and the size with `--no-script-scan` /
 # `--no-repair` beside the default). Medians of $BENCH_RUNS runs (default 3) by hyperfine.
 # Writes bench/results/hardening.md (bench/run.sh joins it into bench/RESULTS.md).
-#   bench/hardening/run.sh [WHITTLE]          BENCH_RUNS=N, BENCH_SCHED=none as in bench/common.sh
+#   bench/hardening/run.sh [WHITTLE]          BENCH_RUNS=N, BENCH_SCHED=none as in bench/common.sh;
+#                                             BENCH_IMAGES="nginx redis healthcheck retry" (the default)
 set -eu
 # common.sh takes the directory of $0 as bench/; this script lives one level below.
 BENCH_RUNS=${BENCH_RUNS:-3}
@@ -40,7 +41,7 @@ args_for() {
     redis)
       cli="redis-cli -p $E2E_REDIS_PORT"
       printf '%s\n' --probe-exec "i=0; until $cli ping >/dev/null 2>&1; do i=\$((i+1)); [ \$i -lt 500 ] || exit 1; done; \
-$cli set greeting hello >/dev/null && $cli incr visits >/dev/null && $cli save | grep -qx OK" --include-exe redis-cli
+$cli set greeting hello >/dev/null && $cli incr visits >/dev/null && [ \"\$($cli save)\" = OK ]" --include-exe redis-cli
       ;;
     healthcheck)
       b=http://127.0.0.1:$E2E_HEALTH_PORT
@@ -62,7 +63,7 @@ out=$BENCH_TMP/out
 art=$BENCH_TMP/art
 clean="rm -rf $out $art"
 
-for name in nginx redis healthcheck retry; do
+for name in ${BENCH_IMAGES:-nginx redis healthcheck retry}; do
   case $name in
     nginx) e2e_nginx_stock_image >&2 ;;
     redis) e2e_redis_image >&2 ;;

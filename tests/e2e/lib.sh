@@ -302,7 +302,8 @@ e2e_nginx_stock_image() {
 
 # e2e_redis_image: Debian's redis-server behind an official-image style entrypoint (apps/redis: as root,
 # mkdir + chown /data, then setpriv to user redis and exec the server), port $E2E_REDIS_PORT, WORKDIR and
-# VOLUME /data as the official image has them.
+# VOLUME /data as the official image has them. The log goes to /data/redis.log, not stdout: verify compares
+# the app's stdout byte for byte, and redis stamps each log line with the time and its pid.
 e2e_redis_image() {
   e2e_debian_image redis-entrypoint redis-server --context "$E2E_LIB_DIR/apps/redis" \
     --dockerfile-extra 'COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh' \
@@ -310,7 +311,7 @@ e2e_redis_image() {
     --dockerfile-extra 'VOLUME /data' \
     --dockerfile-extra "EXPOSE $E2E_REDIS_PORT/tcp" \
     --dockerfile-extra 'ENTRYPOINT ["docker-entrypoint.sh"]' \
-    --dockerfile-extra "CMD [\"redis-server\", \"--port\", \"$E2E_REDIS_PORT\"]"
+    --dockerfile-extra "CMD [\"redis-server\", \"--port\", \"$E2E_REDIS_PORT\", \"--logfile\", \"/data/redis.log\"]"
 }
 
 # e2e_healthcheck_image: python3 -m http.server on $E2E_HEALTH_PORT (serving apps/healthcheck/site) with a

@@ -74,7 +74,7 @@ fi
 # client is kept with --include-exe, as a user who probes with it would.
 cli="redis-cli -p $port"
 probe="i=0; until $cli ping >/dev/null 2>&1; do i=\$((i+1)); [ \$i -lt 500 ] || exit 1; done; \
-$cli set greeting hello >/dev/null && $cli incr visits >/dev/null && $cli save | grep -qx OK"
+$cli set greeting hello >/dev/null && $cli incr visits >/dev/null && [ \"\$($cli save)\" = OK ]"
 e2e_hardening_slim --probe-exec "$probe" --include-exe redis-cli
 e2e_hardening_checks
 rootfs=$W/bundle/rootfs
