@@ -70,11 +70,14 @@ for name in ${BENCH_IMAGES:-nginx redis healthcheck retry}; do
     healthcheck) e2e_healthcheck_image >&2 ;;
     retry) e2e_retry_job_image >&2 ;;
   esac
+  # The healthcheck image's Healthcheck is only in its Docker config (skopeo's OCI layout drops it).
+  src=$E2E_IMG_OCI
+  [ "$name" = healthcheck ] && src=$E2E_IMG_DOCKER_ARCHIVE
   echo "bench: $name ($E2E_IMG_NAME)" >&2
   # One run first, outside the timing: does slim succeed at all, and its report for the sizes.
   sh -c "$clean"
   on=$(args_for "$name" | python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:] + sys.stdin.read().splitlines()))' \
-    "$WHITTLE" slim "$E2E_IMG_OCI" -o "oci:$out:latest" --artifacts "$art")
+    "$WHITTLE" slim "$src" -o "oci:$out:latest" --artifacts "$art")
   off="$on --no-seccomp"
   printf '%s\n%s\n' "$on" "$off" >>"$cmds"
   if ! sh -c "$on" >/dev/null 2>"$BENCH_TMP/$name.err"; then
@@ -144,7 +147,8 @@ frag=$BENCH_DIR/results/hardening.md
   echo
   bench_machine
   echo "- Images: the four real Debian images of \`tests/e2e/test_slim_hardening_*.sh\` (built by \`tests/e2e/lib.sh\`),"
-  echo "  OCI layouts with gzip layers; each slimmed with the probes of its suite, default options otherwise."
+  echo "  OCI layouts with gzip layers (the healthcheck image: its docker-archive, whose config holds the HEALTHCHECK);"
+  echo "  each slimmed with the probes of its suite, default options otherwise."
   echo "- Method: \`bench/hardening/run.sh\` — hyperfine, $BENCH_RUNS runs after $BENCH_WARMUP warm-up(s), outputs removed before each."
   echo
   echo "### Time of whittle slim: syscall recording on (default) beside --no-seccomp"

@@ -11,7 +11,8 @@
 #                 e2e_stop NAME, e2e_image_user IMAGE, e2e_port_free PORT, e2e_remove_at_exit IMAGE...
 #   hardening     e2e_run_line ART IMAGE [OPT...], e2e_run_line_has ART WHAT, e2e_start DIR NAME READY LINE,
 #                 e2e_http URL TAG, e2e_container_users NAME, e2e_json FILE EXPR, e2e_hardening_slim ARG...,
-#                 e2e_hardening_checks, e2e_report_candidates REPORT USER, e2e_kept_by_reason REASON
+#                 e2e_hardening_checks, e2e_report_candidates REPORT USER, e2e_kept_by_reason REASON,
+#                 e2e_raw_config_field REF EXPR
 #   checks        e2e_verify_layout DIR [TAG] (independent digest/size/diff_id/tar walk), e2e_config_field REF
 #                 EXPR, e2e_uncompressed_bytes OCI_DIR, e2e_image_bytes PATH, e2e_sha256 FILE
 #
@@ -519,14 +520,17 @@ j = json.load(open(sys.argv[1]))
 print(json.dumps($2, sort_keys=True))" "$1"
 }
 
-# e2e_hardening_slim ARG...: `whittle slim $E2E_IMG_OCI -o oci:$E2E_WORK/slim:latest --artifacts
-# $E2E_WORK/art ARG...` (the hardening suites' one slim, default options otherwise); prints its summary and
-# the seconds it took; exits the suite (fail) when slim fails, with its stderr, since nothing is left to check.
+# e2e_hardening_slim ARG...: `whittle slim $E2E_SLIM_SRC -o $E2E_SLIM_DST --artifacts $E2E_WORK/art ARG...`
+# (the hardening suites' one slim, default options otherwise; source default $E2E_IMG_OCI, output default
+# oci:$E2E_WORK/slim:latest); prints its summary and the seconds it took; exits the suite (fail) when slim
+# fails, with its stderr, since nothing is left to check. A docker-archive output is also copied by skopeo
+# to oci:$E2E_WORK/slim:latest for the layout checks.
 e2e_hardening_slim() {
-  e2e_log "whittle slim $E2E_IMG_NAME $*"
+  : "${E2E_SLIM_SRC:=$E2E_IMG_OCI}" "${E2E_SLIM_DST:=oci:$E2E_WORK/slim:latest}"
+  e2e_log "whittle slim $E2E_SLIM_SRC $*"
   _e_t0=$(date +%s.%N)
   _e_rc=0
-  "$WHITTLE" slim "$E2E_IMG_OCI" -o "oci:$E2E_WORK/slim:latest" --artifacts "$E2E_WORK/art" "$@" \
+  "$WHITTLE" slim "$E2E_SLIM_SRC" -o "$E2E_SLIM_DST" --artifacts "$E2E_WORK/art" "$@" \
     >"$E2E_WORK/slim.out" 2>"$E2E_WORK/slim.err" || _e_rc=$?
   E2E_SLIM_SECONDS=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" \
     "$_e_t0" "$(date +%s.%N)")
@@ -536,6 +540,12 @@ e2e_hardening_slim() {
     sed 's/^/  slim stderr | /' "$E2E_WORK/slim.err" | tail -n 60 >&2
     e2e_fail "whittle slim (default options) exited $_e_rc on $E2E_IMG_NAME"
   fi
+  case $E2E_SLIM_DST in
+    docker-archive:*)
+      skopeo copy -q "$E2E_SLIM_DST" "oci:$E2E_WORK/slim:latest" \
+        || e2e_fail "skopeo cannot read the slimmed docker-archive $E2E_SLIM_DST"
+      ;;
+  esac
 }
 
 # e2e_hardening_checks: what every hardening suite asserts after e2e_hardening_slim, with independent tools
@@ -570,15 +580,16 @@ for want in ("runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivile
              "type: Localhost"):
     assert want in t, want
 ' "$_e_w/art/securitycontext.yaml"
+  # The raw config blobs (skopeo inspect --config drops what the OCI struct lacks, Healthcheck included).
   _e_keys='{k: c["config"].get(k) for k in ("Cmd", "Entrypoint", "Env", "WorkingDir", "ExposedPorts", "Volumes", "StopSignal", "Healthcheck")}'
   e2e_check "Cmd, Entrypoint, Env, WorkingDir, ExposedPorts, Volumes, StopSignal, Healthcheck carried over" \
-    test "$(e2e_config_field "oci:$_e_w/slim:latest" "$_e_keys")" = "$(e2e_config_field "$E2E_IMG_OCI" "$_e_keys")"
+    test "$(e2e_raw_config_field "$E2E_SLIM_DST" "$_e_keys")" = "$(e2e_raw_config_field "$E2E_SLIM_SRC" "$_e_keys")"
   e2e_check "the original's labels carried over" python3 -c '
 import json, sys
 a, b = json.loads(sys.argv[1]) or {}, json.loads(sys.argv[2]) or {}
 assert all(b.get(k) == v for k, v in a.items()), (a, b)
-' "$(e2e_config_field "$E2E_IMG_OCI" 'c["config"].get("Labels")')" \
-    "$(e2e_config_field "oci:$_e_w/slim:latest" 'c["config"].get("Labels")')"
+' "$(e2e_raw_config_field "$E2E_SLIM_SRC" 'c["config"].get("Labels")')" \
+    "$(e2e_raw_config_field "$E2E_SLIM_DST" 'c["config"].get("Labels")')"
   e2e_check "report.json: the user is non-root" python3 -c '
 import json, sys
 u = json.load(open(sys.argv[1]))["user"]
@@ -587,6 +598,28 @@ assert u.get("non_root") is True, u
 ' "$_e_w/art/report.json"
   e2e_check "report.json: candidates tried in order, 65532:65532 first, the first that verified kept" \
     e2e_report_candidates "$_e_w/art/report.json" "$_e_user"
+}
+
+# e2e_raw_config_field REF EXPR: like e2e_config_field, over the config blob exactly as stored (REF is
+# oci:DIR[:TAG] or docker-archive:FILE[:...]), read without skopeo, which rewrites it into its OCI struct.
+e2e_raw_config_field() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys, tarfile
+ref, expr = sys.argv[1], sys.argv[2]
+kind, rest = ref.split(":", 1)
+if kind == "oci":
+    d, _, tag = rest.partition(":")
+    idx = json.load(open(os.path.join(d, "index.json")))["manifests"]
+    m = [x for x in idx if not tag or x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]
+    blob = lambda dg: open(os.path.join(d, "blobs", *dg.split(":", 1)), "rb").read()
+    c = json.loads(blob(json.loads(blob(m["digest"]))["config"]["digest"]))
+elif kind == "docker-archive":
+    with tarfile.open(rest.split(":", 1)[0]) as t:
+        c = json.load(t.extractfile(json.load(t.extractfile("manifest.json"))[0]["Config"]))
+else:
+    sys.exit(f"e2e_raw_config_field: {ref}: only oci: and docker-archive:")
+print(json.dumps(eval(expr), sort_keys=True))
+PY
 }
 
 # e2e_report_candidates REPORT USER: prints the candidate users REPORT says slim tried (with each result

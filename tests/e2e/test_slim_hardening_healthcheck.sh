@@ -17,9 +17,14 @@ base=http://127.0.0.1:$port
 e2e_port_free "$port" || e2e_fail "port $port is in use on 127.0.0.1 (the healthcheck test image listens there)"
 
 e2e_healthcheck_image
-hc=$(e2e_config_field "$E2E_IMG_OCI" 'c["config"].get("Healthcheck")')
+# Its docker-archive (what `podman save` and `docker save` write) is the source: the Healthcheck lives in the
+# Docker config, which skopeo's conversion to the OCI layout drops. The output is a docker-archive too, so
+# that `podman load` gives podman an image whose healthcheck it runs (podman 4 reads it from Docker configs).
+E2E_SLIM_SRC=$E2E_IMG_DOCKER_ARCHIVE
+E2E_SLIM_DST=docker-archive:$W/slim.tar:localhost/whittle-e2e-health-slim:latest
+hc=$(e2e_raw_config_field "$E2E_SLIM_SRC" 'c["config"].get("Healthcheck")')
 echo "original Healthcheck: $hc"
-e2e_check "the original's OCI config holds the curl HEALTHCHECK (CMD form)" \
+e2e_check "the original's config holds the curl HEALTHCHECK (CMD form)" \
   python3 -c 'import json, sys; t = json.loads(sys.argv[1])["Test"]; assert t[0] == "CMD" and t[1] == "curl", t' "$hc"
 
 answers() {
@@ -28,10 +33,9 @@ answers() {
   e2e_http "$base/missing.html" "$1-missing"
 }
 
-# The original, from its OCI layout (the transport the slimmed image takes too), as its image says.
-orig=$(e2e_pull "$E2E_IMG_OCI") || e2e_fail "podman does not take the original's OCI layout"
+# The original, as its image says (root, podman's defaults).
 if e2e_start "$W" whittle-e2e-health-orig "curl -fsS -o /dev/null $base/" \
-  "podman run --rm --name whittle-e2e-health-orig --network=host $orig"; then
+  "podman run --rm --name whittle-e2e-health-orig --network=host $E2E_IMG_NAME"; then
   answers orig
   orig_hc=0
   podman healthcheck run whittle-e2e-health-orig >"$W/orig-hc.out" 2>&1 || orig_hc=$?
@@ -53,7 +57,7 @@ e2e_check "kept libcurl (curl's closure)" sh -c 'ls "$1"/usr/lib/*/libcurl.so.4*
 n=$(e2e_kept_by_reason healthcheck)
 e2e_check "report.json kept_by_reason healthcheck counts curl and its closure ($n paths)" test "$n" -ge 2
 e2e_check "the slimmed config keeps the Healthcheck" \
-  test "$(e2e_config_field "oci:$W/slim:latest" 'c["config"].get("Healthcheck")')" = "$hc"
+  test "$(e2e_raw_config_field "$E2E_SLIM_DST" 'c["config"].get("Healthcheck")')" = "$hc"
 profile=$(grep -l 'whittle/profile/v1' "$W"/art/*.json 2>/dev/null | head -n1 || true)
 if [ -n "$profile" ]; then
   e2e_check "the app itself never ran curl (only the healthcheck did)" python3 -c '
@@ -68,8 +72,8 @@ done
 
 # The slimmed image with the exact run line; added: a name (healthcheck run and stop need it),
 # --network=host (to reach it on 127.0.0.1), --read-only-tmpfs=false (no podman tmpfs beyond the hints).
-id=$(e2e_pull "oci:$W/slim:latest") || id=""
-e2e_check "podman takes the slimmed image" test -n "$id"
+id=$(e2e_load "$W/slim.tar") || id=""
+e2e_check "podman loads the slimmed docker-archive" test -n "$id"
 if [ -n "$id" ]; then
   line=$(e2e_run_line "$W/art" "$id" --name whittle-e2e-health-slim --network=host --read-only-tmpfs=false) || line=""
   e2e_check "run-flags.txt is one podman run line" test -n "$line"
