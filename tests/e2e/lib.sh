@@ -660,7 +660,7 @@ first_ok = next((c for c in cands if passed(c)), None)
 assert first_ok is not None, "no candidate verified"
 assert user(first_ok) == kept, "kept %r, the first that verified is %r" % (kept, user(first_ok))
 for c in cands[: cands.index(first_ok)]:
-    why = c.get("reason") or c.get("why") or c.get("error") or c.get("note")
+    why = c.get("differences") or c.get("reason") or c.get("why") or c.get("error") or c.get("note")
     assert why, "candidate %r failed without a reason" % user(c)
 PY
 }
