@@ -31,7 +31,9 @@ trace_flags()
       {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
       {"--network", "", "none|host",
        "none: a private loopback only (default); host: share the host's network"},
-      {"--syscalls", "", "", "record every syscall name (for seccomp.json; slower)"},
+      {"--no-seccomp", "", "",
+       "do not record the app's syscalls (no seccomp.json, no seccomp allow list in verify; a little faster)"},
+      {"--syscalls", "", "", "accepted for compatibility: syscall recording is on by default (see --no-seccomp)"},
       {"--all-cpus", "", "", "let the app use every CPU (default: it shares one CPU with the tracer, 2x faster here)"},
       {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
       {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
@@ -133,7 +135,11 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
       throw UsageError("--continue-after probes needs --probe or --probe-exec");
     }
   }
-  o.all_syscalls = args.has("--syscalls");
+  // Recording is the default (seccomp.json is always written and proven); --syscalls is the old opt-in.
+  if (args.has("--no-seccomp") && args.has("--syscalls")) {
+    throw UsageError("--no-seccomp and --syscalls contradict each other: drop one");
+  }
+  o.all_syscalls = !args.has("--no-seccomp");
   if (auto m = args.get("--memory")) {
     o.limits.memory_bytes = trace::parse_size("--memory", *m);
   }

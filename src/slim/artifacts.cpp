@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/slim/artifacts.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
@@ -12,79 +13,8 @@ namespace whittle::slim {
 const std::vector<std::string>&
 seccomp_baseline()
 {
-  static const std::vector<std::string> k_baseline = {
-      // runc after loading the filter: signal the exec fifo, then execve; Go's runtime meanwhile.
-      "openat",
-      "open",
-      "write",
-      "close",
-      "fcntl",
-      "execve",
-      "execveat",
-      "futex",
-      "nanosleep",
-      "sched_yield",
-      "rt_sigaction",
-      "rt_sigprocmask",
-      "rt_sigreturn",
-      "sigaltstack",
-      "mmap",
-      "munmap",
-      "madvise",
-      "getpid",
-      "gettid",
-      "tgkill",
-      "epoll_ctl",
-      "epoll_pwait",
-      "epoll_wait",
-      "capget",
-      "capset",
-      "prctl",
-      "fstat",
-      "newfstatat",
-      "fstatfs",
-      "statfs",
-      "getdents64",
-      "close_range",
-      "lseek",
-      "dup3",
-      "faccessat2",
-      "access",
-      // runc without no-new-privileges loads the filter before it switches to the container's user
-      "fchown",
-      "fchownat",
-      "chown",
-      "lchown",
-      "setgroups",
-      "setresuid",
-      "setresgid",
-      "setuid",
-      "setgid",
-      "getuid",
-      "getgid",
-      "geteuid",
-      "getegid",
-      "chdir",
-      "fchdir",
-      "umask",
-      "getcwd",
-      "getppid",
-      "dup2",
-      // the app's own start and end, whatever the trace saw of them
-      "brk",
-      "arch_prctl",
-      "set_tid_address",
-      "set_robust_list",
-      "rseq",
-      "prlimit64",
-      "exit",
-      "exit_group",
-      "read",
-      "mprotect",
-      "getrandom",
-      "restart_syscall",
-  };
-  return k_baseline;
+  // One list with the tracer, which never stops on these (trace/syscall_baseline.hpp).
+  return trace::seccomp_baseline();
 }
 
 nlohmann::json

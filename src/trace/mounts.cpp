@@ -1,4 +1,5 @@
 #include <cerrno>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -107,14 +108,236 @@ set_recursive(int fd, uint64_t attr) noexcept
   return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
 }
 
+// File bytes on their way into a tmpfs (the init is single-threaded; not on its stack).
+char g_copy_buf[65536];
+
 bool
-run_op(const SetupOp& op, int root_fd, int source_fd, int sync_fd) noexcept
+copy_bytes(int in, int out) noexcept
+{
+  for (;;) {
+    ssize_t r = read(in, g_copy_buf, sizeof g_copy_buf);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      return r == 0;
+    }
+    for (ssize_t w = 0; w < r;) {
+      ssize_t k = write(out, g_copy_buf + w, static_cast<size_t>(r - w));
+      if (k < 0 && errno == EINTR) {
+        continue;
+      }
+      if (k <= 0) {
+        return false;
+      }
+      w += k;
+    }
+  }
+}
+
+// Copies the directory `from` into `to` (both open directories): subdirectories, regular files, symlinks
+// and FIFOs, with owners (best effort: an id the sandbox does not map is left to the sandbox root), modes
+// and times, as runc's tmpcopyup does. Devices and sockets are skipped, a hard link becomes a copy,
+// extended attributes are not copied. Allocates nothing (fixed buffers, depth at most 64).
+bool
+copy_tree(int from, int to, int depth, int sync_fd) noexcept
+{
+  if (depth > 64) {
+    errno = ELOOP;
+    return fail(sync_fd, "copy into a tmpfs: directories nested deeper than 64 in", "a tmpfs path");
+  }
+  alignas(8) char dents[2048];
+  for (;;) {
+    long n = syscall(SYS_getdents64, from, dents, sizeof dents);
+    if (n < 0) {
+      return fail(sync_fd, "copy into a tmpfs: read a directory of", "a tmpfs path");
+    }
+    if (n == 0) {
+      return true;
+    }
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<dirent64*>(dents + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) {
+        continue;
+      }
+      struct stat st;
+      if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return fail(sync_fd, "copy into a tmpfs: stat", name);
+      }
+      mode_t perm = st.st_mode & 07777;
+      timespec times[2] = {st.st_atim, st.st_mtim};
+      if (S_ISDIR(st.st_mode)) {
+        if (mkdirat(to, name, 0700) != 0) {
+          return fail(sync_fd, "copy into a tmpfs: mkdir", name);
+        }
+        int sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub_from < 0 || sub_to < 0) {
+          int err = errno;
+          close(sub_from);
+          close(sub_to);
+          errno = err;
+          return fail(sync_fd, "copy into a tmpfs: open directory", name);
+        }
+        bool ok = copy_tree(sub_from, sub_to, depth + 1, sync_fd);
+        close(sub_from);
+        // The owner first: a chown clears set-id bits that the chmod then restores.
+        (void)fchown(sub_to, st.st_uid, st.st_gid);
+        (void)fchmod(sub_to, perm);
+        (void)futimens(sub_to, times);
+        close(sub_to);
+        if (!ok) {
+          return false; // reported below
+        }
+      } else if (S_ISREG(st.st_mode)) {
+        int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        bool ok = in >= 0 && out >= 0 && copy_bytes(in, out);
+        int err = errno;
+        if (out >= 0) {
+          (void)fchown(out, st.st_uid, st.st_gid);
+          (void)fchmod(out, perm);
+          (void)futimens(out, times);
+          close(out);
+        }
+        if (in >= 0) {
+          close(in);
+        }
+        if (!ok) {
+          errno = err;
+          return fail(sync_fd, "copy into a tmpfs: copy file", name);
+        }
+      } else if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t len = readlinkat(from, name, target, sizeof target - 1);
+        if (len < 0) {
+          return fail(sync_fd, "copy into a tmpfs: readlink", name);
+        }
+        target[len] = '\0';
+        if (symlinkat(target, to, name) != 0) {
+          return fail(sync_fd, "copy into a tmpfs: symlink", name);
+        }
+        (void)fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        (void)utimensat(to, name, times, AT_SYMLINK_NOFOLLOW);
+      } else if (S_ISFIFO(st.st_mode)) {
+        if (mkfifoat(to, name, 0600) != 0) {
+          return fail(sync_fd, "copy into a tmpfs: mkfifo", name);
+        }
+        (void)fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        (void)fchmodat(to, name, perm, 0);
+        (void)utimensat(to, name, times, AT_SYMLINK_NOFOLLOW);
+      }
+    }
+  }
+}
+
+// "mode" for fsconfig: 4 octal digits of m into buf.
+const char*
+octal_mode(char* buf, mode_t m) noexcept
+{
+  buf[0] = static_cast<char>('0' + ((m >> 9) & 7));
+  buf[1] = static_cast<char>('0' + ((m >> 6) & 7));
+  buf[2] = static_cast<char>('0' + ((m >> 3) & 7));
+  buf[3] = static_cast<char>('0' + (m & 7));
+  buf[4] = '\0';
+  return buf;
+}
+
+// "size" for fsconfig: bytes in decimal into buf.
+const char*
+decimal(char* buf, size_t cap, uint64_t v) noexcept
+{
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && n < 23);
+  size_t pos = 0;
+  while (n > 0 && pos + 1 < cap) {
+    buf[pos++] = digits[--n];
+  }
+  buf[pos] = '\0';
+  return buf;
+}
+
+// OpKind::tmpfs: a detached tmpfs (fsopen/fsmount) filled from the image directory at target, then moved
+// over it, so the copy reads the image's directory and the app never sees it half-filled.
+bool
+mount_tmpfs(const SetupOp& op, int root_fd, uint64_t size_cap, int sync_fd) noexcept
+{
+  const char* t = op.target.c_str();
+  char path_buf[64];
+  int target = open_in_root(root_fd, t, O_PATH | O_DIRECTORY);
+  if (target < 0) {
+    return fail(sync_fd, "open tmpfs target", t);
+  }
+  int src = open(fd_path(path_buf, sizeof path_buf, target), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (src < 0 || fstat(src, &st) != 0) {
+    int err = errno;
+    close(target);
+    errno = err;
+    return fail(sync_fd, "open the image directory under tmpfs path", t);
+  }
+  char mode[8];
+  // Plan data "mode=1777": the image had no such directory (the runtime's mkdir, the kernel's mode).
+  const char* mode_text = op.data.rfind("mode=", 0) == 0 ? op.data.c_str() + 5 : octal_mode(mode, st.st_mode & 07777);
+  char size[32];
+  int fs = static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  bool ok = fs >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode_text, 0) == 0 &&
+            (size_cap == 0 ||
+             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", decimal(size, sizeof size, size_cap), 0) == 0) &&
+            syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0;
+  int mnt = ok ? static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_RELATIME))
+               : -1;
+  int err = errno;
+  if (fs >= 0) {
+    close(fs);
+  }
+  if (mnt < 0) {
+    close(src);
+    close(target);
+    errno = err;
+    return fail(sync_fd, "create the tmpfs for", t);
+  }
+  int dst = open(fd_path(path_buf, sizeof path_buf, mnt), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ok = dst >= 0 && copy_tree(src, dst, 0, sync_fd);
+  err = errno;
+  close(src);
+  if (dst >= 0) {
+    close(dst);
+  }
+  if (!ok) {
+    close(mnt);
+    close(target);
+    errno = err;
+    return dst >= 0 ? false : fail(sync_fd, "open the tmpfs for", t);
+  }
+  int rc = move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  err = errno;
+  close(mnt);
+  close(target);
+  if (rc != 0) {
+    errno = err;
+    return fail(sync_fd, "mount a tmpfs onto", t);
+  }
+  return true;
+}
+
+bool
+run_op(const SetupOp& op, int root_fd, int source_fd, uint64_t tmpfs_cap, int sync_fd) noexcept
 {
   char path_buf[64];
   char src_buf[64];
   char parent_buf[4096];
   const char* t = op.target.c_str();
   switch (op.kind) {
+  case OpKind::tmpfs:
+    return mount_tmpfs(op, root_fd, tmpfs_cap, sync_fd);
   case OpKind::make_dir:
   case OpKind::make_file:
   case OpKind::symlink: {
@@ -333,8 +556,11 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   if (root_fd < 0) {
     return fail(sync_fd, "bind-mount rootfs", rootfs);
   }
-  if (set_recursive(root_fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0) {
-    return fail(sync_fd, "make nosuid,nodev the rootfs", rootfs);
+  // Verify's read-only root (podman --read-only): the whole image, submounts included; whittle's own
+  // mounts and the tmpfs paths go on top of it below.
+  bool read_only = plan.constraints && plan.constraints->read_only_root;
+  if (set_recursive(root_fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0)) != 0) {
+    return fail(sync_fd, "make nosuid,nodev (and read-only) the rootfs", rootfs);
   }
   if (move_mount(root_fd, "", sources[0], "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return fail(sync_fd, "attach the rootfs mount", rootfs);
@@ -342,7 +568,8 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   size_t next = 1;
   for (const auto& op : plan.ops) {
     int source = op.kind == OpKind::bind ? sources[next++] : -1;
-    if (!run_op(op, root_fd, source, sync_fd)) {
+    // A tmpfs holds no more than the disk cap lets the app write below its root (podman sets no size).
+    if (!run_op(op, root_fd, source, plan.limits.disk_bytes, sync_fd)) {
       close(root_fd);
       return false;
     }

@@ -109,6 +109,25 @@ chown_change(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
 }
 
 std::optional<std::string>
+chmod_other(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+{
+  // chmod(path, mode), fchmod(fd, mode), fchmodat/fchmodat2(dirfd, path, mode, ...).
+  if (ids.euid != 0 || !access.owner) {
+    return std::nullopt; // a non-root caller may only chmod its own files: no capability makes it work
+  }
+  bool at = std::strcmp(s.name, "fchmodat") == 0 || std::strcmp(s.name, "fchmodat2") == 0;
+  bool by_fd = std::strcmp(s.name, "fchmod") == 0;
+  int dirfd = at || by_fd ? static_cast<int>(args[0]) : AT_FDCWD;
+  uint64_t addr = by_fd ? 0 : at ? args[1] : args[0];
+  std::optional<uint32_t> owner = access.owner(dirfd, addr);
+  if (!owner || *owner == ids.fsuid) {
+    return std::nullopt;
+  }
+  std::string path = access.path ? access.path(dirfd, addr) : "";
+  return "chmod " + (path.empty() ? std::string("a file") : path) + " owned by " + std::to_string(*owner);
+}
+
+std::optional<std::string>
 bind_port(const uint64_t args[6], const TraceeAccess& access)
 {
   size_t len = static_cast<size_t>(args[2]);
@@ -215,6 +234,9 @@ needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds&
     if (name == "chown" || name == "fchown" || name == "lchown" || name == "fchownat") {
       return chown_change(s, args, ids, access);
     }
+    if (name == "chmod" || name == "fchmod" || name == "fchmodat" || name == "fchmodat2") {
+      return chmod_other(s, args, ids, access);
+    }
     if (ids.euid != 0) {
       return std::nullopt; // an unprivileged caller may only swap among its own ids
     }
@@ -243,6 +265,51 @@ needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds&
     return std::nullopt; // allocation failure: the reason is a hint, never worth failing the trace
   }
   return std::nullopt;
+}
+
+const char*
+capability_of(const SyscallInfo& s)
+{
+  std::string name = s.name;
+  if (name == "bind") {
+    return "NET_BIND_SERVICE";
+  }
+  if (name == "chown" || name == "fchown" || name == "lchown" || name == "fchownat") {
+    return "CHOWN";
+  }
+  if (name == "chmod" || name == "fchmod" || name == "fchmodat" || name == "fchmodat2") {
+    return "FOWNER";
+  }
+  if (name == "setuid" || name == "setreuid" || name == "setresuid") {
+    return "SETUID";
+  }
+  if (name == "setgid" || name == "setregid" || name == "setresgid" || name == "setgroups") {
+    return "SETGID";
+  }
+  return nullptr;
+}
+
+std::optional<std::string>
+switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids)
+{
+  if (ids.euid != 0) {
+    return std::nullopt;
+  }
+  std::string name = s.name;
+  // The effective uid the call sets: setuid's only argument, the second of setreuid and setresuid (the
+  // first when the second is left as is).
+  uint32_t uid = k_unchanged;
+  if (name == "setuid") {
+    uid = id_arg(args[0]);
+  } else if (name == "setreuid" || name == "setresuid") {
+    uid = id_arg(args[1]) != k_unchanged ? id_arg(args[1]) : id_arg(args[0]);
+  } else {
+    return std::nullopt;
+  }
+  if (uid == k_unchanged || uid == 0) {
+    return std::nullopt;
+  }
+  return std::to_string(uid) + ":" + std::to_string(ids.egid);
 }
 
 } // namespace whittle::trace

@@ -343,6 +343,8 @@ parse_run(const json& r, const std::string& what, size_t index)
   run.duration_ms = get_int(r, "duration_ms", 0, what, where);
   run.stdout_sha256 = get_string(r, "stdout_sha256", what, where);
   run.needs_root = get_strings(r, "needs_root", what, where);
+  run.switched_user = get_string(r, "switched_user", what, where);
+  run.capabilities = get_strings(r, "capabilities", what, where);
   auto refused = r.find("refused");
   if (refused != r.end() && !refused->is_null()) {
     if (!refused->is_object()) {
@@ -547,6 +549,12 @@ serialize_to(const Profile& p, const Sink& sink)
     run["probes"] = std::move(probes);
     if (!r.needs_root.empty()) {
       run["needs_root"] = texts(r.needs_root);
+    }
+    if (!r.switched_user.empty()) {
+      run["switched_user"] = text(r.switched_user);
+    }
+    if (!r.capabilities.empty()) {
+      run["capabilities"] = texts(r.capabilities);
     }
     if (!r.refused.empty()) {
       ojson refused = ojson::object();

@@ -67,19 +67,24 @@ make_pipe(util::Fd& r, util::Fd& w)
 
 } // namespace
 
-Sandbox::Sandbox(SandboxPlan plan, Filter filter) : m_plan(std::move(plan)), m_filter_kind(filter)
+Sandbox::Sandbox(SandboxPlan plan, Filter filter, bool record_syscalls)
+    : m_plan(std::move(plan)), m_filter_kind(filter)
 {
   // Filter::none still refuses what the baseline policy refuses (SECCOMP_RET_ERRNO, no stops).
   m_filter = build_trace_filter(filter == Filter::notify  ? FilterAction::notify
                                 : filter == Filter::trace ? FilterAction::trace
-                                                          : FilterAction::deny);
+                                                          : FilterAction::deny,
+                                record_syscalls);
+  if (m_plan.constraints && m_plan.constraints->seccomp_allow) {
+    m_allow_filter = build_allow_filter(*m_plan.constraints->seccomp_allow);
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     throw_errno("create socketpair");
   }
   m_listener_read = util::Fd(sv[0]);
   m_listener_write = util::Fd(sv[1]);
-  m_caps = docker_default_caps();
+  m_caps = m_plan.constraints ? m_plan.constraints->capabilities : docker_default_caps();
   m_argv_store = m_plan.argv;
   for (auto& a : m_argv_store) {
     m_argv.push_back(a.data());
@@ -366,8 +371,19 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
     sync = 3;
   }
   close_range(sync >= 0 ? 4 : 3, ~0U, 0);
-  if (restrict_capabilities(m_caps) != 0) {
+  // Verify's constraints: the ids change first (that needs SETUID and SETGID, which the mask may lack),
+  // keeping the permitted set across setuid, then the mask is applied as podman applies --cap-add.
+  const bool constrained = m_plan.constraints.has_value();
+  if (!constrained && restrict_capabilities(m_caps) != 0) {
     report_child_error(sync, errno, "restrict capabilities", "");
+    _exit(127);
+  }
+  if (constrained && drop_bounding(m_caps) != 0) {
+    report_child_error(sync, errno, "drop capabilities from the bounding set", "");
+    _exit(127);
+  }
+  if (constrained && m_plan.uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    report_child_error(sync, errno, "keep capabilities across the user switch", "");
     _exit(127);
   }
   // Single-id mode denies setgroups: the app then keeps the sandbox's (empty) groups.
@@ -378,6 +394,10 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
   }
   if (setuid(m_plan.uid) != 0) {
     report_child_error(sync, errno, "set user", m_plan.user.c_str());
+    _exit(127);
+  }
+  if (constrained && apply_capabilities(m_caps, m_plan.uid != 0) != 0) {
+    report_child_error(sync, errno, "set the capabilities of the run constraints", "");
     _exit(127);
   }
   // The id change made the process undumpable, and until the exec its memory belongs to whittle's own
@@ -402,6 +422,12 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
   }
   if (chdir(m_plan.workdir.c_str()) != 0) {
     report_child_error(sync, errno, "chdir to working directory", m_plan.workdir.c_str());
+    _exit(127);
+  }
+  // Last, as runc does with no-new-privileges: from here on only the allow list's calls run (execve
+  // among them, or the exec fails with ENOSYS as it would under podman).
+  if (!m_allow_filter.empty() && install_filter(m_allow_filter) != 0) {
+    report_child_error(sync, errno, "install the seccomp allow list", "");
     _exit(127);
   }
   execve(exe, argv, m_env.data());

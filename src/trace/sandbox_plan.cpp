@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <climits>
 #include <fcntl.h>
 #include <fstream>
@@ -368,6 +369,26 @@ make_plan(const SandboxOptions& o)
     add(OpKind::mask, "", path.substr(1));
     p.ops.back().optional = true;
   }
+  if (o.constraints) {
+    for (const auto& path : o.constraints->tmpfs_paths) {
+      if (path.empty() || path[0] != '/') {
+        throw UsageError("tmpfs path `" + path + "` is not absolute");
+      }
+      std::string target = util::clamp_to_root(path);
+      if (target == "/") {
+        throw UsageError("a tmpfs cannot replace the root; use a read-write root instead");
+      }
+      Resolved r = root.resolve(target, Follow::yes);
+      if (r.special) {
+        throw UsageError("tmpfs path `" + path + "` is one of the sandbox's own mounts (/proc, /dev, /sys)");
+      }
+      if (r.exists && !r.is_dir) {
+        throw UsageError("tmpfs path `" + path + "` is not a directory in the image");
+      }
+      // podman (runc) makes a missing directory and mounts a tmpfs of the kernel's default mode, 1777.
+      add(OpKind::tmpfs, "tmpfs", rel(target), 0, r.exists ? "" : "mode=1777", !r.exists);
+    }
+  }
   for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
     add(OpKind::bind, o.state_dir + "/" + f, std::string("etc/") + f, k_nosuid_nodev, "", true, false);
   }
@@ -381,6 +402,7 @@ make_plan(const SandboxOptions& o)
     p.special.push_back(m.target);
   }
   p.id_shift = o.id_shift;
+  p.constraints = o.constraints;
   return p;
 }
 
@@ -412,6 +434,19 @@ describe(const SandboxPlan& p)
     case OpKind::symlink:
       out << "symlink /" << op.target << " -> " << op.source << "\n";
       break;
+    case OpKind::tmpfs:
+      out << "tmpfs /" << op.target << " copy-up" << (op.data.empty() ? "" : " " + op.data)
+          << " nosuid,nodev\n";
+      break;
+    }
+  }
+  if (p.constraints) {
+    const RunConstraints& c = *p.constraints;
+    char caps[32];
+    std::snprintf(caps, sizeof caps, "%#llx", static_cast<unsigned long long>(c.capabilities));
+    out << "root " << (c.read_only_root ? "read-only" : "read-write") << "\ncapabilities " << caps << "\n";
+    if (c.seccomp_allow) {
+      out << "seccomp allow " << c.seccomp_allow->size() << " calls, others ENOSYS\n";
     }
   }
   if (p.id_shift.active()) {

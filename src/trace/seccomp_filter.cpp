@@ -1,4 +1,5 @@
 #include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
 #include <whittle/trace/syscall_policy.hpp>
 #include <whittle/trace/syscalls.hpp>
 #include <whittle/util/error.hpp>
@@ -6,8 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <linux/seccomp.h>
+#include <cstdlib>
 #include <memory>
 #include <seccomp.h>
+#include <set>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -53,10 +56,36 @@ export_bpf(scmp_filter_ctx ctx)
   return prog;
 }
 
+// Every host syscall a recording filter stops on: all the host's libseccomp knows, less the baseline
+// (always allowed, so seeing them adds nothing) and the calls the policy always refuses (they never run).
+std::set<int>
+recorded_numbers()
+{
+  std::set<int> baseline;
+  for (const auto& name : seccomp_baseline()) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr >= 0) {
+      baseline.insert(nr);
+    }
+  }
+  std::set<int> out;
+  for (int nr = 0; nr < 1024; ++nr) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+    if (name == nullptr) {
+      continue;
+    }
+    std::free(name);
+    if (baseline.count(nr) == 0 && !always_refused(nr)) {
+      out.insert(nr);
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<sock_filter>
-build_trace_filter(FilterAction action)
+build_trace_filter(FilterAction action, bool record)
 {
   std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) {
@@ -64,10 +93,17 @@ build_trace_filter(FilterAction action)
   }
   // Foreign-architecture calls (x32, i386 int 0x80) would bypass the table: kill them.
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "set bad-arch action");
+  // Recording: a call outside the baseline stops on every form (one unconditional rule), so a syscall
+  // the policy refuses only with some arguments, or a path call that passes without a stop in some forms,
+  // is still seen; the tracer's tables then decide what the stop is (refusal, path, or only a name).
+  const std::set<int> recorded = record && action != FilterAction::deny ? recorded_numbers() : std::set<int>{};
   // The policy first: a call it refuses unconditionally gets no path rule (it never runs, so it names
   // nothing), and libseccomp allows one action per syscall and argument test.
   for (const ResolvedRefusal& r : host_refusals()) {
     const Refusal& rule = *r.rule;
+    if (recorded.count(r.nr) != 0 && !always_refused(r.nr)) {
+      continue;
+    }
     uint32_t act = action == FilterAction::deny     ? SCMP_ACT_ERRNO(static_cast<uint16_t>(rule.error))
                    : action == FilterAction::notify ? SCMP_ACT_NOTIFY
                                                     : SCMP_ACT_TRACE(k_policy_trace_tag | rule.error);
@@ -86,11 +122,14 @@ build_trace_filter(FilterAction action)
     return export_bpf(ctx.get());
   }
   const uint32_t act = action == FilterAction::trace ? SCMP_ACT_TRACE(0) : SCMP_ACT_NOTIFY;
+  for (int nr : recorded) {
+    check(seccomp_rule_add(ctx.get(), act, nr, 0), "add recording rule for syscall " + std::to_string(nr));
+  }
   for (const SyscallInfo& s : syscall_table()) {
     if (s.shape == PathShape::none && (s.kind & k_sys_privilege) == 0) {
       continue;
     }
-    if (always_refused(s.nr)) {
+    if (always_refused(s.nr) || recorded.count(s.nr) != 0) {
       continue;
     }
     std::string what = "add rule for `" + std::string(s.name) + "`";
@@ -109,6 +148,24 @@ build_trace_filter(FilterAction action)
     } else {
       check(seccomp_rule_add(ctx.get(), act, s.nr, 0), what);
     }
+  }
+  return export_bpf(ctx.get());
+}
+
+std::vector<sock_filter>
+build_allow_filter(const std::set<std::string>& names)
+{
+  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ERRNO(ENOSYS)));
+  if (!ctx) {
+    throw SandboxError("build seccomp allow list: seccomp_init failed");
+  }
+  for (const auto& name : names) {
+    // runc skips names its libseccomp does not know (a newer kernel's call, another architecture's).
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr < 0) {
+      continue;
+    }
+    check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0), "allow `" + name + "`");
   }
   return export_bpf(ctx.get());
 }

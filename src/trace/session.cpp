@@ -3,6 +3,7 @@
 #include <whittle/trace/namespaces.hpp>
 #include <whittle/trace/sandbox.hpp>
 #include <whittle/trace/session.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
 #include <whittle/trace/cpu_pin.hpp>
 #include <whittle/trace/tracer.hpp>
 #include <whittle/util/error.hpp>
@@ -113,8 +114,9 @@ run_trace(const TraceOptions& o)
   plan.limits_by_cgroup = guard.enforces();
   util::verbose(guard.describe());
   util::debug("sandbox plan:\n" + describe(plan));
-  bool notify = !o.untraced && !o.all_syscalls && o.mechanism == Mechanism::notify;
-  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace);
+  bool notify = !o.untraced && o.mechanism == Mechanism::notify;
+  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace,
+                  o.all_syscalls && !o.untraced);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
   topt.special = plan.special;
@@ -428,6 +430,8 @@ run_trace(const TraceOptions& o)
   }
   run.probes = probes;
   run.needs_root = tracer.needs_root();
+  run.switched_user = tracer.switched_user();
+  run.capabilities = tracer.capabilities();
   run.refused = tracer.refused();
   if (!run.refused.empty()) {
     std::string calls;
@@ -440,8 +444,11 @@ run_trace(const TraceOptions& o)
   p.runs.push_back(run);
   p.files = tracer.take_files();
   p.special = tracer.take_special();
-  if (o.all_syscalls) {
-    p.syscalls = tracer.syscalls();
+  if (o.all_syscalls && !o.untraced) {
+    // The baseline is allowed whatever the trace saw, and the recording filter never stops on it.
+    std::set<std::string> names = tracer.syscalls();
+    names.insert(seccomp_baseline().begin(), seccomp_baseline().end());
+    p.syscalls = std::move(names);
   }
   return out;
 }

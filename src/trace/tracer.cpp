@@ -1,3 +1,4 @@
+#include <whittle/trace/idmap.hpp>
 #include <whittle/trace/interpreter.hpp>
 #include <whittle/trace/privilege.hpp>
 #include <whittle/trace/syscall_policy.hpp>
@@ -16,7 +17,9 @@
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sstream>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -393,12 +396,51 @@ Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64
     std::string base = base_dir(pid, dirfd);
     return base.empty() ? path : absolute_in_tracee(path, base);
   };
+  access.owner = [this, pid, &access](int dirfd, uint64_t path_addr) -> std::optional<uint32_t> {
+    std::string path = access.path(dirfd, path_addr);
+    if (path.empty() || path[0] != '/') {
+      return std::nullopt;
+    }
+    Resolved r = m_resolver.resolve(path, Follow::yes);
+    struct stat st;
+    if (r.special || !r.exists || ::lstat((m_resolver.host_root() + r.path).c_str(), &st) != 0) {
+      return std::nullopt;
+    }
+    // The rootfs shows owners as whittle's namespace sees them: back to the caller's ids.
+    std::ifstream m("/proc/" + std::to_string(pid) + "/uid_map");
+    std::stringstream t;
+    t << m.rdbuf();
+    return inner_id(parse_id_map(t.str()), st.st_uid);
+  };
   if (std::optional<std::string> why = needs_root_reason(s, args, *ids, access)) {
     if (std::find(m_needs_root.begin(), m_needs_root.end(), *why) == m_needs_root.end()) {
       util::verbose("the app needs root: " + *why);
       m_needs_root.push_back(*why);
     }
+    if (const char* cap = capability_of(s)) {
+      m_capabilities.insert(cap);
+    }
   }
+  if (m_switched_user.empty()) {
+    if (std::optional<std::string> to = trace::switched_user(s, args, *ids)) {
+      util::verbose("the app switched to user " + *to);
+      m_switched_user = *to;
+    }
+  }
+}
+
+void
+Tracer::note_syscall(pid_t pid, int nr)
+{
+  if (!m_options.all_syscalls || m_syscall_nrs.count(nr) != 0) {
+    return;
+  }
+  // The sandbox's own calls between fork and exec are runc's in a real run, not the app's.
+  if (group_of(pid) < 0 || (m_init_children.count(pid) != 0 && m_execed.count(pid) == 0)) {
+    return;
+  }
+  m_syscall_nrs.insert(nr);
+  m_syscalls.insert(syscall_name(nr));
 }
 
 void
@@ -612,6 +654,7 @@ Tracer::serve_notifications(int listener, int stop_fd)
         }
         error = refuse(static_cast<pid_t>(req->pid), req->data.nr, args);
         if (error == 0) {
+          note_syscall(static_cast<pid_t>(req->pid), req->data.nr);
           record_syscall(static_cast<pid_t>(req->pid), req->data.nr, args);
         }
       }
@@ -651,20 +694,8 @@ Tracer::on_seccomp(pid_t pid)
     skip_syscall(pid, error);
     return;
   }
+  note_syscall(pid, nr);
   record_syscall(pid, nr, args);
-}
-
-void
-Tracer::on_syscall_stop(pid_t pid)
-{
-  ptrace_syscall_info info;
-  std::memset(&info, 0, sizeof info);
-  long n = pt(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, reinterpret_cast<unsigned long>(&info));
-  std::lock_guard<std::mutex> lock(m_mutex);
-  if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_ENTRY || group_of(pid) != 0) {
-    return;
-  }
-  m_syscalls.insert(syscall_name(static_cast<int>(info.entry.nr)));
 }
 
 void
@@ -706,7 +737,7 @@ Tracer::run()
     }
     int sig = WSTOPSIG(status);
     int event = status >> 16;
-    long restart = m_options.all_syscalls && pid != m_init ? PTRACE_SYSCALL : PTRACE_CONT;
+    long restart = PTRACE_CONT;
     unsigned long inject = 0;
     switch (event) {
     case PTRACE_EVENT_SECCOMP:
@@ -741,14 +772,9 @@ Tracer::run()
       }
       break;
     case 0:
-      if (sig == (SIGTRAP | 0x80)) {
-        ++m_stops;
-        on_syscall_stop(pid);
-      } else {
-        inject = static_cast<unsigned long>(sig);
-        if (sig == SIGXFSZ) {
-          ++m_file_size_hits; // RLIMIT_FSIZE (--disk) cut a write; the app may ignore the signal
-        }
+      inject = static_cast<unsigned long>(sig);
+      if (sig == SIGXFSZ) {
+        ++m_file_size_hits; // RLIMIT_FSIZE (--disk) cut a write; the app may ignore the signal
       }
       break;
     default:

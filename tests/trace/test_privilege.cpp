@@ -133,3 +133,53 @@ TEST_CASE("trace::parse_caller_ids reads /proc/PID/status", "[trace]")
   CHECK_FALSE(trace::parse_caller_ids("Name:\tx\n"));
   CHECK(trace::read_caller_ids(getpid()).has_value());
 }
+
+TEST_CASE("trace::switched_user and capability_of", "[trace][constraints]")
+{
+  const uint64_t unchanged = 0xffffffffu;
+  auto sw = [](int nr, std::vector<uint64_t> args, const trace::CallerIds& ids) {
+    args.resize(6, 0);
+    return trace::switched_user(*trace::find_syscall(nr), args.data(), ids);
+  };
+  // The effective uid set, with the gid the caller already switched to.
+  CHECK(sw(SYS_setuid, {33}, ids_of(0, 33)) == std::string("33:33"));
+  CHECK(sw(SYS_setresuid, {101, 101, 101}, ids_of(0, 102)) == std::string("101:102"));
+  CHECK(sw(SYS_setreuid, {unchanged, 7}, ids_of(0, 0)) == std::string("7:0"));
+  CHECK(sw(SYS_setreuid, {8, unchanged}, ids_of(0, 0)) == std::string("8:0"));
+  CHECK(sw(SYS_setuid, {0}, ids_of(0, 0)) == std::nullopt);          // to root: no switch
+  CHECK(sw(SYS_setuid, {33}, ids_of(1000, 1000)) == std::nullopt);   // not from root
+  CHECK(sw(SYS_setgid, {33}, ids_of(0, 0)) == std::nullopt);         // a gid alone is no identity
+  auto cap = [](int nr) {
+    const char* c = trace::capability_of(*trace::find_syscall(nr));
+    return c == nullptr ? std::string() : std::string(c);
+  };
+  CHECK(cap(SYS_chown) == "CHOWN");
+  CHECK(cap(SYS_fchownat) == "CHOWN");
+  CHECK(cap(SYS_setresuid) == "SETUID");
+  CHECK(cap(SYS_setgroups) == "SETGID");
+  CHECK(cap(SYS_setregid) == "SETGID");
+  CHECK(cap(SYS_bind) == "NET_BIND_SERVICE");
+  CHECK(cap(SYS_fchmodat) == "FOWNER");
+  CHECK(cap(SYS_fchmod) == "FOWNER");
+  CHECK(cap(SYS_openat).empty());
+}
+
+TEST_CASE("trace::needs_root_reason: chmod of another user's file from root", "[trace][constraints]")
+{
+  FakeMemory mem;
+  auto with_owner = [&mem](uint32_t owner) {
+    trace::TraceeAccess a = mem.access();
+    a.owner = [owner](int, uint64_t) { return std::optional<uint32_t>(owner); };
+    return a;
+  };
+  auto chmod_reason = [&](int nr, std::vector<uint64_t> args, const trace::CallerIds& ids, uint32_t owner) {
+    args.resize(6, 0);
+    return trace::needs_root_reason(*trace::find_syscall(nr), args.data(), ids, with_owner(owner));
+  };
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 999) == std::string("chmod /var/x owned by 999"));
+  CHECK(chmod_reason(SYS_fchmodat, {3, 0x1000, 0700}, ids_of(0, 0), 999) ==
+        std::string("chmod /var/x owned by 999"));
+  CHECK(chmod_reason(SYS_fchmod, {5, 0700}, ids_of(0, 0), 7) == std::string("chmod /fd/5 owned by 7"));
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 0) == std::nullopt);       // its own
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(1000, 1000), 0) == std::nullopt); // not root
+}

@@ -196,3 +196,28 @@ TEST_CASE("trace::escape_profile_string keeps any bytes in valid UTF-8", "[trace
   CHECK(q.files == p.files);
   CHECK(q.runs.at(0).argv == p.runs[0].argv);
 }
+
+TEST_CASE("trace::Profile switched_user and capabilities: written, read, kept per run", "[trace][constraints]")
+{
+  trace::Profile p = sample();
+  std::string plain = trace::serialize_profile(p);
+  CHECK(plain.find("switched_user") == std::string::npos); // absent when empty
+  CHECK(plain.find("capabilities") == std::string::npos);
+  p.runs[0].switched_user = "101:102";
+  p.runs[0].capabilities = {"CHOWN", "SETGID", "SETUID"};
+  std::string text = trace::serialize_profile(p);
+  CHECK(text.find("\"switched_user\": \"101:102\"") != std::string::npos);
+  trace::Profile q = trace::parse_profile(text, "t");
+  CHECK(q.runs.at(0).switched_user == "101:102");
+  CHECK(q.runs.at(0).capabilities == std::vector<std::string>{"CHOWN", "SETGID", "SETUID"});
+  CHECK(trace::serialize_profile(q) == text);
+  trace::Profile m = trace::merge_profiles({trace::parse_profile(plain, "t"), q});
+  REQUIRE(m.runs.size() == 2);
+  CHECK(m.runs[0].switched_user.empty());
+  CHECK(m.runs[1].switched_user == "101:102");
+  CHECK(m.runs[1].capabilities.size() == 3);
+  CHECK_THROWS_AS(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"switched_user":101}]})", "x"), BadInput);
+  CHECK_THROWS_AS(
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"capabilities":"CHOWN"}]})", "x"), BadInput);
+}

@@ -201,3 +201,38 @@ TEST_CASE("trace::parse_bind_mount", "[trace]")
   CHECK_THROWS_AS(trace::parse_bind_mount("/a:/b:rx"), UsageError);
   CHECK_THROWS_AS(trace::parse_bind_mount("/a:/"), UsageError);
 }
+
+TEST_CASE("trace::make_plan with run constraints", "[trace][constraints]")
+{
+  test::TestDir dir;
+  trace::SandboxOptions o = options(dir);
+  mkdir((o.rootfs + "/var").c_str(), 0755);
+  mkdir((o.rootfs + "/var/cache").c_str(), 0750);
+  trace::RunConstraints c;
+  c.read_only_root = true;
+  c.tmpfs_paths = {"/var/cache", "/tmp"};
+  c.capabilities = 1; // CHOWN
+  c.seccomp_allow = std::set<std::string>{"read", "write"};
+  o.constraints = c;
+  trace::SandboxPlan p = trace::make_plan(o);
+  REQUIRE(p.constraints);
+  std::string d = trace::describe(p);
+  INFO(d);
+  // An image directory: its mode is copied at mount time; a missing one is made and gets 1777.
+  CHECK(d.find("tmpfs /var/cache copy-up nosuid,nodev\n") != std::string::npos);
+  CHECK(d.find("tmpfs /tmp copy-up mode=1777 nosuid,nodev\n") != std::string::npos);
+  CHECK(d.find("root read-only\ncapabilities 0x1\nseccomp allow 2 calls, others ENOSYS\n") != std::string::npos);
+  // After /sys and before whittle's /etc files: those land on a tmpfs at /etc too.
+  CHECK(d.find("mount sysfs /sys") < d.find("tmpfs /var/cache"));
+  CHECK(d.find("tmpfs /tmp") < d.find("/etc/hosts"));
+  size_t made = 0;
+  for (const auto& op : p.ops) {
+    made += op.kind == trace::OpKind::tmpfs && op.must_exist_in_image ? 1 : 0;
+  }
+  CHECK(made == 1);
+  // Without constraints: none of it.
+  o.constraints.reset();
+  std::string plain = trace::describe(trace::make_plan(o));
+  CHECK(plain.find("tmpfs /var/cache") == std::string::npos);
+  CHECK(plain.find("root read-only") == std::string::npos);
+}

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
+#include <ctime>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -302,4 +303,78 @@ TEST_CASE("trace::build_trace_filter deny form refuses in the kernel with the ru
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16 | 32));
+}
+
+TEST_CASE("trace::build_trace_filter with recording stops every call outside the baseline", "[trace][constraints]")
+{
+  std::vector<sock_filter> prog = trace::build_trace_filter(trace::FilterAction::trace, true);
+  // As above: without a tracer a stop fails the call with ENOSYS.
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (trace::install_filter(prog) != 0) {
+      _exit(100);
+    }
+    int bits = 0;
+    char info[256];
+    errno = 0;
+    if (syscall(SYS_sysinfo, info) < 0 && errno == ENOSYS) {
+      bits |= 1; // outside the baseline: stopped
+    }
+    errno = 0;
+    if (syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0) < 0 && errno == ENOSYS) {
+      bits |= 2; // refused by the policy only for AF_VSOCK: every form stops when recording
+    }
+    timespec ts;
+    if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0 && getpid() > 0) {
+      bits |= 4; // baseline: no stop
+    }
+    struct stat st;
+    errno = 0;
+    if (syscall(SYS_newfstatat, 1, nullptr, &st, AT_EMPTY_PATH) == 0 || errno != ENOSYS) {
+      bits |= 8; // a baseline path call keeps its path rules: no lookup, no stop
+    }
+    errno = 0;
+    if (stat("/", &st) != 0 && errno == ENOSYS) {
+      bits |= 16; // a baseline path call still stops for its path
+    }
+    _exit(bits);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16));
+}
+
+TEST_CASE("trace::build_allow_filter allows the named calls, ENOSYS for the rest", "[trace][constraints]")
+{
+  std::vector<sock_filter> prog =
+      trace::build_allow_filter({"getpid", "exit_group", "exit", "not_a_syscall", "rt_sigreturn"});
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (trace::install_filter(prog) != 0) {
+      _exit(100);
+    }
+    int bits = 0;
+    if (syscall(SYS_getpid) > 0) {
+      bits |= 1;
+    }
+    char info[256];
+    errno = 0;
+    if (syscall(SYS_sysinfo, info) < 0 && errno == ENOSYS) {
+      bits |= 2;
+    }
+    errno = 0;
+    if (syscall(SYS_getppid) < 0 && errno == ENOSYS) {
+      bits |= 4;
+    }
+    syscall(SYS_exit_group, bits);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == (1 | 2 | 4));
 }

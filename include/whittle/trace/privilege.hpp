@@ -7,6 +7,8 @@
 //     gid, or setgroups to another list, while the caller's effective uid is 0;
 //   - chown/fchown/lchown/fchownat to an owner other than the caller's (file system) uid, or to a group
 //     the caller is not in;
+//   - chmod/fchmod/fchmodat/fchmodat2 of a file owned by another uid, while the caller's effective uid is 0
+//     (CAP_FOWNER: an entrypoint's `chmod 700 "$DATA"` after its chown to the service user);
 //   - bind() of an AF_INET/AF_INET6 socket to a port from 1 to 1023. The runtime's
 //     net.ipv4.ip_unprivileged_port_start cannot be known from the image; the kernel default (1024) is
 //     assumed, and a user who sets the sysctl overrides with `--user`.
@@ -39,6 +41,9 @@ struct TraceeAccess
 {
   std::function<bool(uint64_t addr, void* buf, size_t len)> read;
   std::function<std::string(int dirfd, uint64_t path_addr)> path;
+  // The owner (uid in the caller's namespace) of the file a (dirfd, path address) pair names, as `path`;
+  // nullopt when unknown (absent, special, unreadable).
+  std::function<std::optional<uint32_t>(int dirfd, uint64_t path_addr)> owner;
 };
 
 // Interface.
@@ -54,5 +59,15 @@ std::optional<CallerIds> read_caller_ids(pid_t pid);
 // arguments cannot be read). Never throws.
 std::optional<std::string> needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
                                              const TraceeAccess& access);
+
+// The capability (name without CAP_) a call that needs_root_reason() flagged uses: CHOWN for the chown
+// family, FOWNER for the chmod family, SETUID for set*uid, SETGID for set*gid and setgroups,
+// NET_BIND_SERVICE for bind; nullptr for any other call.
+const char* capability_of(const SyscallInfo& s);
+
+// The non-root identity a root caller (effective uid 0) switches to with this call, "uid:gid" (the
+// effective uid the call sets, the caller's current effective gid: set*gid comes first in every
+// privilege drop), or nullopt (no uid switch, a switch to root, or a non-root caller).
+std::optional<std::string> switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids);
 
 } // namespace whittle::trace

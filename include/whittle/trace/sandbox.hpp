@@ -27,8 +27,13 @@ public:
   // user-notification filter on itself before starting anything, so the app and every probe inherit it,
   // and hands the listener to whittle (receive_listener). Filter::none: the untraced baseline, which only
   // refuses what the baseline policy refuses (syscall_policy.hpp).
+  // record_syscalls (trace and notify): every call outside the seccomp baseline stops too, so the tracer
+  // records the app's syscall names (seccomp_filter.hpp).
+  // With plan.constraints (verify): the rootfs is read-only (mounts.hpp), tmpfs ops as planned, the app
+  // and probes hold exactly the constraints' capability mask (ambient too for a non-root user, as podman
+  // gives --cap-add) instead of Docker's default set, and the allow list is installed last before execve.
   enum class Filter { trace, notify, none };
-  explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace);
+  explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace, bool record_syscalls = false);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
   // Kills the init (and so the namespace) if it still runs; does not wait.
@@ -74,6 +79,7 @@ private:
 
   SandboxPlan m_plan;
   std::vector<sock_filter> m_filter;
+  std::vector<sock_filter> m_allow_filter; // RunConstraints::seccomp_allow, or empty
   Filter m_filter_kind = Filter::trace;
   std::vector<std::string> m_argv_store;
   std::vector<char*> m_argv;

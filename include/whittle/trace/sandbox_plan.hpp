@@ -57,6 +57,10 @@ enum class OpKind
   make_dir,  // mkdir target (inside a fresh tmpfs)
   make_file, // create an empty file at target (inside a fresh tmpfs), a bind target
   symlink,   // symlink target -> source (inside a fresh tmpfs)
+  tmpfs,     // podman's --tmpfs: a fresh tmpfs (rw, nosuid, nodev; exec allowed) at target, holding a copy of
+             // the image directory's content (owners, modes, times); its root gets the directory's mode and
+             // the sandbox root as owner, or mode 1777 when the image has no such directory (data
+             // "mode=1777"). RunConstraints::tmpfs_paths; docs/sandbox.md, Verify's constraints.
 };
 
 struct SetupOp
@@ -89,6 +93,9 @@ struct SandboxPlan
   AppLimits limits;
   bool limits_by_cgroup = false; // a cgroup holds the app's memory and task caps (else rlimits do)
   util::IdShift id_shift;        // as SandboxOptions::id_shift
+  // As SandboxOptions::constraints: the rootfs read-only, tmpfs ops, the capability mask and the seccomp
+  // allow list of the app (sandbox.cpp).
+  std::optional<RunConstraints> constraints;
 };
 
 // runc's and podman's lists (runc libcontainer/specconv, containers/common pkg/config): /proc and /sys
@@ -101,7 +108,9 @@ extern const std::vector<std::string> k_masked_paths;
 // Builds the plan: resolves the user against the rootfs's /etc/passwd and /etc/group (ids range-checked:
 // 4294967295 and overflow are refused), argv[0] against the image PATH (inside the rootfs), writes
 // hosts/resolv.conf/hostname into state_dir. The rootfs bind and every writable mount are nosuid and
-// nodev; /proc and /sys are guarded as runc does. Throws UsageError (no command, bad --mount) or BadInput
+// nodev; /proc and /sys are guarded as runc does. With constraints, a tmpfs op per tmpfs path, after
+// whittle's /proc, /dev and /sys and before its /etc files and the --mount binds (podman's order: by
+// depth). Throws UsageError (no command, bad --mount, a tmpfs path that is not absolute or is /) or BadInput
 // (unknown user, malformed id in the image's /etc/passwd or /etc/group naming file and line, program not
 // found in the image).
 SandboxPlan make_plan(const SandboxOptions& options);

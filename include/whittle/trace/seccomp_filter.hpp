@@ -14,6 +14,8 @@
 // their path pointer is NULL. glibc's fstat() passes "" instead, so it stops, and the tracer returns at
 // once on an empty path; a call that sets AT_EMPTY_PATH *and* names a path is recorded like any lookup.
 #include <linux/filter.h>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace whittle::trace {
@@ -31,8 +33,17 @@ enum class FilterAction
 };
 
 // Returns the BPF instructions of the filter for the host architecture (calls of another architecture
-// kill the process). Throws SandboxError if libseccomp fails.
-std::vector<sock_filter> build_trace_filter(FilterAction action = FilterAction::trace);
+// kill the process). record (trace and notify only): every call outside trace::seccomp_baseline()
+// (syscall_baseline.hpp) stops too, in every form, so the tracer sees the name of each call the app makes
+// beyond the baseline (syscall recording; a baseline call that is also a path call still stops as one).
+// Throws SandboxError if libseccomp fails.
+std::vector<sock_filter> build_trace_filter(FilterAction action = FilterAction::trace, bool record = false);
+
+// The allow list of a verify run (RunConstraints::seccomp_allow), as runc builds seccomp.json's: the named
+// calls are allowed, every other fails with ENOSYS; names the host's libseccomp does not know are ignored.
+// Installed after the trace filter, so the kernel takes the stricter answer (an ENOSYS beats a stop: a
+// refused call never reaches the tracer). Throws SandboxError if libseccomp fails.
+std::vector<sock_filter> build_allow_filter(const std::set<std::string>& names);
 
 // Installs prog on the calling thread with seccomp(2) (SECCOMP_FILTER_FLAG_TSYNC not used: call before
 // any thread exists). Requires no_new_privs or CAP_SYS_ADMIN. Async-signal-safe, allocates nothing:

@@ -17,7 +17,7 @@ enum class ContinueAfter { exit, probes, seconds, signal };
 // answered by a second tracer thread (notify). Both give the same profile; measured on the benchmark they
 // cost the same (the price is the two context switches per call, not ptrace's bookkeeping), so ptrace
 // stays the default and notify is kept as an alternative (e.g. where ptrace stops are costlier). Process
-// events (fork, clone, exec, exit) always come through ptrace; --syscalls always uses ptrace stops.
+// events (fork, clone, exec, exit) always come through ptrace; syscall recording works with both.
 enum class Mechanism { ptrace, notify };
 
 struct TraceOptions
@@ -30,6 +30,9 @@ struct TraceOptions
   std::chrono::milliseconds continue_for{0}; // ContinueAfter::seconds
   std::chrono::milliseconds probe_patience{30000};
   std::chrono::milliseconds grace{5000};
+  // Syscall recording (profile.syscalls, for seccomp.json): the filter also stops on every call outside
+  // trace::seccomp_baseline(), which the profile's set then includes. On by default in the CLI
+  // (--no-seccomp turns it off); off here, so a library caller pays only for what it asks.
   bool all_syscalls = false;
   size_t max_paths = 0;                    // distinct paths recorded before the run is stopped; 0: the
                                            // tracer's default (TracerOptions, tracer.hpp)

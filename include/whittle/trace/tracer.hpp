@@ -31,7 +31,10 @@ struct TracerOptions
 {
   std::string rootfs;               // host path of the root the tracees see as "/"
   std::vector<std::string> special; // extra special prefixes (--mount targets)
-  bool all_syscalls = false;        // --syscalls: PTRACE_SYSCALL stops, every syscall name recorded
+  // Syscall recording: the filter stops on every call outside the seccomp baseline (seccomp_filter.hpp),
+  // and the tracer records the name of each call of the app and its probes (not the sandbox's own calls
+  // before the exec, not refused calls).
+  bool all_syscalls = false;
   // Bounds on what the tracer keeps, whatever the app does (whittle's own memory): distinct paths over
   // all groups and special, their bytes in total, and the length of one path. Past any of them the run
   // is stopped (the sandbox killed) and run() throws Error naming the cap. The defaults keep whittle's
@@ -90,6 +93,10 @@ public:
   const AppExit& app_exit() const { return m_app; }
   // Why the app needs root (privilege.hpp), in the order first seen, without duplicates.
   const std::vector<std::string>& needs_root() const { return m_needs_root; }
+  // The first non-root identity the app switched to as root ("uid:gid", privilege.hpp switched_user), or "".
+  const std::string& switched_user() const { return m_switched_user; }
+  // The capabilities the app's needs_root calls used (privilege.hpp capability_of), sorted by name.
+  std::vector<std::string> capabilities() const { return {m_capabilities.begin(), m_capabilities.end()}; }
   // The app's calls the baseline policy refused (syscall_policy.hpp), by rule label, with their count.
   const std::map<std::string, uint64_t>& refused() const { return m_refused; }
   uint64_t stops() const { return m_stops; }
@@ -106,7 +113,8 @@ public:
 
 private:
   void on_seccomp(pid_t pid);
-  void on_syscall_stop(pid_t pid);
+  // Syscall recording: adds the name of call nr made by pid (all_syscalls only).
+  void note_syscall(pid_t pid, int nr);
   void on_new_process(pid_t parent, pid_t child);
   int group_of(pid_t pid);
   int assign_child_of_init(pid_t child);
@@ -137,6 +145,9 @@ private:
   std::map<std::string, uint16_t> m_special;
   std::set<std::string> m_syscalls;
   std::vector<std::string> m_needs_root;
+  std::string m_switched_user;
+  std::set<std::string> m_capabilities;
+  std::set<int> m_syscall_nrs; // numbers already in m_syscalls
   std::map<std::string, uint64_t> m_refused;
   size_t m_paths = 0;      // distinct paths recorded, over all groups and special
   size_t m_path_bytes = 0; // and their bytes

@@ -41,7 +41,7 @@ syscall_table()
     {SYS_unlink, "unlink", S::path, k_sys_unlink | k_nofollow},
     {SYS_symlink, "symlink", S::string_path, k_sys_symlink | k_nofollow},
     {SYS_readlink, "readlink", S::path, k_sys_readlink | k_nofollow},
-    {SYS_chmod, "chmod", S::path, k_sys_modify},
+    {SYS_chmod, "chmod", S::path, k_sys_modify | k_priv},
     {SYS_chown, "chown", S::path, k_sys_modify | k_priv},
     {SYS_lchown, "lchown", S::path, k_sys_modify | k_nofollow | k_priv},
     {SYS_utime, "utime", S::path, k_sys_modify},
@@ -76,7 +76,7 @@ syscall_table()
     {SYS_linkat, "linkat", S::dirfd_path_dirfd_path, k_sys_link | k_nofollow, 4},
     {SYS_symlinkat, "symlinkat", S::string_dirfd_path, k_sys_symlink | k_nofollow},
     {SYS_readlinkat, "readlinkat", S::dirfd_path, k_sys_readlink | k_nofollow},
-    {SYS_fchmodat, "fchmodat", S::dirfd_path, k_sys_modify},
+    {SYS_fchmodat, "fchmodat", S::dirfd_path, k_sys_modify | k_priv},
     {SYS_faccessat, "faccessat", S::dirfd_path, k_sys_stat},
     {SYS_utimensat, "utimensat", S::dirfd_path, k_sys_modify, 3, -1, 0, true},
     {SYS_name_to_handle_at, "name_to_handle_at", S::dirfd_path, k_sys_stat, 4, -1, AT_EMPTY_PATH},
@@ -89,6 +89,7 @@ syscall_table()
     // Privilege calls: no path to record (chown's rows above are privilege calls too).
     {SYS_bind, "bind", S::none, k_priv},
     {SYS_fchown, "fchown", S::none, k_priv},
+    {SYS_fchmod, "fchmod", S::none, k_priv},
     {SYS_setuid, "setuid", S::none, k_priv},
     {SYS_setgid, "setgid", S::none, k_priv},
     {SYS_setreuid, "setreuid", S::none, k_priv},
@@ -97,9 +98,9 @@ syscall_table()
     {SYS_setresuid, "setresuid", S::none, k_priv},
     {SYS_setresgid, "setresgid", S::none, k_priv},
 #ifdef SYS_fchmodat2
-    {SYS_fchmodat2, "fchmodat2", S::dirfd_path, k_sys_modify, 3, -1, AT_EMPTY_PATH},
+    {SYS_fchmodat2, "fchmodat2", S::dirfd_path, k_sys_modify | k_priv, 3, -1, AT_EMPTY_PATH},
 #else
-    {452, "fchmodat2", S::dirfd_path, k_sys_modify, 3, -1, AT_EMPTY_PATH},
+    {452, "fchmodat2", S::dirfd_path, k_sys_modify | k_priv, 3, -1, AT_EMPTY_PATH},
 #endif
   };
   return k_table;

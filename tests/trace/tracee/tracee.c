@@ -406,6 +406,42 @@ main(int argc, char** argv)
              syscall(SYS_setuid, (uid_t)atoi(argv[2])) == 0;
     return ok ? 0 : 1;
   }
+  if (strcmp(cmd, "setresuid") == 0 && argc == 4) {
+    /* As setpriv/gosu drop root: groups, then setresgid, then setresuid (UID GID). */
+    gid_t g = (gid_t)atoi(argv[3]);
+    uid_t u = (uid_t)atoi(argv[2]);
+    int ok = syscall(SYS_setgroups, 1, &g) == 0 && syscall(SYS_setresgid, g, g, g) == 0 &&
+             syscall(SYS_setresuid, u, u, u) == 0;
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "chmod") == 0 && argc == 4) {
+    return chmod(argv[2], (mode_t)strtol(argv[3], NULL, 8)) == 0 ? 0 : 1;
+  }
+  if (strcmp(cmd, "try-create") == 0 && argc == 3) {
+    /* Creates a file; prints errno=N (0 on success). */
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    report_errno(fd);
+    if (fd >= 0) {
+      close(fd);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "owner") == 0 && argc == 3) {
+    /* "mode M uid U gid G" of a path (not followed). */
+    struct stat st;
+    if (lstat(argv[2], &st) != 0) {
+      printf("owner %s\n", strerror(errno));
+      return 1;
+    }
+    printf("mode %o uid %u gid %u\n", (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
+    return 0;
+  }
+  if (strcmp(cmd, "sysinfo") == 0 && argc == 2) {
+    /* One call no baseline holds; prints errno=N. */
+    char info[256];
+    report_errno(syscall(SYS_sysinfo, info));
+    return 0;
+  }
   if (strcmp(cmd, "chown") == 0 && argc == 5) {
     return chown(argv[2], (uid_t)atoi(argv[3]), (gid_t)atoi(argv[4])) == 0 ? 0 : 1;
   }

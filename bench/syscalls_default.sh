@@ -1,0 +1,102 @@
+#!/bin/sh
+# Benchmark of issue 10 item 1: the cost of recording syscalls by default (seccomp.json always written and
+# proven) beside `--no-seccomp`, on the e2e python3 image (a short CLI app) and, when it builds, the e2e
+# nginx image (a server answering probes). `whittle trace` and `whittle slim` each, median of
+# $BENCH_RUNS runs. Also the ptrace stops of one trace either way (trace --json). Writes
+# bench/results/syscalls-default.md.
+#   bench/syscalls_default.sh [WHITTLE]
+set -eu
+. "$(dirname "$0")/common.sh"
+bench_setup
+. "$WHITTLE_SRC/tests/e2e/lib.sh"
+e2e_python_image >&2
+py=$E2E_IMG_OCI
+out=$BENCH_TMP/out
+art=$BENCH_TMP/art
+prof=$BENCH_TMP/p.json
+W=$WHITTLE
+clean="rm -rf $out $art $prof"
+
+{
+  echo "| command | median s | min - max s | runs | peak RSS MiB |"
+  echo "|---|---|---|---|---|"
+} >"$BENCH_ROWS"
+bench_row "python: whittle trace (recording, default)" py_trace "$clean" "$W trace $py -o $prof"
+bench_row "python: whittle trace --no-seccomp" py_trace_off "$clean" "$W trace $py -o $prof --no-seccomp"
+bench_row "python: whittle slim (recording, default)" py_slim "$clean" "$W slim $py -o oci:$out:latest --artifacts $art"
+bench_row "python: whittle slim --no-seccomp" py_slim_off "$clean" \
+  "$W slim $py -o oci:$out:latest --artifacts $art --no-seccomp"
+
+# Before this change (BENCH_OLD_WHITTLE, e.g. main's build): no recording by default, and the old opt-in
+# --syscalls (a PTRACE_SYSCALL stop at entry and exit of every call).
+OLD=${BENCH_OLD_WHITTLE:-}
+if [ -n "$OLD" ]; then
+  bench_row "python: old whittle trace (no recording)" old_trace "$clean" "$OLD trace $py -o $prof"
+  bench_row "python: old whittle trace --syscalls" old_trace_sys "$clean" "$OLD trace $py -o $prof --syscalls"
+fi
+
+stops() { # IMAGE ARGS...: the tracer's stops of one trace
+  _s_img=$1
+  shift
+  "$W" trace "$_s_img" -o "$prof" --json "$@" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["stops"])'
+}
+py_stops_on=$(stops "$py")
+py_stops_off=$(stops "$py" --no-seccomp)
+"$W" trace "$py" -o "$prof" >/dev/null 2>&1
+py_calls=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["syscalls"]))' "$prof")
+
+nginx_note="the nginx image did not build here: python only"
+if e2e_nginx_image >&2; then
+  ng=$E2E_IMG_OCI
+  url="http://127.0.0.1:$E2E_NGINX_PORT/"
+  probe="--probe $url --probe $url --probe $url"
+  bench_row "nginx: whittle trace (recording, default)" ng_trace "$clean" "$W trace $ng -o $prof $probe"
+  bench_row "nginx: whittle trace --no-seccomp" ng_trace_off "$clean" "$W trace $ng -o $prof $probe --no-seccomp"
+  bench_row "nginx: whittle slim (recording, default)" ng_slim "$clean" \
+    "$W slim $ng -o oci:$out:latest --artifacts $art $probe"
+  bench_row "nginx: whittle slim --no-seccomp" ng_slim_off "$clean" \
+    "$W slim $ng -o oci:$out:latest --artifacts $art $probe --no-seccomp"
+  # shellcheck disable=SC2086
+  ng_stops_on=$(stops "$ng" $probe)
+  # shellcheck disable=SC2086
+  ng_stops_off=$(stops "$ng" $probe --no-seccomp)
+  nginx_note="nginx: $ng_stops_on stops recording, $ng_stops_off with --no-seccomp (3 HTTP probes)"
+fi
+
+ratio() {
+  python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f"{a / b:.2f}x" if b > 0 else "n/a")' "$1" "$2"
+}
+frag=$BENCH_DIR/results/syscalls-default.md
+{
+  echo "## Syscall recording on by default (issue 10 item 1)"
+  echo
+  bench_machine
+  echo "- Images: the e2e python3 image (a CLI app that imports stdlib modules and exits) and the e2e nginx"
+  echo "  image (a server, 3 HTTP probes), OCI layouts with gzip layers."
+  echo "- Method: \`bench/syscalls_default.sh\` — hyperfine, $BENCH_RUNS runs after $BENCH_WARMUP warm-up, outputs removed"
+  echo "  before each run; peak RSS of one run by \`/usr/bin/time -v\`."
+  echo
+  cat "$BENCH_ROWS"
+  echo
+  echo "Exact commands:"
+  echo
+  echo '```'
+  bench_commands
+  echo '```'
+  echo
+  echo "- python: trace with recording / --no-seccomp = $(ratio "$(bench_median py_trace)" "$(bench_median py_trace_off)");"
+  echo "  slim = $(ratio "$(bench_median py_slim)" "$(bench_median py_slim_off)")."
+  echo "  Tracer stops of one trace: $py_stops_on recording, $py_stops_off with --no-seccomp; $py_calls syscall names"
+  echo "  in the profile (the baseline included)."
+  if [ -n "$OLD" ]; then
+    echo "- Before (\`$OLD\`): trace without recording $(bench_median old_trace) s, with the old --syscalls"
+    echo "  $(bench_median old_trace_sys) s ($(ratio "$(bench_median old_trace_sys)" "$(bench_median old_trace)"))."
+  fi
+  if [ -n "${ng_stops_on:-}" ]; then
+    echo "- nginx: trace = $(ratio "$(bench_median ng_trace)" "$(bench_median ng_trace_off)"),"
+    echo "  slim = $(ratio "$(bench_median ng_slim)" "$(bench_median ng_slim_off)"). $nginx_note."
+  else
+    echo "- $nginx_note."
+  fi
+} >"$frag"
+cat "$frag"
