@@ -1,8 +1,9 @@
-// `whittle slim IMAGE -o DST [trace options] [build options] [--no-verify]`: the main job. Trace the app in
-// the sandbox, plan and write the slimmed image to a candidate in the work directory, run the candidate
-// the same way as its new user and compare (verify), and only then write DST and the artifacts. On a
-// failed verify nothing reaches DST.
+// `whittle slim IMAGE -o DST [trace options] [build options] [--no-verify] [--no-repair]`: the main job.
+// Trace the app in the sandbox, then let slim::build_verified try the user candidates (each planned,
+// written to the work directory, run under its hardening and compared, with self-repair), and only then
+// write DST and the artifacts from the verified plan. When nothing verifies, nothing reaches DST.
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/pipeline.hpp>
+#include <whittle/slim/traced_run.hpp>
+#include <whittle/slim/verified_build.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
@@ -21,6 +24,35 @@
 namespace whittle::cli {
 
 namespace {
+
+// Every candidate tried and why each failed, and the repairs made: nothing was written.
+void
+print_slim_failure(const slim::Report& r)
+{
+  std::fprintf(stderr, "whittle: verify failed for every candidate user: the slimmed image does not behave "
+                       "like the original, nothing was written\n");
+  for (const auto& a : r.candidates) {
+    std::fprintf(stderr, "candidate %s (%s), %zu verify runs:\n", util::terminal_safe(a.candidate.user).c_str(),
+                 slim::to_string(a.candidate.kind).c_str(), a.verifies);
+    for (const auto& d : a.differences) {
+      std::fprintf(stderr, "  %s\n", util::terminal_safe(d).c_str());
+    }
+    if (!a.not_found.empty()) {
+      std::fprintf(stderr, "  paths the slimmed run looked up and did not find:\n");
+      for (const auto& p : a.not_found) {
+        std::fprintf(stderr, "    %s\n", util::terminal_safe(p).c_str());
+      }
+    }
+  }
+  for (const auto& rr : r.repairs) {
+    std::string paths;
+    for (const auto& p : rr.paths) {
+      paths += " " + util::terminal_safe(p);
+    }
+    std::fprintf(stderr, "repair round %zu for %s added:%s\n", rr.round, util::terminal_safe(rr.user).c_str(),
+                 paths.c_str());
+  }
+}
 
 int
 run_slim(const ParsedArgs& args)
@@ -68,7 +100,7 @@ run_slim(const ParsedArgs& args)
 
   util::info("tracing " + src_ref.str());
   auto t0 = std::chrono::steady_clock::now();
-  TracedRun traced = traced_run(image, topts, user, work.path(), "trace", KeepRoot::yes);
+  slim::TracedRun traced = slim::traced_run(image, topts, user, work.path(), "trace", slim::KeepRoot::yes);
   util::verbose("extracted and traced in " + ms_since(t0));
   trace::Profile& profile = traced.profile;
   if (traced.timed_out) {
@@ -98,33 +130,36 @@ run_slim(const ParsedArgs& args)
   }
   util::verbose("pristine content ready in " + ms_since(t0) + " (" + std::to_string(restored) +
                 " files the app may have changed restored from the layers)");
+  if (args.has("--no-verify")) {
+    slim::BuildPlan plan = slim::plan_build(src, profile, options);
+    debug_plan(plan);
+    for (const auto& w : plan.keep.warnings) {
+      util::warn(w);
+    }
+    finish_build(src, plan, dest, profile, args);
+    return k_exit_ok;
+  }
+  slim::VerifySetup setup;
+  setup.trace = topts;
+  setup.work_dir = work.path();
+  setup.repair.enabled = !args.has("--no-repair");
+  std::vector<slim::UserCandidate> candidates =
+      slim::user_candidates(image.config.user(), profile, options.user_mode, options.user_id);
   t0 = std::chrono::steady_clock::now();
-  slim::BuildPlan plan = slim::plan_build(src, profile, options);
-  util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths in " + ms_since(t0));
+  slim::VerifiedBuild verified = slim::build_verified(src, profile, options, candidates, setup);
+  util::verbose("built and verified " + std::to_string(verified.plan.report.candidates.size()) +
+                " candidates in " + ms_since(t0));
+  if (!verified.ok) {
+    print_slim_failure(verified.plan.report);
+    return k_exit_failed;
+  }
+  slim::BuildPlan& plan = verified.plan;
+  util::verbose("planned " + std::to_string(plan.keep.keep.size()) + " kept paths");
   debug_plan(plan);
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }
-
-  if (!args.has("--no-verify")) {
-    oci::ImageRef candidate_ref = oci::parse_reference("oci:" + work.path() + "/candidate:slim", true);
-    // The candidate only has to be run: uncompressed, in the work directory (tmpfs when it has room).
-    slim::BuildPlan candidate_plan = plan;
-    candidate_plan.image_options.compression = archive::Compression::none;
-    slim::write_build(src, candidate_plan, candidate_ref);
-    oci::Image candidate = oci::open_image(candidate_ref);
-    std::string slim_user = plan.user.changed ? plan.user.user : user;
-    util::info("verifying the slimmed image as " + (slim_user.empty() ? std::string("root") : slim_user));
-    t0 = std::chrono::steady_clock::now();
-    TracedRun check = traced_run(candidate, topts, slim_user, work.path(), "verify");
-    util::verbose("wrote, extracted and ran the candidate in " + ms_since(t0));
-    VerifyOutcome v = compare_runs(profile, check.profile);
-    if (!v.ok) {
-      print_verify_failure(v);
-      return k_exit_failed;
-    }
-    util::info("verify passed: same exit status, stdout and probe results");
-  }
+  util::info("verify passed as " + plan.report.hardening.user + ": same exit status, stdout and probe results");
   finish_build(src, plan, dest, profile, args);
   return k_exit_ok;
 }
@@ -136,20 +171,24 @@ slim_command()
 {
   Command c;
   c.spec.name = "slim";
-  c.spec.usage = "IMAGE -o DST [trace options] [build options] [--no-verify] [-- CMD ARGS...]";
+  c.spec.usage = "IMAGE -o DST [trace options] [build options] [--no-verify] [--no-repair] [-- CMD ARGS...]";
   c.spec.summary = "trace, build and verify in one step: the minimal image that still works";
   c.spec.description =
       "Runs the image's app in the sandbox under the tracer (as `whittle trace`), builds the slimmed image\n"
-      "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the "
-      "same\n"
-      "command, env and probes as its new user: exit status, stdout and probe results must equal the traced\n"
-      "run's. On a mismatch whittle prints the paths the slimmed run looked up and did not find, writes\n"
-      "nothing and exits 1. Needs root.";
+      "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the same\n"
+      "command, env and probes, under the hints it will write (read-only root with tmpfs at the written\n"
+      "paths, the capabilities kept, no-new-privileges, the seccomp profile, the user): exit status, stdout\n"
+      "and probe results must equal the traced run's. An image that runs as root is tried as 65532:65532,\n"
+      "then as the user the app switched to, then as root with the capabilities the trace saw; the first\n"
+      "that verifies is written (--user forces one). When a run misses paths the original has, they are\n"
+      "added and the image rebuilt, up to 3 times (--no-repair: never). When no candidate verifies, whittle\n"
+      "prints each one's differences, writes nothing and exits 1. Needs root.";
   c.spec.flags = {
       {"--output", "-o", "DST", "the output image reference (required)"},
       {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},
       {"--trace-user", "", "USER[:GROUP]", "run the traced app as this user (default: the image's User)"},
-      {"--no-verify", "", "", "do not run the slimmed image to compare"},
+      {"--no-verify", "", "", "do not run the slimmed image to compare (one user, chosen unverified)"},
+      {"--no-repair", "", "", "do not add the paths a failed verify missed and rebuild"},
   };
   for (auto& f : trace_flags()) {
     c.spec.flags.push_back(f);

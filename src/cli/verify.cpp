@@ -7,6 +7,8 @@
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/slim/pipeline.hpp>
+#include <whittle/slim/run_compare.hpp>
+#include <whittle/slim/traced_run.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/temp_dir.hpp>
@@ -34,11 +36,11 @@ run_verify(const ParsedArgs& args)
     work.keep();
   }
   util::info("running the original " + a_ref.str());
-  TracedRun ra = traced_run(a, topts, a.config.user(), work.path(), "original");
+  slim::TracedRun ra = slim::traced_run(a, topts, a.config.user(), work.path(), "original");
   util::info("running the slimmed " + b_ref.str() + " as " +
              (b.config.user().empty() ? "root" : b.config.user()));
-  TracedRun rb = traced_run(b, topts, b.config.user(), work.path(), "slimmed");
-  VerifyOutcome v = compare_runs(ra.profile, rb.profile);
+  slim::TracedRun rb = slim::traced_run(b, topts, b.config.user(), work.path(), "slimmed");
+  slim::VerifyOutcome v = slim::compare_runs(ra.profile, rb.profile);
   if (args.has("--json")) {
     nlohmann::json j = {{"original", a_ref.str()},
                         {"slimmed", b_ref.str()},

@@ -141,12 +141,6 @@ yaml_escaped(const std::string& s)
   return o;
 }
 
-std::string
-user_flag(const Report& r)
-{
-  return r.user.user.empty() ? "0:0" : r.user.user;
-}
-
 // Text for a shell comment: one line, no control characters.
 std::string
 comment(const std::string& s)
@@ -163,26 +157,31 @@ yaml_quote(const std::string& s)
 }
 
 std::string
-run_flags(const Report& r, bool with_seccomp)
+run_flags(const Hardening& h)
 {
   std::string o =
-      "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n";
-  if (!r.hints.read_only_rootfs) {
-    o += "# The root is not read-only: " + comment(r.hints.why_not) + ".\n";
+      "# podman (or docker) run flags for the slimmed image, written by whittle; see docs/artifacts.md.\n"
+      "# whittle's verify ran the slimmed image under exactly these constraints.\n";
+  if (!h.read_only_root) {
+    o += "# The root is not read-only: " + comment(h.why_not_read_only) + ".\n";
   }
-  if (!r.user.non_root) {
-    o += "# Runs as root: " + comment(r.user.note) + ".\n";
+  if (!h.non_root) {
+    o += "# Runs as root: " + comment(h.user_note) + ".\n";
   }
   o += "podman run --rm";
-  if (r.hints.read_only_rootfs) {
+  if (h.read_only_root) {
     o += " --read-only";
-    for (const auto& p : r.hints.writable_paths) {
+    for (const auto& p : h.tmpfs_paths) {
       o += " --tmpfs " + shell_quote(p);
     }
   }
+  o += " --cap-drop=ALL";
+  for (const auto& c : h.capabilities) {
+    o += " --cap-add=" + shell_quote(c);
+  }
   // --user=VALUE: a value starting with '-' cannot be read as a flag of its own.
-  o += " --cap-drop=ALL --security-opt=no-new-privileges --user=" + shell_quote(user_flag(r));
-  if (with_seccomp) {
+  o += " --security-opt=no-new-privileges --user=" + shell_quote(h.user);
+  if (h.seccomp_allow) {
     o += " --security-opt seccomp=seccomp.json";
   }
   o += " IMAGE\n";
@@ -190,44 +189,48 @@ run_flags(const Report& r, bool with_seccomp)
 }
 
 std::string
-security_context(const Report& r, bool with_seccomp)
+security_context(const Hardening& h)
 {
-  std::string uid = "65532";
-  std::string gid = "65532";
-  std::string u = user_flag(r);
-  size_t colon = u.find(':');
-  uid = u.substr(0, colon);
-  gid = colon == std::string::npos ? uid : u.substr(colon + 1);
+  size_t colon = h.user.find(':');
+  std::string uid = h.user.substr(0, colon);
+  std::string gid = colon == std::string::npos ? uid : h.user.substr(colon + 1);
   auto is_id = [](const std::string& id) {
     return !id.empty() && id.size() <= 10 && id.find_first_not_of("0123456789") == std::string::npos;
   };
   bool numeric = is_id(uid) && is_id(gid);
   std::string o =
-      "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n";
-  if (!r.user.non_root) {
-    o += "# The image runs as root (" + yaml_escaped(r.user.note) +
+      "# Kubernetes container securityContext (restricted Pod Security Standard), written by whittle.\n"
+      "# whittle's verify ran the slimmed image under exactly these constraints.\n";
+  if (!h.non_root) {
+    o += "# The image runs as root (" + yaml_escaped(h.user_note) +
          "); the restricted standard will refuse it.\n";
   }
   o += "securityContext:\n";
-  o += std::string("  runAsNonRoot: ") + (r.user.non_root ? "true" : "false") + "\n";
+  o += std::string("  runAsNonRoot: ") + (h.non_root ? "true" : "false") + "\n";
   if (numeric) {
     o += "  runAsUser: " + uid + "\n  runAsGroup: " + gid + "\n";
   }
-  o += std::string("  readOnlyRootFilesystem: ") + (r.hints.read_only_rootfs ? "true" : "false") + "\n";
+  o += std::string("  readOnlyRootFilesystem: ") + (h.read_only_root ? "true" : "false") + "\n";
   o += "  allowPrivilegeEscalation: false\n";
   o += "  capabilities:\n    drop:\n      - ALL\n";
+  if (!h.capabilities.empty()) {
+    o += "    add:\n";
+    for (const auto& c : h.capabilities) {
+      o += "      - " + yaml_quote(c) + "\n";
+    }
+  }
   o += "  seccompProfile:\n";
-  if (with_seccomp) {
+  if (h.seccomp_allow) {
     o += "    type: Localhost\n    localhostProfile: whittle/seccomp.json # copy seccomp.json to <kubelet "
          "root>/seccomp/whittle/\n";
   } else {
     o += "    type: RuntimeDefault\n";
   }
-  if (r.hints.read_only_rootfs && !r.hints.writable_paths.empty()) {
+  if (h.read_only_root && !h.tmpfs_paths.empty()) {
     o += "# Writable paths: mount an emptyDir volume at each.\n";
     o += "# volumeMounts:\n";
     int i = 0;
-    for (const auto& p : r.hints.writable_paths) {
+    for (const auto& p : h.tmpfs_paths) {
       o += "#   - name: whittle-tmp-" + std::to_string(i++) + "\n#     mountPath: " + yaml_quote(p) + "\n";
     }
   }
@@ -273,14 +276,14 @@ write_artifacts(const std::string& dir, Report& report, const trace::Profile& pr
     throw_errno("create artifacts directory `" + dir + "`");
   }
   std::vector<std::string> written;
-  bool with_seccomp = profile.syscalls.has_value();
-  if (with_seccomp) {
-    write_text(dir + "/seccomp.json", seccomp_profile(*profile.syscalls, architecture).dump(2) + "\n");
+  const Hardening& h = report.hardening;
+  if (h.seccomp_allow) {
+    write_text(dir + "/seccomp.json", seccomp_profile(*h.seccomp_allow, architecture).dump(2) + "\n");
     written.push_back(dir + "/seccomp.json");
   }
-  write_text(dir + "/run-flags.txt", run_flags(report, with_seccomp));
+  write_text(dir + "/run-flags.txt", run_flags(h));
   written.push_back(dir + "/run-flags.txt");
-  write_text(dir + "/securitycontext.yaml", security_context(report, with_seccomp));
+  write_text(dir + "/securitycontext.yaml", security_context(h));
   written.push_back(dir + "/securitycontext.yaml");
   write_text(dir + "/profile.json", trace::serialize_profile(profile));
   written.push_back(dir + "/profile.json");

@@ -237,6 +237,9 @@ private:
     if (m_o.include_shell) {
       keep_resolved("/bin/sh", "include-shell");
     }
+    for (const auto& p : m_o.repair_paths) {
+      keep_resolved(p, "verify-repair");
+    }
   }
 
   bool triggered(const RuleSet& r) const

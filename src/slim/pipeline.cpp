@@ -160,6 +160,7 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
   ko.include_exes = options.include_exes;
   ko.include_shell = options.include_shell;
   ko.exclude_patterns = options.exclude_patterns;
+  ko.repair_paths.assign(options.repair_paths.begin(), options.repair_paths.end());
   ko.strip = options.strip;
   ko.rules = options.rules;
   ko.env = cfg.env();
@@ -176,7 +177,7 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
 
   BuildPlan plan;
   plan.keep = plan_keep_set(src.tree, files, profile, ko);
-  plan.user = plan_user(cfg.user(), profile, options.user_mode, options.user_id);
+  plan.user = options.user ? *options.user : plan_user(cfg.user(), profile, options.user_mode, options.user_id);
   LayerOptions lo;
   lo.source_date_epoch = options.source_date_epoch;
   lo.user = plan.user;
@@ -184,6 +185,9 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
 
   plan.report = make_report(src.tree, plan.keep);
   plan.report.user = plan.user;
+  plan.report.hardening = make_hardening(plan.user, plan.report.hints,
+                                         options.user ? options.capabilities : traced_capabilities(profile),
+                                         profile.syscalls);
   plan.report.source = src.image.ref.str();
   plan.report.source_digest = src.image.manifest_digest.str();
 

@@ -181,6 +181,32 @@ report_json(const Report& r)
   if (!r.hints.why_not.empty()) {
     j["read_only_rootfs_blocked_by"] = r.hints.why_not;
   }
+  const Hardening& h = r.hardening;
+  j["hardening"] = {{"user", h.user},
+                    {"non_root", h.non_root},
+                    {"read_only_root", h.read_only_root},
+                    {"tmpfs_paths", h.tmpfs_paths},
+                    {"capabilities", h.capabilities},
+                    {"seccomp", h.seccomp_allow.has_value()}};
+  if (h.seccomp_allow) {
+    j["hardening"]["seccomp_allow_count"] = h.seccomp_allow->size();
+  }
+  json candidates = json::array();
+  for (const auto& a : r.candidates) {
+    candidates.push_back({{"kind", to_string(a.candidate.kind)},
+                          {"user", a.candidate.user},
+                          {"capabilities", a.candidate.capabilities},
+                          {"verified", a.ok},
+                          {"verifies", a.verifies},
+                          {"differences", a.differences},
+                          {"not_found", a.not_found}});
+  }
+  j["candidates"] = candidates;
+  json repairs = json::array();
+  for (const auto& rr : r.repairs) {
+    repairs.push_back({{"user", rr.user}, {"round", rr.round}, {"paths", rr.paths}});
+  }
+  j["repairs"] = repairs;
   j["artifacts"] = r.artifacts;
   return j;
 }
@@ -260,6 +286,35 @@ report_summary(const Report& r)
     o += " - " + safe(r.hints.why_not);
   }
   o += "\n";
+  if (!r.hardening.capabilities.empty()) {
+    o += "  capabilities kept:";
+    for (const auto& c : r.hardening.capabilities) {
+      o += " " + safe(c);
+    }
+    o += "\n";
+  }
+  o += std::string("  seccomp profile: ") +
+       (r.hardening.seccomp_allow ? std::to_string(r.hardening.seccomp_allow->size()) + " syscalls allowed"
+                                  : std::string("none")) +
+       "\n";
+  for (const auto& a : r.candidates) {
+    o += "  candidate " + safe(a.candidate.user) + " (" + to_string(a.candidate.kind) + "): " +
+         (a.ok ? std::string("verified") : "failed verify");
+    if (!a.ok && !a.differences.empty()) {
+      o += " - " + safe(a.differences.front());
+      if (a.differences.size() > 1) {
+        o += " (+" + std::to_string(a.differences.size() - 1) + " more)";
+      }
+    }
+    o += "\n";
+  }
+  for (const auto& rr : r.repairs) {
+    o += "  repair round " + std::to_string(rr.round) + " for " + safe(rr.user) + ": added";
+    for (const auto& p : rr.paths) {
+      o += " " + safe(p);
+    }
+    o += "\n";
+  }
   for (const auto& m : r.missing) {
     o += "  not found: " + safe(m) + "\n";
   }

@@ -200,6 +200,17 @@ plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& pla
         it->second.entry.mode |= 0700;
       }
     }
+    // Files the app wrote in place (a log it appends to, a pid file it rewrites) as well: the new user
+    // must be able to write them where no tmpfs covers them.
+    for (const auto& f : plan.written_files) {
+      auto it = out.find(f);
+      if (it != out.end() && (it->second.entry.type == archive::EntryType::regular ||
+                              it->second.entry.type == archive::EntryType::hardlink)) {
+        it->second.entry.uid = u.uid;
+        it->second.entry.gid = u.gid;
+        it->second.entry.mode |= 0600;
+      }
+    }
   }
   if (u.add_nonroot_entries) {
     struct Db

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <whittle/slim/artifacts.hpp>
+#include <whittle/slim/hardening.hpp>
 #include <whittle/slim/report.hpp>
 
 using namespace whittle;
@@ -60,7 +61,16 @@ hostile_report(const std::vector<std::string>& dirs, const std::string& user, bo
   r.user.user = user;
   r.user.non_root = non_root;
   r.user.note = note;
+  r.hardening = make_hardening(r.user, r.hints, {}, std::set<std::string>{"read"});
   return r;
+}
+
+// The same hardening without a seccomp allow list.
+Hardening
+without_seccomp(Hardening h)
+{
+  h.seccomp_allow.reset();
+  return h;
 }
 
 // The arguments of the `podman` command in a run-flags.txt, as sh parses them (podman is a function
@@ -185,7 +195,7 @@ TEST_CASE("slim::run_flags: every hostile name is one --tmpfs value", "[slim][ar
   test::TestDir dir;
   Report r = hostile_report(hostile_dirs(), "--privileged", true, "non-root");
   REQUIRE(r.hints.read_only_rootfs);
-  std::vector<std::string> args = shell_arguments(dir, run_flags(r, true));
+  std::vector<std::string> args = shell_arguments(dir, run_flags(r.hardening));
   std::vector<std::string> expected = {"run", "--rm", "--read-only"};
   for (const auto& d : r.hints.writable_paths) {
     expected.push_back("--tmpfs");
@@ -203,7 +213,7 @@ TEST_CASE("slim::run_flags: every hostile name is one --tmpfs value", "[slim][ar
   {
     Report c = hostile_report({"/data --privileged -v /:/host", "/tmp"}, "", false, "root\nprivileged: true");
     CHECK_FALSE(c.hints.read_only_rootfs);
-    std::string flags = run_flags(c, false);
+    std::string flags = run_flags(without_seccomp(c.hardening));
     args = shell_arguments(dir, flags);
     CHECK(args == std::vector<std::string>{"run", "--rm", "--cap-drop=ALL",
                                            "--security-opt=no-new-privileges", "--user=0:0", "IMAGE"});
@@ -215,7 +225,7 @@ TEST_CASE("slim::run_flags: every hostile name is one --tmpfs value", "[slim][ar
       CHECK((line[0] == '#' || line.rfind("podman run", 0) == 0));
       ++lines;
     }
-    CHECK(lines == 4);
+    CHECK(lines == 5);
   }
 }
 
@@ -224,7 +234,7 @@ TEST_CASE("slim::security_context: no name adds a key or leaves its value", "[sl
   test::TestDir dir;
   Report r = hostile_report(hostile_dirs(), "1000:1000", true, "non-root");
   REQUIRE(r.hints.read_only_rootfs);
-  std::string yaml = security_context(r, false);
+  std::string yaml = security_context(without_seccomp(r.hardening));
   test::write_file(dir / "securitycontext.yaml", yaml);
   // Every line outside comments is a key of whittle's own.
   for (size_t nl = yaml.find('\n'), start = 0; nl != std::string::npos;
@@ -237,7 +247,7 @@ TEST_CASE("slim::security_context: no name adds a key or leaves its value", "[sl
   }
   Report root =
       hostile_report({"/tmp"}, "0:0", false, "kept root\nprivileged: true\n\xe2\x80\xa8runAsUser: 0");
-  test::write_file(dir / "root.yaml", security_context(root, true));
+  test::write_file(dir / "root.yaml", security_context(root.hardening));
   if (!have_pyyaml()) {
     // scripts/install-deps.sh installs it; without it the line checks above and yaml_quote's own test
     // stand (they are strict: no raw line break or quote can reach the file).

@@ -95,10 +95,13 @@ TEST_CASE("slim::make_report counts, groups removals and renders artifacts", "[s
   CHECK(std::is_sorted(names.begin(), names.end()));
   CHECK(sc["architectures"][0] == "SCMP_ARCH_X86_64");
 
-  std::string flags = run_flags(r, true);
+  r.hardening = make_hardening(r.user, r.hints, {}, p.syscalls);
+  std::string flags = run_flags(r.hardening);
   CHECK(flags.find("podman run --rm --read-only --tmpfs /tmp --cap-drop=ALL --security-opt=no-new-privileges "
                    "--user=65532:65532 --security-opt seccomp=seccomp.json IMAGE") != std::string::npos);
-  std::string yaml = security_context(r, false);
+  Hardening without_seccomp = r.hardening;
+  without_seccomp.seccomp_allow.reset();
+  std::string yaml = security_context(without_seccomp);
   CHECK(yaml.find("runAsNonRoot: true") != std::string::npos);
   CHECK(yaml.find("runAsUser: 65532") != std::string::npos);
   CHECK(yaml.find("readOnlyRootFilesystem: true") != std::string::npos);

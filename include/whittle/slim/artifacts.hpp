@@ -1,10 +1,11 @@
 #pragma once
 // The files written beside the slimmed image (docs/artifacts.md): report.json, seccomp.json (only from a
-// profile with a complete syscall set), run-flags.txt, securitycontext.yaml and the profile used.
+// hardening with a seccomp allow list), run-flags.txt, securitycontext.yaml and the profile used.
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
+#include <whittle/slim/hardening.hpp>
 #include <whittle/slim/report.hpp>
 #include <whittle/trace/profile.hpp>
 
@@ -30,18 +31,20 @@ std::string shell_quote(const std::string& s);
 // YAML, and such a name reads back as its Latin-1 spelling.
 std::string yaml_quote(const std::string& s);
 
-// `podman run` flags: --read-only with a --tmpfs per writable path when the hints allow it, --cap-drop=ALL,
-// no-new-privileges, --user, seccomp=seccomp.json when written. Every image-derived value is one
-// shell_quote'd word; image-derived text in comments has its control characters escaped.
-std::string run_flags(const Report& report, bool with_seccomp);
+// `podman run` flags from h: --read-only with a --tmpfs per tmpfs path when the root is read-only,
+// --cap-drop=ALL and a --cap-add per kept capability, no-new-privileges, --user, seccomp=seccomp.json
+// when h has an allow list. Every image-derived value is one shell_quote'd word; image-derived text in
+// comments has its control characters escaped.
+std::string run_flags(const Hardening& h);
 
-// A Kubernetes securityContext (restricted Pod Security Standard) with emptyDir hints for writable paths.
-// runAsUser/runAsGroup only for a numeric user; image-derived text (in comments and the commented hints)
-// is escaped as by yaml_quote, so no name can end a comment or add a key.
-std::string security_context(const Report& report, bool with_seccomp);
+// A Kubernetes securityContext (restricted Pod Security Standard) from h: capabilities drop ALL and add
+// the kept ones, emptyDir hints for the tmpfs paths. runAsUser/runAsGroup only for a numeric user;
+// image-derived text (in comments and the commented hints) is escaped as by yaml_quote, so no name can
+// end a comment or add a key.
+std::string security_context(const Hardening& h);
 
-// Writes every artifact into dir (created if missing) atomically per file; adds their names to
-// report.artifacts (report.json last, so it lists all). Returns the paths written. Throws Error.
+// Writes every artifact into dir (created if missing) atomically per file, the hints and seccomp.json
+// (when it has an allow list) from report.hardening; adds their names to report.artifacts (report.json last, so it lists all). Returns the paths written. Throws Error.
 std::vector<std::string> write_artifacts(const std::string& dir, Report& report,
                                          const trace::Profile& profile, const std::string& architecture);
 

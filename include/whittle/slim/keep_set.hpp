@@ -11,7 +11,7 @@
 // directory takes its subtree along). The directories the app wrote into are kept.
 //
 // Strong and weak reasons: what was traced, named explicitly or needed to load (profile, entrypoint,
-// include-*, elf, shebang, symlink, parent, written-dir) is never stripped; what came in wholesale (a
+// include-*, elf, shebang, symlink, parent, written-dir, verify-repair) is never stripped; what came in wholesale (a
 // directory's subtree from --include-path, a rule's keep glob) is dropped when a strip group matches it,
 // unless strip is off. --exclude-pattern removes anything.
 #include <map>
@@ -73,6 +73,9 @@ struct KeepOptions
   std::vector<std::string> env; // the image's Env (PATH, LD_LIBRARY_PATH)
   std::string workdir = "/";
   std::vector<std::string> entrypoint; // Entrypoint + Cmd of the image
+  // Paths a failed verify looked up and did not find (slim's self-repair): kept with their closure,
+  // reason verify-repair (strong). Those not in the image are ignored.
+  std::vector<std::string> repair_paths;
 };
 
 struct KeepPlan

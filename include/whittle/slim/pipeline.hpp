@@ -4,10 +4,12 @@
 // report: pure data), write (the one-layer image). Keeping plan and write apart lets `slim` verify a
 // written candidate before anything reaches the destination.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 #include <whittle/oci/image.hpp>
 #include <whittle/rootfs/tree.hpp>
+#include <whittle/slim/hardening.hpp>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/report.hpp>
 #include <whittle/slim/rewrite.hpp>
@@ -56,6 +58,12 @@ struct BuildOptions
   std::string user_id; // UserMode::explicit_id
   archive::Compression compression = archive::Compression::gzip;
   std::optional<int64_t> source_date_epoch;
+  // slim's candidate loop: the user decided (instead of user_mode) and the capabilities it keeps. Unset
+  // (build, slim --no-verify): plan_user decides, and a root user keeps the traced capabilities.
+  std::optional<UserPlan> user;
+  std::vector<std::string> capabilities;
+  // Paths verify found missing, kept with their closure (reason verify-repair).
+  std::set<std::string> repair_paths;
 };
 
 struct BuildPlan
@@ -67,7 +75,9 @@ struct BuildPlan
   Report report;
 };
 
-// Plans the slimmed image of `src` for `profile`. Throws UsageError for includes that do not exist.
+// Plans the slimmed image of `src` for `profile`, report.hardening included (make_hardening of the user,
+// the write hints, the capabilities and the profile's syscalls). Throws UsageError for includes that do
+// not exist.
 BuildPlan plan_build(const ExtractedImage& src, const trace::Profile& profile, const BuildOptions& options);
 
 // Writes the planned image to dest and completes the report's output fields. Throws Error.

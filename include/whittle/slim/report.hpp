@@ -1,12 +1,16 @@
 #pragma once
 // What a build did, as data (report.json) and as the summary printed on stdout: sizes and file counts
 // before and after, removals grouped by reason, the largest kept directories, rules applied, the user
-// decision, read-only hints, libraries that could not be found.
+// decision, read-only hints, libraries that could not be found; for slim, the hardening verify ran under,
+// the user candidates it tried and the repairs it made.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 #include <whittle/rootfs/tree.hpp>
+#include <whittle/slim/candidates.hpp>
+#include <whittle/slim/hardening.hpp>
 #include <whittle/slim/keep_set.hpp>
+#include <whittle/slim/repair.hpp>
 #include <whittle/slim/rewrite.hpp>
 
 namespace whittle::slim {
@@ -56,6 +60,10 @@ struct Report
   std::vector<std::string> written_dirs;
   UserPlan user;
   WriteHints hints;
+  Hardening hardening; // what the artifacts say and slim's verify ran under
+  // slim: every user candidate tried, in order (the last verified unless slim failed), and the repairs.
+  std::vector<Attempt> candidates;
+  std::vector<RepairRound> repairs;
   std::vector<std::string> artifacts;
 };
 

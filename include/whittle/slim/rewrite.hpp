@@ -61,7 +61,8 @@ struct LayerOptions
 };
 
 // The sorted entries of the new layer. Hardlinks stay hardlinks: the first kept name (in sorted order) of
-// a group carries the content, the others link to it. Written directories are chowned to a non-root user.
+// a group carries the content, the others link to it. Written directories and files are chowned to a
+// new non-root user (it must write where the app wrote as root).
 std::vector<LayerEntry> plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
                                    const LayerOptions& options);
 
