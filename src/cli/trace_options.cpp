@@ -37,6 +37,9 @@ trace_flags()
       {"--all-cpus", "", "", "let the app use every CPU (default: it shares one CPU with the tracer, 2x faster here)"},
       {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
       {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
+      {"--no-healthcheck", "", "",
+       "do not run the image's HEALTHCHECK as a probe (by default it runs during the trace and verify, its "
+       "files are kept, and verify fails if it fails)"},
       {"--continue-after", "", "exit|probes|SECONDS|signal", "when to stop the app (as in `whittle trace`)"},
       {"--memory", "", "SIZE", "cap the app's memory, e.g. 512m (default 2g; 0 or none: no cap)"},
       {"--pids", "", "N", "cap the app's processes and threads (default 1024; 0 or none: no cap)"},
@@ -101,7 +104,43 @@ stop_signal_of(const oci::ImageConfig& cfg)
   return SIGTERM;
 }
 
+// Nanoseconds of the config to milliseconds, rounded up so that a set value never becomes "unset".
+std::chrono::milliseconds
+config_ms(int64_t ns)
+{
+  return std::chrono::milliseconds(ns / 1000000 + (ns % 1000000 != 0 ? 1 : 0));
+}
+
 } // namespace
+
+std::optional<trace::HealthcheckProbe>
+healthcheck_probe(const oci::ImageConfig& cfg)
+{
+  std::optional<oci::Healthcheck> h = cfg.healthcheck();
+  if (!h) {
+    return std::nullopt;
+  }
+  trace::HealthcheckProbe p;
+  std::vector<std::string> words(h->test.begin() + 1, h->test.end());
+  if (h->shell()) {
+    // As docker: the image's shell, then the rest of Test (one command string as a rule).
+    p.argv = cfg.shell();
+    std::string command;
+    for (const auto& w : words) {
+      command += (command.empty() ? "" : " ") + w;
+    }
+    p.target = "CMD-SHELL " + command;
+  } else {
+    p.target = "CMD " + nlohmann::json(words).dump();
+  }
+  p.argv.insert(p.argv.end(), words.begin(), words.end());
+  p.interval = config_ms(h->interval_ns);
+  p.timeout = config_ms(h->timeout_ns);
+  p.start_period = config_ms(h->start_period_ns);
+  p.start_interval = config_ms(h->start_interval_ns);
+  p.retries = static_cast<int>(std::min<int64_t>(h->retries, 1000));
+  return p;
+}
 
 trace::TraceOptions
 parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
@@ -120,7 +159,10 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
   }
   o.http_probes = args.all("--probe");
   o.exec_probes = args.all_at_most("--probe-exec", k_max_exec_probes);
-  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty();
+  if (!args.has("--no-healthcheck")) {
+    o.healthcheck = healthcheck_probe(cfg);
+  }
+  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty() || o.healthcheck;
   o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
   if (auto c = args.get("--continue-after")) {
     // trace::parse_continue_after reads seconds with std::stod, which takes inf and nan.
@@ -132,7 +174,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     }
     trace::parse_continue_after(*c, o);
     if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
-      throw UsageError("--continue-after probes needs --probe or --probe-exec");
+      throw UsageError("--continue-after probes needs --probe, --probe-exec or an image with a HEALTHCHECK");
     }
   }
   // Recording is the default (seccomp.json is always written and proven); --syscalls is the old opt-in.

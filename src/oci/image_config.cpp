@@ -75,6 +75,30 @@ is_string_map(const json& v)
   return true;
 }
 
+// As docker refuses it at `docker run`: a test that is neither NONE, CMD nor CMD-SHELL, CMD without a
+// program, CMD-SHELL without a command, negative durations or retries.
+void
+validate_healthcheck(const json& h, const std::string& what)
+{
+  expect(h.is_object(), what, "config.Healthcheck", "an object");
+  if (const json* t = get(h, "Test")) {
+    expect(is_string_array(*t), what, "config.Healthcheck.Test", "an array of strings");
+    if (!t->empty()) {
+      std::string kind = (*t)[0].get<std::string>();
+      bool ok = (kind == "NONE" && t->size() == 1) || (kind == "CMD" && t->size() >= 2) ||
+                (kind == "CMD-SHELL" && t->size() >= 2);
+      expect(ok, what, "config.Healthcheck.Test",
+             "[\"NONE\"], [\"CMD\", program, args...] or [\"CMD-SHELL\", command]");
+    }
+  }
+  for (const char* key : {"Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"}) {
+    if (const json* v = get(h, key)) {
+      expect(v->is_number_integer() && v->get<int64_t>() >= 0, what, std::string("config.Healthcheck.") + key,
+             "a non-negative integer");
+    }
+  }
+}
+
 // Checks the types of the fields whittle reads, so accessors never meet a surprise later.
 void
 validate(const json& j, const std::string& what)
@@ -102,6 +126,14 @@ validate(const json& j, const std::string& what)
     }
     if (const json* v = get(*c, "Labels")) {
       expect(is_string_map(*v), what, "config.Labels", "an object of strings");
+    }
+    for (const char* key : {"Shell", "OnBuild"}) {
+      if (const json* v = get(*c, key)) {
+        expect(is_string_array(*v), what, std::string("config.") + key, "an array of strings");
+      }
+    }
+    if (const json* h = get(*c, "Healthcheck")) {
+      validate_healthcheck(*h, what);
     }
   }
   const json* rootfs = get(j, "rootfs");
@@ -301,6 +333,49 @@ ImageConfig::labels() const
   return out;
 }
 
+std::optional<Healthcheck>
+ImageConfig::healthcheck() const
+{
+  const json* c = runtime(raw);
+  const json* h = c ? get(*c, "Healthcheck") : nullptr;
+  if (!h || !h->is_object()) {
+    return std::nullopt;
+  }
+  Healthcheck out;
+  out.test = string_list(get(*h, "Test"));
+  if (out.test.empty() || out.test[0] == "NONE") {
+    return std::nullopt;
+  }
+  auto number = [&h](const char* key) {
+    const json* v = get(*h, key);
+    return v && v->is_number_integer() ? std::max<int64_t>(v->get<int64_t>(), 0) : 0;
+  };
+  out.interval_ns = number("Interval");
+  out.timeout_ns = number("Timeout");
+  out.start_period_ns = number("StartPeriod");
+  out.start_interval_ns = number("StartInterval");
+  out.retries = number("Retries");
+  return out;
+}
+
+std::vector<std::string>
+ImageConfig::shell() const
+{
+  const json* c = runtime(raw);
+  std::vector<std::string> out = string_list(c ? get(*c, "Shell") : nullptr);
+  if (out.empty()) {
+    out = {"/bin/sh", "-c"};
+  }
+  return out;
+}
+
+std::vector<std::string>
+ImageConfig::on_build() const
+{
+  const json* c = runtime(raw);
+  return string_list(c ? get(*c, "OnBuild") : nullptr);
+}
+
 std::string
 ImageConfig::env_value(const std::string& name) const
 {
@@ -327,6 +402,15 @@ ImageConfig::set_label(const std::string& key, const std::string& value)
     c["Labels"] = json::object();
   }
   c["Labels"][key] = value;
+}
+
+void
+ImageConfig::clear_on_build()
+{
+  auto c = raw.find("config");
+  if (c != raw.end() && c->is_object()) {
+    c->erase("OnBuild");
+  }
 }
 
 } // namespace whittle::oci

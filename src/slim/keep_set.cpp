@@ -104,6 +104,7 @@ public:
   KeepPlan run()
   {
     seed_profile();
+    seed_healthcheck();
     seed_entrypoint();
     seed_includes();
     std::vector<bool> applied(m_o.rules.size(), false);
@@ -202,6 +203,22 @@ private:
           break;
         }
         dir = util::parent_path(dir);
+      }
+    }
+  }
+
+  // The image's HEALTHCHECK must keep working (curl, a client binary the app never runs): what its
+  // checks opened or ran is kept like the app's files. Other probes' files are the tester's, not the app's.
+  void seed_healthcheck()
+  {
+    for (const auto& run : m_profile.runs) {
+      for (const auto& probe : run.probes) {
+        if (probe.kind != "healthcheck") {
+          continue;
+        }
+        for (const auto& rec : probe.files) {
+          keep_resolved(rec.path, "healthcheck");
+        }
       }
     }
   }

@@ -190,6 +190,9 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
                                          profile.syscalls);
   plan.report.source = src.image.ref.str();
   plan.report.source_digest = src.image.manifest_digest.str();
+  for (const auto& note : config_notes(cfg)) {
+    plan.report.warnings.push_back(note);
+  }
 
   ImageOptions& io = plan.image_options;
   io.compression = options.compression;

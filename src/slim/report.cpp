@@ -318,6 +318,9 @@ report_summary(const Report& r)
   for (const auto& m : r.missing) {
     o += "  not found: " + safe(m) + "\n";
   }
+  for (const auto& w : r.warnings) {
+    o += "  warning: " + safe(w) + "\n";
+  }
   for (const auto& a : r.artifacts) {
     o += "  artifact: " + safe(a) + "\n";
   }

@@ -319,6 +319,50 @@ write_layer(const std::vector<LayerEntry>& entries, const RootFiles& files, util
   return r;
 }
 
+oci::ImageConfig
+output_config(const oci::ImageConfig& src, const oci::Digest& diff_id, const ImageOptions& options)
+{
+  oci::ImageConfig cfg = src;
+  cfg.set_diff_ids({diff_id});
+  std::string created;
+  if (options.source_date_epoch) {
+    created = iso8601(*options.source_date_epoch);
+  } else if (cfg.raw.contains("created") && cfg.raw["created"].is_string()) {
+    created = cfg.raw["created"].get<std::string>();
+  }
+  std::vector<oci::HistoryEntry> history = cfg.history();
+  for (auto& h : history) {
+    h.empty_layer = true; // their layers are folded into the one new layer
+  }
+  history.push_back({created, options.history_created_by, options.history_comment, false});
+  cfg.set_history(history);
+  if (options.user.changed) {
+    cfg.set_user(options.user.user);
+  }
+  for (const auto& [k, v] : options.labels) {
+    cfg.set_label(k, v);
+  }
+  cfg.clear_on_build();
+  return cfg;
+}
+
+std::vector<std::string>
+config_notes(const oci::ImageConfig& src)
+{
+  std::vector<std::string> notes;
+  std::vector<std::string> triggers = src.on_build();
+  if (!triggers.empty()) {
+    std::string list;
+    for (const auto& t : triggers) {
+      list += (list.empty() ? "`" : ", `") + t + "`";
+    }
+    notes.push_back("config OnBuild dropped (" + std::to_string(triggers.size()) +
+                    " trigger(s): " + list + "): a build FROM the slimmed image would run them in a root "
+                    "that no longer has what they need");
+  }
+  return notes;
+}
+
 ImageResult
 write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
             const ImageOptions& options, const oci::ImageRef& dest)
@@ -335,26 +379,9 @@ write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const
   result.layer_stats = write_layer(entries, files, *encoder, what);
   result.layer = blob->finish_blob(oci::layer_media_type(c));
 
-  oci::ImageConfig cfg = src.config;
-  cfg.set_diff_ids({result.layer_stats.diff_id});
-  std::string created;
-  if (options.source_date_epoch) {
-    created = iso8601(*options.source_date_epoch);
-  } else if (cfg.raw.contains("created") && cfg.raw["created"].is_string()) {
-    created = cfg.raw["created"].get<std::string>();
-  }
-  std::vector<oci::HistoryEntry> history = cfg.history();
-  for (auto& h : history) {
-    h.empty_layer = true; // their layers are folded into the one new layer
-  }
-  history.push_back({created, options.history_created_by, options.history_comment, false});
-  cfg.set_history(history);
-  if (options.user.changed) {
-    cfg.set_user(options.user.user);
-  }
+  oci::ImageConfig cfg = output_config(src.config, result.layer_stats.diff_id, options);
   std::map<std::string, std::string> annotations;
   for (const auto& [k, v] : options.labels) {
-    cfg.set_label(k, v);
     // docker-archive has no manifest annotations: there the config labels carry them alone.
     if (k.rfind("org.opencontainers.image.base.", 0) == 0 &&
         dest.transport != oci::Transport::docker_archive) {

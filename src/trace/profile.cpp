@@ -309,7 +309,7 @@ parse_probe(const json& p, const std::string& what, const std::string& where)
   }
   ProbeResult r;
   r.kind = get_string(p, "kind", what, where, true);
-  if (r.kind != "http" && r.kind != "exec") {
+  if (r.kind != "http" && r.kind != "exec" && r.kind != "healthcheck") {
     bad(what, where + ": unknown probe kind `" + r.kind + "`");
   }
   r.target = get_string(p, "target", what, where);

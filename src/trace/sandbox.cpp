@@ -26,11 +26,21 @@ namespace whittle::trace {
 
 namespace {
 
-// Messages between whittle and the init on the control / status pipes.
+// Messages between whittle and the init on the control / status pipes (each below PIPE_BUF, so a write
+// is atomic).
+enum ExecOp : int
+{
+  k_exec_shell = 0, // command: one string for /bin/sh -c
+  k_exec_argv = 1,  // command: argc NUL-terminated strings, exec'd directly (argv[0] looked up on PATH)
+  k_exec_kill = 2,  // SIGKILL the probe of this index if it still runs
+};
+
 struct ExecRequest
 {
   int index = 0;
-  char command[2048] = {};
+  int op = k_exec_shell;
+  int argc = 0;
+  char command[k_max_exec_bytes] = {};
 };
 
 struct ExecStatus
@@ -38,6 +48,40 @@ struct ExecStatus
   int index = 0;
   int status = 0;
 };
+
+// As execvpe, but the search path is the app's PATH (envp), not whittle's: tries each absolute entry in
+// order and returns (errno set) only when none could be run. No allocation: runs between fork and exec.
+void
+exec_on_path(const char* name, char* const* argv, char* const* envp) noexcept
+{
+  const char* path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (char* const* e = envp; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "PATH=", 5) == 0) {
+      path = *e + 5;
+    }
+  }
+  static char candidate[4096];
+  size_t name_len = std::strlen(name);
+  int first_error = ENOENT;
+  for (const char* p = path; *p != '\0';) {
+    const char* end = std::strchr(p, ':');
+    size_t len = end ? static_cast<size_t>(end - p) : std::strlen(p);
+    if (len > 0 && p[0] == '/' && len + 1 + name_len < sizeof candidate) {
+      std::memcpy(candidate, p, len);
+      candidate[len] = '/';
+      std::memcpy(candidate + len + 1, name, name_len + 1);
+      execve(candidate, argv, envp);
+      if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) {
+        first_error = errno; // e.g. EACCES: reported if nothing later on PATH runs
+      }
+    }
+    if (!end) {
+      break;
+    }
+    p = end + 1;
+  }
+  errno = first_error;
+}
 
 void
 forward_signal(int sig)
@@ -275,6 +319,44 @@ Sandbox::request_exec(int index, const std::string& command)
   return write(m_control_write.get(), &req, sizeof req) == static_cast<ssize_t>(sizeof req);
 }
 
+size_t
+exec_argv_bytes(const std::vector<std::string>& argv)
+{
+  size_t n = 0;
+  for (const auto& a : argv) {
+    n += a.size() + 1;
+  }
+  return n;
+}
+
+bool
+Sandbox::request_exec_argv(int index, const std::vector<std::string>& argv)
+{
+  if (argv.empty() || argv.size() > static_cast<size_t>(k_max_exec_args) || exec_argv_bytes(argv) > k_max_exec_bytes) {
+    throw UsageError("run a probe: at most " + std::to_string(k_max_exec_args) + " words of " +
+                     std::to_string(k_max_exec_bytes) + " bytes in all");
+  }
+  ExecRequest req;
+  req.index = index;
+  req.op = k_exec_argv;
+  req.argc = static_cast<int>(argv.size());
+  size_t at = 0;
+  for (const auto& a : argv) {
+    std::memcpy(req.command + at, a.c_str(), a.size() + 1);
+    at += a.size() + 1;
+  }
+  return write(m_control_write.get(), &req, sizeof req) == static_cast<ssize_t>(sizeof req);
+}
+
+void
+Sandbox::kill_exec(int index) noexcept
+{
+  ExecRequest req;
+  req.index = index;
+  req.op = k_exec_kill;
+  (void)!write(m_control_write.get(), &req, sizeof req);
+}
+
 std::optional<int>
 Sandbox::wait_exec(int index, int timeout_ms)
 {
@@ -430,7 +512,11 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
     report_child_error(sync, errno, "install the seccomp allow list", "");
     _exit(127);
   }
-  execve(exe, argv, m_env.data());
+  if (std::strchr(exe, '/') == nullptr) {
+    exec_on_path(exe, argv, m_env.data()); // returns only when nothing on PATH could be run
+  } else {
+    execve(exe, argv, m_env.data());
+  }
   report_child_error(sync, errno, "execute", exe);
   _exit(127);
 }
@@ -550,11 +636,13 @@ Sandbox::init_main() noexcept
     report_child_error(sync, errno, "fork app", m_plan.exe.c_str());
     _exit(1);
   }
-  // Probe execs, by pid.
-  pid_t probe_pids[64];
-  int probe_index[64];
+  // Probe execs that still run, by pid (a slot is freed when its probe is reaped).
+  constexpr int k_probe_slots = 64;
+  pid_t probe_pids[k_probe_slots];
+  int probe_index[k_probe_slots];
   int probes = 0;
   static ExecRequest req; // static: no allocation, not on the small init stack
+  static char* words[k_max_exec_args + 1];
   static char sh[] = "/bin/sh";
   static char dash_c[] = "-c";
   bool app_done = false;
@@ -566,16 +654,35 @@ Sandbox::init_main() noexcept
     int rc = ppoll(&p, control_open ? 1 : 0, &tick, &wait_mask);
     if (rc > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) {
       n = read(m_control_read.get(), &req, sizeof req);
-      if (n == static_cast<ssize_t>(sizeof req) && probes < 64) {
+      if (n == static_cast<ssize_t>(sizeof req) && req.op == k_exec_kill) {
+        for (int i = 0; i < probes; ++i) {
+          if (probe_index[i] == req.index) {
+            kill(probe_pids[i], SIGKILL);
+          }
+        }
+      } else if (n == static_cast<ssize_t>(sizeof req)) {
         req.command[sizeof req.command - 1] = '\0';
-        char* argv[] = {sh, dash_c, req.command, nullptr};
-        pid_t pid = spawn(sh, argv, -1, relay, relay);
-        probe_pids[probes] = pid;
-        probe_index[probes] = req.index;
-        ++probes;
+        char* shell_argv[] = {sh, dash_c, req.command, nullptr};
+        char* const* argv = shell_argv;
+        const char* exe = sh;
+        if (req.op == k_exec_argv) {
+          int argc = 0;
+          for (size_t at = 0; argc < req.argc && argc < k_max_exec_args && at < sizeof req.command;) {
+            words[argc++] = req.command + at;
+            at += std::strlen(req.command + at) + 1;
+          }
+          words[argc] = nullptr;
+          argv = words;
+          exe = words[0];
+        }
+        pid_t pid = probes < k_probe_slots && exe != nullptr ? spawn(exe, argv, -1, relay, relay) : -1;
         if (pid < 0) {
           ExecStatus st{req.index, 127 << 8};
           (void)!write(m_status_write.get(), &st, sizeof st);
+        } else {
+          probe_pids[probes] = pid;
+          probe_index[probes] = req.index;
+          ++probes;
         }
       } else if (n <= 0) {
         control_open = false;
@@ -594,6 +701,10 @@ Sandbox::init_main() noexcept
         if (probe_pids[i] == pid) {
           ExecStatus st{probe_index[i], status};
           (void)!write(m_status_write.get(), &st, sizeof st);
+          --probes;
+          probe_pids[i] = probe_pids[probes];
+          probe_index[i] = probe_index[probes];
+          break;
         }
       }
     }

@@ -71,6 +71,25 @@ as_vector(const std::map<std::string, FileRecord>& m)
   return out;
 }
 
+// The files of several probe groups as one list (accesses or-ed), for the healthcheck's attempts.
+std::vector<FileRecord>
+united_files(Tracer& tracer, const std::vector<int>& groups)
+{
+  std::map<std::string, FileRecord> all;
+  for (int g : groups) {
+    for (const auto& [path, rec] : tracer.group_files(g)) {
+      auto [it, inserted] = all.try_emplace(path, rec);
+      if (!inserted) {
+        it->second.access |= rec.access;
+        if (it->second.link_target.empty()) {
+          it->second.link_target = rec.link_target;
+        }
+      }
+    }
+  }
+  return as_vector(all);
+}
+
 } // namespace
 
 void
@@ -103,6 +122,11 @@ run_trace(const TraceOptions& o)
   std::vector<HttpUrl> urls;
   for (const auto& u : o.http_probes) {
     urls.push_back(parse_http_url(u));
+  }
+  if (o.healthcheck && (o.healthcheck->argv.empty() || o.healthcheck->argv.size() > static_cast<size_t>(k_max_exec_args) ||
+                        exec_argv_bytes(o.healthcheck->argv) > k_max_exec_bytes)) {
+    throw BadInput("run the image's HEALTHCHECK " + o.healthcheck->target + ": it is empty or longer than " +
+                   std::to_string(k_max_exec_bytes) + " bytes (--no-healthcheck skips it)");
   }
   SandboxPlan plan = make_plan(o.sandbox);
   // Before the Sandbox copies the plan: whether a cgroup holds the caps decides the app's rlimits. Declared
@@ -202,7 +226,73 @@ run_trace(const TraceOptions& o)
 
   Control control;
   std::vector<ProbeResult> probes;
+  std::vector<int> health_groups; // the tracer groups of the healthcheck's attempts
   bool timed_out = false;
+  // Checks until one passes, or the schedule (healthcheck.hpp) says it failed, or the run ends. Returns
+  // nullopt when the app ended before a check passed (a runtime has no health for an exited container).
+  auto run_healthcheck = [&](const HealthcheckProbe& h, Clock::time_point deadline, int next_group,
+                             std::vector<int>& groups) -> std::optional<ProbeResult> {
+    HealthcheckSchedule plan_hc = healthcheck_schedule(h, o.probe_patience);
+    ProbeResult r;
+    r.kind = "healthcheck";
+    r.target = h.target;
+    auto first = Clock::now();
+    int failures = 0;
+    bool app_ended = false;
+    std::string last_failure;
+    for (;;) {
+      int group = next_group++;
+      tracer.expect_group(group);
+      if (control.done() || !sandbox.request_exec_argv(group, h.argv)) {
+        app_ended = true;
+        break;
+      }
+      groups.push_back(group);
+      auto now = Clock::now();
+      auto wait = std::min(plan_hc.attempt_timeout,
+                           std::max(std::chrono::duration_cast<milliseconds>(deadline - now), milliseconds(0)));
+      auto st = sandbox.wait_exec(group, static_cast<int>(wait.count()));
+      if (st) {
+        r.status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
+        r.ok = r.status == 0;
+        last_failure = "exit status " + std::to_string(r.status);
+      } else {
+        sandbox.kill_exec(group);
+        r.status = -1; // docker's exit code for a check that timed out
+        r.ok = false;
+        last_failure = "no answer within " + std::to_string(wait.count()) + " ms";
+      }
+      if (r.ok) {
+        util::verbose("healthcheck passed after " + std::to_string(failures + 1) + " attempt(s)");
+        return r;
+      }
+      // A check killed with everything else because the app ended says nothing about health (a runtime
+      // has no health for an exited container): not recorded.
+      if ((!st || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
+        app_ended = true;
+        break;
+      }
+      ++failures;
+      now = Clock::now();
+      if (now >= deadline || (now - first >= plan_hc.window && failures >= plan_hc.retries)) {
+        break;
+      }
+      if (control.wait_done_until(std::min(now + plan_hc.gap, deadline))) {
+        app_ended = true;
+        break;
+      }
+    }
+    if (app_ended) {
+      util::verbose("the app ended before its healthcheck passed: no healthcheck recorded");
+      return std::nullopt;
+    }
+    if (!r.ok) {
+      util::warn("healthcheck " + r.target + " failed " + std::to_string(failures) + " time(s) in " +
+                 std::to_string(std::chrono::duration_cast<milliseconds>(Clock::now() - first).count()) +
+                 " ms (last: " + last_failure + ")");
+    }
+    return r;
+  };
   std::thread controller([&] {
     // A probe request to an init that already ended must fail with EPIPE, not kill whittle.
     sigset_t pipe_set;
@@ -251,7 +341,14 @@ run_trace(const TraceOptions& o)
       }
       probes.push_back(r);
     }
-    bool have_probes = !urls.empty() || !o.exec_probes.empty();
+    if (o.healthcheck && !control.done()) {
+      // Group numbers after the exec probes', one per attempt.
+      int next_group = static_cast<int>(o.exec_probes.size()) + 1;
+      if (auto r = run_healthcheck(*o.healthcheck, deadline, next_group, health_groups)) {
+        probes.push_back(*r);
+      }
+    }
+    bool have_probes = !urls.empty() || !o.exec_probes.empty() || o.healthcheck;
     switch (o.continue_after) {
     case ContinueAfter::exit:
       stop_now = false;
@@ -426,6 +523,8 @@ run_trace(const TraceOptions& o)
   for (auto& probe : probes) {
     if (probe.kind == "exec") {
       probe.files = as_vector(tracer.group_files(++exec_index)); // exec probes run in order, from 1
+    } else if (probe.kind == "healthcheck") {
+      probe.files = united_files(tracer, health_groups);
     }
   }
   run.probes = probes;

@@ -194,3 +194,43 @@ TEST_CASE("slim::plan_keep_set keeps hardlink names that are traced and nothing 
   CHECK(plan.keep.contains("/usr/bin/b"));
   CHECK_FALSE(plan.keep.contains("/usr/bin/a"));
 }
+
+TEST_CASE("slim::plan_keep_set keeps what the healthcheck touched, not what other probes did", "[slim]")
+{
+  test::FakeRoot root;
+  python_image(root);
+  trace::Profile p = python_profile();
+  trace::RunRecord run;
+  trace::ProbeResult exec_probe;
+  exec_probe.kind = "exec";
+  exec_probe.target = "cat /etc/shadow";
+  exec_probe.files = {{"/etc/shadow", static_cast<uint16_t>(trace::Access::read), ""}};
+  trace::ProbeResult health;
+  health.kind = "healthcheck";
+  health.target = "CMD-SHELL test -s /var/cache/app/seed.db";
+  health.ok = true;
+  health.files = {{"/usr/bin/sh", static_cast<uint16_t>(trace::Access::stat), "dash"},
+                  {"/usr/bin/dash", static_cast<uint16_t>(trace::Access::exec) |
+                                        static_cast<uint16_t>(trace::Access::read), ""},
+                  {"/var/cache/app/seed.db", static_cast<uint16_t>(trace::Access::stat), ""},
+                  {"/etc/nothing", static_cast<uint16_t>(trace::Access::missing), ""}};
+  run.probes = {exec_probe, health};
+  p.runs.push_back(run);
+
+  KeepPlan plan = plan_keep_set(root.tree, root.files, p, options());
+  // The shell the base rules would strip is kept, with its libraries and the link to it.
+  CHECK(has_reason(plan, "/usr/bin/dash", "healthcheck"));
+  CHECK(plan.removed.count("/usr/bin/dash") == 0);
+  CHECK(plan.keep.contains("/usr/bin/sh"));
+  CHECK(has_reason(plan, "/usr/lib/x86_64-linux-gnu/libc.so.6", "elf"));
+  CHECK(has_reason(plan, "/var/cache/app/seed.db", "healthcheck"));
+  CHECK_FALSE(plan.keep.contains("/etc/nothing"));
+  // An exec probe is the tester's: its files are not the image's to keep.
+  CHECK(plan.removed.at("/etc/shadow") == "not-traced");
+
+  // Without the healthcheck's files, the same profile strips the shell (the probe is what kept it).
+  p.runs.back().probes = {exec_probe};
+  KeepPlan without = plan_keep_set(root.tree, root.files, p, options());
+  CHECK(without.removed.at("/usr/bin/dash") == "strip:shells");
+  CHECK(without.removed.at("/var/cache/app/seed.db") == "not-traced");
+}

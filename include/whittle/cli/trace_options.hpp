@@ -2,6 +2,7 @@
 // What `whittle slim` and `whittle verify` share with `whittle trace`: the trace flags and their parsing
 // into trace::TraceOptions, and how a failed verify is printed. The runs and their comparison are
 // slim's (slim/traced_run.hpp, slim/run_compare.hpp).
+#include <optional>
 #include <string>
 #include <vector>
 #include <whittle/cli/args.hpp>
@@ -19,6 +20,10 @@ std::vector<FlagSpec> trace_flags();
 // workdir from cfg and the flags; `rest` replaces Cmd; the stop signal from the image's StopSignal).
 // `whittle trace` adds its own --user, --untraced and --tracer. Throws UsageError.
 trace::TraceOptions parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg);
+
+// The image's HEALTHCHECK as a probe: CMD's words exec'd as they stand, CMD-SHELL's command under the
+// image's Shell (/bin/sh -c); nullopt when it has none (absent, empty or NONE). Never throws.
+std::optional<trace::HealthcheckProbe> healthcheck_probe(const oci::ImageConfig& cfg);
 
 // Prints the outcome on stderr (differences and paths not found).
 void print_verify_failure(const slim::VerifyOutcome& v);

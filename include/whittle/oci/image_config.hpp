@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,21 @@ struct HistoryEntry
   std::string created_by;
   std::string comment;
   bool empty_layer = false;
+};
+
+// config.Healthcheck as docker and podman write it. Durations are nanoseconds; 0 means unset (the
+// runtime's default applies: interval 30 s, timeout 30 s, start period 0, start interval 5 s, 3 retries).
+struct Healthcheck
+{
+  // {"CMD", program, args...} (exec'd directly) or {"CMD-SHELL", command} (run by the image's shell);
+  // healthcheck() never returns {"NONE"} or an empty test.
+  std::vector<std::string> test;
+  int64_t interval_ns = 0;
+  int64_t timeout_ns = 0;
+  int64_t start_period_ns = 0;
+  int64_t start_interval_ns = 0;
+  int64_t retries = 0;
+  bool shell() const { return !test.empty() && test[0] == "CMD-SHELL"; }
 };
 
 struct ImageConfig
@@ -41,11 +58,20 @@ struct ImageConfig
   std::string working_dir() const;
   std::vector<std::string> exposed_ports() const; // "80/tcp", sorted
   std::map<std::string, std::string> labels() const;
+  // The healthcheck to run, or nullopt when there is none: absent, an empty Test (inherit, which a
+  // final image has nothing to inherit from) or {"NONE"}.
+  std::optional<Healthcheck> healthcheck() const;
+  // config.Shell (docker's SHELL instruction), the shell CMD-SHELL runs under; {"/bin/sh", "-c"} when unset.
+  std::vector<std::string> shell() const;
+  // config.OnBuild: triggers a later `FROM` of this image would run (docker format only).
+  std::vector<std::string> on_build() const;
   // Value of an Env entry, or "" (e.g. env_value("PATH")).
   std::string env_value(const std::string& name) const;
 
   void set_user(const std::string& user);
   void set_label(const std::string& key, const std::string& value);
+  // Drops config.OnBuild (absent afterwards).
+  void clear_on_build();
 };
 
 } // namespace whittle::oci

@@ -96,6 +96,17 @@ struct ImageResult
   LayerResult layer_stats;
 };
 
+// The slimmed image's config: src's whole, so every runtime field is carried over unchanged (Entrypoint,
+// Cmd, Env, WorkingDir, ExposedPorts, Volumes, Labels, StopSignal, Healthcheck, Shell and those whittle does
+// not model), except: rootfs.diff_ids is {diff_id}; history gains whittle's entry and marks the old ones
+// empty; User is options.user's when it changed; options.labels are added (replacing equal keys); OnBuild
+// is dropped (config_notes says so), since a `FROM` of the slimmed image would run its triggers against
+// a root that no longer has what they expect.
+oci::ImageConfig output_config(const oci::ImageConfig& src, const oci::Digest& diff_id, const ImageOptions& options);
+
+// What output_config drops or cannot keep, as sentences for the report's warnings ("" fields quoted).
+std::vector<std::string> config_notes(const oci::ImageConfig& src);
+
 // Writes the image to dest atomically: the layer, the config derived from src's, the manifest. Throws Error.
 ImageResult write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
                         const ImageOptions& options, const oci::ImageRef& dest);

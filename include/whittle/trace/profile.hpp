@@ -38,12 +38,12 @@ struct FileRecord
 
 struct ProbeResult
 {
-  std::string kind;        // "http" | "exec"
-  std::string target;      // URL or command
+  std::string kind;        // "http" | "exec" | "healthcheck"
+  std::string target;      // URL, command, or the image's healthcheck ("CMD-SHELL curl -f ...")
   int status = 0;          // HTTP status or exit code
   std::string body_sha256; // HTTP body digest (or exec stdout digest)
   bool ok = false;
-  std::vector<FileRecord> files; // exec probes: files the probe touched, kept apart
+  std::vector<FileRecord> files; // exec probes and healthchecks: files the probe touched, kept apart
 };
 
 struct RunRecord

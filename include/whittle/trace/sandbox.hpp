@@ -18,6 +18,13 @@
 
 namespace whittle::trace {
 
+// Room for one exec request: its words with their NULs, and how many words.
+inline constexpr size_t k_max_exec_bytes = 2048;
+inline constexpr int k_max_exec_args = 255;
+
+// The bytes argv takes in an exec request (each word and its NUL).
+size_t exec_argv_bytes(const std::vector<std::string>& argv);
+
 class Sandbox
 {
 public:
@@ -54,6 +61,13 @@ public:
   // Asks the init to run `/bin/sh -c command` as the app's user, filtered like the app. Returns false if
   // the init is gone.
   bool request_exec(int index, const std::string& command);
+  // Asks the init to exec argv as the app's user, filtered like the app, with the app's env and working
+  // directory; argv[0] without a slash is looked up on the app's PATH (as runc does for an exec). A
+  // program that cannot be run ends with status 127. Returns false if the init is gone. Throws UsageError
+  // when argv is empty or over k_max_exec_args words or k_max_exec_bytes bytes (NULs included).
+  bool request_exec_argv(int index, const std::vector<std::string>& argv);
+  // Asks the init to SIGKILL probe `index` if it still runs (a timed-out healthcheck). Never throws.
+  void kill_exec(int index) noexcept;
   // Waits up to timeout_ms for the init to report the end of probe `index`; returns the wait status, or
   // nullopt (init gone or timeout).
   std::optional<int> wait_exec(int index, int timeout_ms);

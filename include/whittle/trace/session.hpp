@@ -2,10 +2,12 @@
 // One traced run, start to end: plan the sandbox, start it under the tracer, run the probes, decide when
 // to stop (exit, probes, seconds, signal, or the timeout), then SIGTERM, a grace period and SIGKILL of the
 // whole pid namespace. Returns the Profile (without the image fields, which the caller knows).
+#include <whittle/trace/healthcheck.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/trace/sandbox_plan.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,10 @@ struct TraceOptions
   std::chrono::milliseconds timeout{60000};
   std::vector<std::string> http_probes;    // URLs
   std::vector<std::string> exec_probes;    // shell commands
+  // The image's HEALTHCHECK, run after the exec probes until it passes or fails (healthcheck.hpp); the
+  // probe "healthcheck" of the run, holding the files of every attempt. Counts as a probe for
+  // ContinueAfter::probes.
+  std::optional<HealthcheckProbe> healthcheck;
   ContinueAfter continue_after = ContinueAfter::exit;
   std::chrono::milliseconds continue_for{0}; // ContinueAfter::seconds
   std::chrono::milliseconds probe_patience{30000};

@@ -455,6 +455,18 @@ main(int argc, char** argv)
       fork();
     }
   }
+  /* An app that becomes ready late: sleeps MS, creates PATH, then runs until stopped. */
+  if (strcmp(cmd, "ready-after") == 0 && argc == 4) {
+    sleep_ms(atol(argv[2]));
+    int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return 1;
+    }
+    close(fd);
+    for (;;) {
+      sleep_ms(1000);
+    }
+  }
   if (strcmp(cmd, "spin") == 0) {
     for (;;) {
       sleep_ms(1000);
