@@ -131,7 +131,7 @@ healthcheck_probe(const oci::ImageConfig& cfg)
     }
     p.target = "CMD-SHELL " + command;
   } else {
-    p.target = "CMD " + nlohmann::json(words).dump();
+    p.target = "CMD " + nlohmann::json(words).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   p.argv.insert(p.argv.end(), words.begin(), words.end());
   p.interval = config_ms(h->interval_ns);

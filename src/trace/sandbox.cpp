@@ -319,20 +319,20 @@ Sandbox::request_exec(int index, const std::string& command)
   return write(m_control_write.get(), &req, sizeof req) == static_cast<ssize_t>(sizeof req);
 }
 
-size_t
-exec_argv_bytes(const std::vector<std::string>& argv)
+bool
+exec_argv_fits(const std::vector<std::string>& argv)
 {
-  size_t n = 0;
+  size_t bytes = 0;
   for (const auto& a : argv) {
-    n += a.size() + 1;
+    bytes += a.size() + 1;
   }
-  return n;
+  return !argv.empty() && argv.size() <= static_cast<size_t>(k_max_exec_args) && bytes <= k_max_exec_bytes;
 }
 
 bool
 Sandbox::request_exec_argv(int index, const std::vector<std::string>& argv)
 {
-  if (argv.empty() || argv.size() > static_cast<size_t>(k_max_exec_args) || exec_argv_bytes(argv) > k_max_exec_bytes) {
+  if (!exec_argv_fits(argv)) {
     throw UsageError("run a probe: at most " + std::to_string(k_max_exec_args) + " words of " +
                      std::to_string(k_max_exec_bytes) + " bytes in all");
   }

@@ -123,8 +123,7 @@ run_trace(const TraceOptions& o)
   for (const auto& u : o.http_probes) {
     urls.push_back(parse_http_url(u));
   }
-  if (o.healthcheck && (o.healthcheck->argv.empty() || o.healthcheck->argv.size() > static_cast<size_t>(k_max_exec_args) ||
-                        exec_argv_bytes(o.healthcheck->argv) > k_max_exec_bytes)) {
+  if (o.healthcheck && !exec_argv_fits(o.healthcheck->argv)) {
     throw BadInput("run the image's HEALTHCHECK " + o.healthcheck->target + ": it is empty or longer than " +
                    std::to_string(k_max_exec_bytes) + " bytes (--no-healthcheck skips it)");
   }
@@ -252,6 +251,8 @@ run_trace(const TraceOptions& o)
       auto wait = std::min(plan_hc.attempt_timeout,
                            std::max(std::chrono::duration_cast<milliseconds>(deadline - now), milliseconds(0)));
       auto st = sandbox.wait_exec(group, static_cast<int>(wait.count()));
+      // No status well before the timeout: the init is gone (its status pipe hung up).
+      bool hung_up = !st && Clock::now() - now < wait;
       if (st) {
         r.status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
         r.ok = r.status == 0;
@@ -268,7 +269,7 @@ run_trace(const TraceOptions& o)
       }
       // A check killed with everything else because the app ended says nothing about health (a runtime
       // has no health for an exited container): not recorded.
-      if ((!st || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
+      if ((hung_up || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
         app_ended = true;
         break;
       }

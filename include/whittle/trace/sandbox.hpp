@@ -22,8 +22,8 @@ namespace whittle::trace {
 inline constexpr size_t k_max_exec_bytes = 2048;
 inline constexpr int k_max_exec_args = 255;
 
-// The bytes argv takes in an exec request (each word and its NUL).
-size_t exec_argv_bytes(const std::vector<std::string>& argv);
+// True when argv is not empty and fits one exec request (each word with its NUL).
+bool exec_argv_fits(const std::vector<std::string>& argv);
 
 class Sandbox
 {
