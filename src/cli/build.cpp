@@ -32,6 +32,8 @@ build_flags()
        "drop paths matching GLOB, even traced ones (a directory takes its subtree)", true},
       {"--rules", "", "FILE", "apply this rule file too (schema in docs/rules.md)", true},
       {"--no-strip", "", "", "do not apply the strip groups (docs, man, locales, headers, ...)"},
+      {"--no-script-scan", "", "",
+       "do not keep the programs that executed shell scripts name but the trace did not run"},
       {"--compression", "", "gzip|zstd|none", "layer compression (default gzip)"},
       {"--artifacts", "", "DIR",
        "write report.json, run-flags.txt, ... here (default: OUTPUT.whittle beside the output)"},
@@ -93,6 +95,7 @@ parse_build_options(const ParsedArgs& args)
     }
   }
   o.strip = !args.has("--no-strip");
+  o.script_scan = !args.has("--no-script-scan");
   if (auto c = args.get("--compression")) {
     auto parsed = archive::parse_compression(*c);
     if (!parsed) {

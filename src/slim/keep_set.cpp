@@ -3,6 +3,7 @@
 #include <sstream>
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/ld_resolver.hpp>
+#include <whittle/slim/script_scan.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
@@ -67,6 +68,12 @@ env_value(const std::vector<std::string>& env, const std::string& name, const st
 
 constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+// Bounds of the script scan: how deep scripts that run or source scripts are followed, how many are read,
+// and the largest one read (entry scripts are a few KiB; a larger "script" is likely a self-extractor).
+constexpr int k_max_script_depth = 8;
+constexpr size_t k_max_scripts = 256;
+constexpr uint64_t k_max_script_bytes = 1 << 20;
+
 } // namespace
 
 void
@@ -107,6 +114,7 @@ public:
     seed_healthcheck();
     seed_entrypoint();
     seed_includes();
+    seed_scripts();
     std::vector<bool> applied(m_o.rules.size(), false);
     for (;;) {
       drain();
@@ -132,7 +140,9 @@ public:
     classify_removed();
     std::sort(m_plan.missing.begin(), m_plan.missing.end());
     m_plan.missing.erase(std::unique(m_plan.missing.begin(), m_plan.missing.end()), m_plan.missing.end());
-    m_plan.warnings = m_ld.warnings();
+    std::vector<std::string> warnings = m_ld.warnings();
+    warnings.insert(warnings.end(), m_plan.warnings.begin(), m_plan.warnings.end());
+    m_plan.warnings = std::move(warnings);
     std::sort(m_plan.written_dirs.begin(), m_plan.written_dirs.end());
     m_plan.written_dirs.erase(std::unique(m_plan.written_dirs.begin(), m_plan.written_dirs.end()),
                               m_plan.written_dirs.end());
@@ -257,6 +267,141 @@ private:
     for (const auto& p : m_o.repair_paths) {
       keep_resolved(p, "verify-repair");
     }
+  }
+
+  // Issue 10 item 4: what the shell scripts the app ran can run on the paths the trace did not take.
+  void seed_scripts()
+  {
+    if (!m_o.script_scan) {
+      return;
+    }
+    for (const auto& [path, rec] : m_profile.files) {
+      if (rec.has(trace::Access::exec)) {
+        scan_file(path, 0, ScriptCheck::shebang);
+      }
+    }
+    std::vector<std::vector<std::string>> argvs = {m_o.entrypoint};
+    for (const auto& run : m_profile.runs) {
+      argvs.push_back(run.argv);
+    }
+    for (const auto& argv : argvs) {
+      if (!argv.empty()) {
+        scan_file(argv[0], 0, ScriptCheck::shebang);
+      }
+      ShellInvocation sh = shell_invocation(argv);
+      if (!sh.text.empty()) {
+        take_scan("the entrypoint's `sh -c` text", scan_script(sh.text), 0);
+      } else if (!sh.file.empty()) {
+        scan_file(sh.file, 0, ScriptCheck::none);
+      }
+    }
+  }
+
+  enum class ScriptCheck
+  {
+    shebang, // an executed file: a script only if its shebang names a POSIX shell
+    none     // a file a shell reads (`. FILE`, `sh FILE`): shell code whatever its first line
+  };
+
+  void scan_file(const std::string& path, int depth, ScriptCheck check)
+  {
+    rootfs::Resolution r = m_tree.resolve(path, rootfs::Follow::yes, m_cwd);
+    if (!r.node || r.node->type != rootfs::NodeType::regular || m_scanned.count(r.path)) {
+      return;
+    }
+    if (check == ScriptCheck::shebang && !is_shell_script(m_files.head(r.path, 256))) {
+      return;
+    }
+    m_scanned.insert(r.path);
+    if (m_scanned.size() > k_max_scripts) {
+      if (m_scanned.size() == k_max_scripts + 1) {
+        m_plan.warnings.push_back("script scan: more than " + std::to_string(k_max_scripts) +
+                                  " scripts; `" + r.path + "` and later ones are not scanned");
+      }
+      return;
+    }
+    if (r.node->size > k_max_script_bytes) {
+      m_plan.warnings.push_back("script `" + r.path + "`: " + std::to_string(r.node->size) +
+                                " bytes, more than the scanner reads (" + std::to_string(k_max_script_bytes) +
+                                "): the programs it runs are only those traced");
+      return;
+    }
+    take_scan("script `" + r.path + "`", scan_script(m_files.read_small(r.path, k_max_script_bytes)), depth);
+  }
+
+  void take_scan(const std::string& what, const ScriptScan& s, int depth)
+  {
+    for (const auto& name : s.commands) {
+      auto found = find_on_path(m_tree, name, m_path_env, m_cwd);
+      if (!found) {
+        continue; // not in the image: the original fails there too (or it is a function sourced from elsewhere)
+      }
+      std::string real = keep_resolved(*found, "script-command");
+      if (!real.empty() && depth + 1 < k_max_script_depth) {
+        scan_file(real, depth + 1, ScriptCheck::shebang);
+      }
+    }
+    for (const auto& file : s.scripts) {
+      std::optional<std::string> found = find_sourced(file);
+      if (!found) {
+        continue;
+      }
+      keep_resolved(*found, "script-command");
+      if (depth + 1 < k_max_script_depth) {
+        scan_file(*found, depth + 1, ScriptCheck::none);
+      }
+    }
+    auto listed = [](const std::vector<std::string>& words) {
+      std::string out;
+      for (const auto& w : words) {
+        out += (out.empty() ? "`" : ", `") + w + "`";
+      }
+      return out;
+    };
+    if (!s.variable_commands.empty()) {
+      m_plan.warnings.push_back(what + " runs commands decided at run time, not followed: " +
+                                listed(s.variable_commands) +
+                                " (--include-exe NAME keeps a program they name)");
+    }
+    if (!s.variable_scripts.empty()) {
+      m_plan.warnings.push_back(what + " reads scripts decided at run time, not scanned: " +
+                                listed(s.variable_scripts) + " (--include-path PATH keeps a file)");
+    }
+    if (!s.problems.empty()) {
+      m_plan.warnings.push_back(what + " could not be read completely (" + s.problems.front() +
+                                (s.problems.size() > 1 ? ", ..." : "") +
+                                "): the programs it runs past that point may be missing");
+    }
+  }
+
+  // A file named by `. FILE`, `source FILE` or `sh FILE`: a path as it stands (from the working
+  // directory), else a regular file on PATH (dash and bash search PATH for `.`), else the working
+  // directory (bash).
+  std::optional<std::string> find_sourced(const std::string& file)
+  {
+    auto regular = [&](const std::string& p) -> std::optional<std::string> {
+      rootfs::Resolution r = m_tree.resolve(p, rootfs::Follow::yes, m_cwd);
+      if (r.node && r.node->type == rootfs::NodeType::regular) {
+        return p;
+      }
+      return std::nullopt;
+    };
+    if (file.empty()) {
+      return std::nullopt;
+    }
+    if (file.find('/') != std::string::npos) {
+      return regular(file);
+    }
+    std::istringstream dirs(m_path_env);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      if (!dir.empty() && dir[0] == '/') {
+        if (auto f = regular(dir + "/" + file)) {
+          return f;
+        }
+      }
+    }
+    return regular(file);
   }
 
   bool triggered(const RuleSet& r) const
@@ -435,6 +580,7 @@ private:
   std::set<std::string> m_loaded;
   std::map<std::string, std::string> m_stripped;
   std::set<std::string> m_excluded;
+  std::set<std::string> m_scanned; // scripts read by the script scan
 };
 
 } // namespace

@@ -162,6 +162,7 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
   ko.exclude_patterns = options.exclude_patterns;
   ko.repair_paths.assign(options.repair_paths.begin(), options.repair_paths.end());
   ko.strip = options.strip;
+  ko.script_scan = options.script_scan;
   ko.rules = options.rules;
   ko.env = cfg.env();
   ko.workdir = cfg.working_dir().empty() ? "/" : cfg.working_dir();

@@ -95,7 +95,7 @@ name_char(char c)
   return name_start(c) || (c >= '0' && c <= '9');
 }
 
-// NAME=value or NAME+=value, unquoted up to the "=".
+// NAME=value, NAME+=value or bash's NAME[KEY]=value, unquoted up to the "=".
 bool
 is_assignment(std::string_view raw)
 {
@@ -105,6 +105,13 @@ is_assignment(std::string_view raw)
   size_t i = 1;
   while (i < raw.size() && name_char(raw[i])) {
     ++i;
+  }
+  if (i < raw.size() && raw[i] == '[') {
+    size_t close = std::min(raw.find("]=", i), raw.find("]+=", i)); // the key may hold "]" itself
+    if (close == std::string_view::npos) {
+      return false;
+    }
+    i = close + 1;
   }
   return (i < raw.size() && raw[i] == '=') || (i + 1 < raw.size() && raw[i] == '+' && raw[i + 1] == '=');
 }
@@ -199,7 +206,7 @@ public:
       if (c == '\\') {
         m_i = std::min(m_i + 2, m_s.size());
       } else if (c == '$') {
-        lex_dollar(sink);
+        lex_dollar(sink, true);
       } else if (c == '`') {
         lex_backquote(sink);
       } else {
@@ -491,7 +498,7 @@ private:
           ++m_i;
         }
       } else if (c == '$') {
-        lex_dollar(w);
+        lex_dollar(w, true);
       } else if (c == '`') {
         lex_backquote(w);
       } else {
@@ -533,7 +540,9 @@ private:
     w.value += m_s.substr(start, m_i - start);
   }
 
-  void lex_dollar(Word& w)
+  // At a "$". Inside double quotes (`quoted`), "$'" and "$\"" are a plain "$" (bash's $'...' and $"..."
+  // exist only outside them).
+  void lex_dollar(Word& w, bool quoted = false)
   {
     Nest nest(m_depth);
     size_t start = m_i;
@@ -549,7 +558,7 @@ private:
       m_i += 2;
       lex_parameter();
       w.expands = true;
-    } else if (n == '\'') {
+    } else if (n == '\'' && !quoted) {
       // bash's $'...': backslash escapes, no expansion.
       w.quoted = true;
       m_i += 2;
@@ -568,7 +577,7 @@ private:
       }
       w.value += v;
       return;
-    } else if (n == '"') {
+    } else if (n == '"' && !quoted) {
       ++m_i;
       lex_double_quoted(w);
       return;
@@ -675,7 +684,16 @@ private:
   void parse_list(const Stop& stop)
   {
     Nest nest(m_depth);
+    ++m_lists;
+    struct Close
+    {
+      int& lists;
+      ~Close() { --lists; }
+    } close{m_lists};
     for (;;) {
+      if (m_ended) {
+        return;
+      }
       const Token& t = peek();
       if (t.kind == Kind::end) {
         return;
@@ -710,32 +728,46 @@ private:
         next();
         continue;
       }
-      parse_and_or();
+      m_exec = false;
+      bool single = parse_and_or();
+      if (m_lists == 1 && single && m_exec && !peek_op("&")) {
+        // An unconditional `exec PROG` at the top: the shell is replaced and reads nothing after it (the
+        // sh trampolines at the top of python scripts put another language there).
+        m_ended = true;
+        return;
+      }
     }
   }
 
-  void parse_and_or()
+  // Returns true if the and-or list was one simple or compound command (no `!`, pipe, && or ||).
+  bool parse_and_or()
   {
-    parse_pipeline();
+    bool single = parse_pipeline();
     while (peek_op("&&") || peek_op("||")) {
+      single = false;
       next();
       skip_newlines();
       parse_pipeline();
     }
+    return single;
   }
 
-  void parse_pipeline()
+  bool parse_pipeline()
   {
+    bool single = true;
     // `time` is a bash keyword but dash's /usr/bin/time: it goes through as a wrapper (k_wrappers).
     while (peek_reserved("!")) {
+      single = false;
       next();
     }
     parse_command();
     while (peek_op("|") || peek_op("|&")) {
+      single = false;
       next();
       skip_newlines();
       parse_command();
     }
+    return single;
   }
 
   void parse_redirections()
@@ -950,6 +982,14 @@ private:
           continue;
         }
         words.push_back(next().word);
+        if (words.back().raw.back() == '=' && peek_op("(")) {
+          // An array: `declare -A m=(...)`, `local a=(...)`, `eval "$name=(...)"`.
+          skip_array();
+          if (words.size() == 1) {
+            words.clear();
+          }
+          continue;
+        }
         if (words.size() == 1 && peek_op("(")) {
           // NAME() compound-command: a function definition.
           next();
@@ -958,7 +998,9 @@ private:
           } else {
             problem("expected `)` after `" + words[0].value + "(`");
           }
-          m_found.functions.insert(words[0].value);
+          if (!words[0].expands) {
+            m_found.functions.insert(words[0].value); // (`eval "db_$1 () {...}"` names it at run time)
+          }
           skip_newlines();
           parse_command();
           return;
@@ -1069,7 +1111,7 @@ private:
         j += step;
         continue;
       }
-      if (wr.assignments && !a.expands && is_assignment(a.raw)) {
+      if (wr.assignments && is_assignment(a.raw)) {
         ++j;
         continue;
       }
@@ -1104,6 +1146,7 @@ private:
           break;
         }
       }
+      m_exec |= j < w.size() && m_lists == 1;
       command(w, j, Context::exec);
     } else if (name == "command") {
       j = i + 1;
@@ -1196,6 +1239,9 @@ private:
   size_t m_offset;
   std::optional<Token> m_tok;
   std::vector<Heredoc> m_pending;
+  int m_lists = 0;      // lists open: 1 is the script's top level
+  bool m_exec = false;  // the current top-level command is `exec PROG`
+  bool m_ended = false; // an unconditional top-level `exec PROG` was read
 };
 
 std::vector<std::string>

@@ -234,3 +234,121 @@ TEST_CASE("slim::plan_keep_set keeps what the healthcheck touched, not what othe
   CHECK(without.removed.at("/usr/bin/dash") == "strip:shells");
   CHECK(without.removed.at("/var/cache/app/seed.db") == "not-traced");
 }
+
+namespace {
+
+// An entry script whose retry loop the trace left before `sleep`, a library it sources, a helper script
+// on an untaken branch, and a tool it only looks up.
+void
+script_image(test::FakeRoot& root)
+{
+  python_image(root);
+  root.elf("/usr/lib/x86_64-linux-gnu/libtime.so.1", test::x86_lib("libtime.so.1", {"libc.so.6"}));
+  root.elf("/usr/bin/sleep", test::x86_exe({"libtime.so.1", "libc.so.6"}));
+  for (const char* p : {"/usr/bin/client", "/usr/bin/server", "/usr/bin/jq", "/usr/bin/curl",
+                        "/usr/bin/timeout", "/usr/bin/nc", "/usr/bin/unused"}) {
+    root.elf(p, test::x86_exe({"libc.so.6"}));
+  }
+  root.file("/usr/local/bin/helper.sh", "#!/bin/sh\nexec curl -fs \"$URL\"\n", 0755);
+  root.file("/usr/lib/app/lib.sh", "wait_for() { timeout 5 nc -z \"$@\"; }\n");
+  root.file("/entrypoint.sh",
+            "#!/bin/sh\n"
+            "set -e\n"
+            ". /usr/lib/app/lib.sh\n"
+            "command -v jq >/dev/null || echo \"no jq\"\n"
+            "until client ping; do sleep 0.1; done\n"
+            "if [ \"$1\" = init ]; then helper.sh; fi\n"
+            "wait_for db 5432\n"
+            "cat <<EOF\nunused\nEOF\n"
+            "if [ \"$1\" = serve ]; then exec server \"$@\"; fi\n"
+            "exec \"$@\"\n",
+            0755);
+}
+
+trace::Profile
+script_profile()
+{
+  trace::Profile p;
+  p.add("/entrypoint.sh", trace::Access::exec);
+  p.add("/usr/bin/dash", trace::Access::exec);
+  p.add("/usr/bin/client", trace::Access::exec);
+  p.add("/usr/bin/server", trace::Access::exec);
+  return p;
+}
+
+bool
+has_warning(const KeepPlan& plan, const std::string& part)
+{
+  return std::any_of(plan.warnings.begin(), plan.warnings.end(),
+                     [&](const std::string& w) { return w.find(part) != std::string::npos; });
+}
+
+} // namespace
+
+TEST_CASE("slim::plan_keep_set keeps what an executed shell script can run", "[slim][script]")
+{
+  test::FakeRoot root;
+  script_image(root);
+  KeepOptions o = options();
+  o.entrypoint = {"/entrypoint.sh"};
+
+  SECTION("the programs of the untaken paths come with their closure")
+  {
+    KeepPlan plan = plan_keep_set(root.tree, root.files, script_profile(), o);
+    CHECK(has_reason(plan, "/usr/bin/sleep", "script-command"));
+    CHECK(plan.keep.strong("/usr/bin/sleep"));
+    CHECK(has_reason(plan, "/usr/lib/x86_64-linux-gnu/libtime.so.1", "elf"));
+    CHECK(has_reason(plan, "/usr/bin/server", "script-command"));
+    CHECK(has_reason(plan, "/usr/bin/client", "script-command"));
+    // The sourced library is kept and scanned; so is the helper script found on PATH.
+    CHECK(has_reason(plan, "/usr/lib/app/lib.sh", "script-command"));
+    CHECK(has_reason(plan, "/usr/bin/timeout", "script-command"));
+    CHECK(has_reason(plan, "/usr/bin/nc", "script-command"));
+    CHECK(has_reason(plan, "/usr/local/bin/helper.sh", "script-command"));
+    CHECK(has_reason(plan, "/usr/bin/curl", "script-command")); // even though a strip group names it
+    // A name only looked up, a heredoc's words, and what no script names are not kept.
+    CHECK(plan.removed.at("/usr/bin/jq") == "not-traced");
+    CHECK(plan.removed.at("/usr/bin/unused") == "not-traced");
+    // The run-time command is a warning, quoted; the helper's "$URL" is an argument, not a command.
+    CHECK(has_warning(plan, "script `/entrypoint.sh` runs commands decided at run time, not followed: "
+                            "`\"$@\"`"));
+    CHECK_FALSE(has_warning(plan, "helper.sh"));
+  }
+  SECTION("--no-script-scan keeps only what was traced")
+  {
+    o.script_scan = false;
+    KeepPlan plan = plan_keep_set(root.tree, root.files, script_profile(), o);
+    CHECK(plan.removed.at("/usr/bin/sleep") == "not-traced");
+    CHECK(plan.removed.at("/usr/lib/app/lib.sh") == "not-traced");
+    CHECK_FALSE(plan.keep.contains("/usr/bin/curl"));
+    CHECK(plan.removed.at("/usr/bin/curl") == "strip:coreutils");
+    CHECK(has_reason(plan, "/usr/bin/client", "profile"));
+    CHECK(plan.keep.reasons("/usr/bin/client").count("script-command") == 0);
+    CHECK_FALSE(has_warning(plan, "decided at run time"));
+  }
+  SECTION("an entrypoint `sh -c TEXT` is scanned too")
+  {
+    o.entrypoint = {"/bin/sh", "-c", "until client ping; do sleep 0.1; done; exec server"};
+    trace::Profile p;
+    p.add("/usr/bin/dash", trace::Access::exec);
+    p.add("/usr/bin/client", trace::Access::exec);
+    KeepPlan plan = plan_keep_set(root.tree, root.files, p, o);
+    CHECK(has_reason(plan, "/usr/bin/sleep", "script-command"));
+    CHECK(has_reason(plan, "/usr/bin/server", "script-command"));
+    CHECK_FALSE(plan.keep.contains("/entrypoint.sh"));
+  }
+  SECTION("a script the scanner cannot read completely is a warning, and what it read counts")
+  {
+    root.file("/entrypoint.sh", "#!/bin/bash\nsleep 1\necho 'open\n", 0755);
+    KeepPlan plan = plan_keep_set(root.tree, root.files, script_profile(), o);
+    CHECK(has_reason(plan, "/usr/bin/sleep", "script-command"));
+    CHECK(has_warning(plan, "script `/entrypoint.sh` could not be read completely (line 3: unterminated "
+                            "single quote)"));
+  }
+  SECTION("an executed file that is not a shell script is not scanned")
+  {
+    root.file("/entrypoint.sh", "#!/usr/bin/env python3\nsleep(1)\n", 0755);
+    KeepPlan plan = plan_keep_set(root.tree, root.files, script_profile(), o);
+    CHECK(plan.removed.at("/usr/bin/sleep") == "not-traced");
+  }
+}

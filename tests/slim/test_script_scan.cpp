@@ -47,7 +47,8 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
       {"x=$(a | b) y=`c`\n", {"a", "b", "c"}},
       {"echo \"$(a \"$(b)\")\" `c \\`d\\``\n", {"a", "b", "c", "d"}},
       {"(a; b) | { c; d; }\n", {"a", "b", "c", "d"}},
-      {"A=1 B=\"x y\" a arg\n", {"a"}},
+      {"A=1 B=\"x y\" C[k]=1 a arg; D[\"[x]\"]+=1\n", {"a"}},
+      {"env -i LANG=\"$LANG\" PATH=$PATH \"$DIR/x\" status; env X=1 a\n", {"a", "env"}},
       {"2>/dev/null a >out <in 3>&1\n", {"a"}},
       {">/tmp/x\nA=1\n", {}},
       {"a # b c\n# d\n e#f\n", {"a", "e#f"}},
@@ -74,9 +75,11 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
       {"/usr/local/bin/a; ./b.sh\n", {"./b.sh", "/usr/local/bin/a"}},
       {"time a\n", {"a", "time"}},
       {"arr=(x y z); a\n", {"a"}},
+      {"declare -A m=([/]=1 [k]=2); local l=(x); a\n", {"a"}},
       {"echo ${X:-$(a)} \"${Y:=`b`}\"\n", {"a", "b"}},
       {"echo $((1 + 2)) done fi then\n", {}},
       {"busybox sh -c a\n", {"a", "busybox"}},
+      {"grep \"x$\" f | a; echo \"$'\"; b\n", {"a", "b", "grep"}}, // "$" before a closing quote
   };
   for (const auto& c : cases) {
     INFO(c.text);
@@ -237,4 +240,32 @@ TEST_CASE("slim::is_shell_script and shell_invocation", "[slim][script]")
   CHECK(none.file.empty());
   CHECK(shell_invocation({"sh"}).file.empty());
   CHECK(shell_invocation({}).text.empty());
+}
+
+TEST_CASE("slim::scan_script stops after an unconditional top-level exec", "[slim][script]")
+{
+  CHECK(scan("exec a\nb\n").commands == Names{"a"});
+  CHECK(scan("exec >log 2>&1\na\n").commands == Names{"a"});
+  CHECK(scan("x && exec a; b\n").commands == Names{"a", "b", "x"});
+  CHECK(scan("exec a || b\nc\n").commands == Names{"a", "b", "c"});
+  CHECK(scan("if x; then exec a; fi; b\n").commands == Names{"a", "b", "x"});
+  CHECK(scan("f() { exec a; }\nf; b\n").commands == Names{"a", "b"});
+  CHECK(scan("y=$(exec a); b\n").commands == Names{"a", "b"});
+  // A python script's sh trampoline: what follows the exec is python, never read by the shell.
+  ScriptScan s = scan("#!/bin/sh\n'''exec' \"$(dirname -- \"$0\")/python3\" \"$0\" \"$@\"\n' '''\n"
+                      "import sys\nif __name__ == '__main__':\n    sys.exit(main())\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"dirname"});
+  CHECK(s.variable_commands == Names{"\"$(dirname -- \"$0\")/python3\""});
+}
+
+TEST_CASE("slim::scan_script reads arrays and functions named through eval", "[slim][script]")
+{
+  ScriptScan s = scan("eval \"$name=(\\\"\\${lines[@]}\\\")\"\na\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"a"});
+  // and a function whose name is made at run time
+  s = scan("for i in a b; do eval \"f_$i () { c \\\"\\$@\\\"; }\"; done\nf_a\n");
+  CHECK(s.problems.empty());
+  CHECK(s.commands == Names{"c", "f_a"});
 }

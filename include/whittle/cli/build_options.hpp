@@ -12,7 +12,7 @@
 namespace whittle::cli {
 
 // --user, --include-path, --include-exe, --include-shell, --exclude-pattern, --rules, --no-strip,
-// --compression, --artifacts.
+// --no-script-scan, --compression, --artifacts.
 std::vector<FlagSpec> build_flags();
 
 // Parses and checks them (before any work starts); loads the shipped rule files and every --rules file.

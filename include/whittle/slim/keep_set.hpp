@@ -10,8 +10,16 @@
 // whose `when` matches a kept path (re-checked until nothing changes); minus --exclude-pattern (a matched
 // directory takes its subtree along). The directories the app wrote into are kept.
 //
+// Scripts (issue 10 item 4, slim::scan_script): the POSIX shell scripts the trace executed (a shebang
+// naming sh, dash, bash, ash, busybox sh or `env sh|bash`), the entrypoint's `sh -c TEXT` / `sh FILE`, and
+// what they source are scanned; every program they name in command position that is found on the image's
+// PATH is kept with its closure (reason `script-command`), so the paths the trace did not take through a
+// script still work. Programs found that are shell scripts themselves are scanned too (8 levels, 256
+// scripts, 1 MiB each at most). Commands decided at run time (`"$@"`, `$CMD`) and what could not be parsed
+// become warnings. KeepOptions::script_scan = false (--no-script-scan) turns it off.
+//
 // Strong and weak reasons: what was traced, named explicitly or needed to load (profile, entrypoint,
-// include-*, elf, shebang, symlink, parent, written-dir, verify-repair) is never stripped; what came in wholesale (a
+// include-*, elf, shebang, script-command, symlink, parent, written-dir, verify-repair) is never stripped; what came in wholesale (a
 // directory's subtree from --include-path, a rule's keep glob) is dropped when a strip group matches it,
 // unless strip is off. --exclude-pattern removes anything.
 #include <map>
@@ -76,6 +84,7 @@ struct KeepOptions
   // Paths a failed verify looked up and did not find (slim's self-repair): kept with their closure,
   // reason verify-repair (strong). Those not in the image are ignored.
   std::vector<std::string> repair_paths;
+  bool script_scan = true;             // keep what executed shell scripts can run (--no-script-scan)
 };
 
 struct KeepPlan
@@ -87,7 +96,7 @@ struct KeepPlan
   std::vector<std::string> written_dirs;  // existing directories the app created, removed or wrote entries in
   std::vector<std::string> written_files; // existing files the app wrote to (kept with original content)
   std::vector<std::string> missing;       // libraries, interpreters and include paths not found
-  std::vector<std::string> warnings;      // malformed ELF files and similar
+  std::vector<std::string> warnings;      // malformed ELF files, scripts' run-time commands and similar
 };
 
 // Throws UsageError naming the flag for an --include-path that does not exist in `tree`, an --include-exe

@@ -53,6 +53,7 @@ struct BuildOptions
   std::vector<std::string> exclude_patterns;
   bool include_shell = false;
   bool strip = true;
+  bool script_scan = true; // --no-script-scan turns it off
   std::vector<RuleSet> rules;
   UserMode user_mode = UserMode::nonroot;
   std::string user_id; // UserMode::explicit_id
