@@ -4,14 +4,13 @@
 # `whittle slim` with syscall recording on (the default since issue 10) beside `--no-seccomp` (what slim did
 # before), the sizes before and after, and what the entrypoint script scan and self-repair added
 # (report.json kept_by_reason `script-command` / `verify-repair`, and the size with `--no-script-scan` /
-# `--no-repair` beside the default). Medians of $BENCH_RUNS runs (default 3) by hyperfine.
+# `--no-repair` beside the default). Medians of $BENCH_RUNS runs (default 3), the two timed commands alternating.
 # Writes bench/results/hardening.md (bench/run.sh joins it into bench/RESULTS.md).
 #   bench/hardening/run.sh [WHITTLE]          BENCH_RUNS=N, BENCH_SCHED=none as in bench/common.sh;
 #                                             BENCH_IMAGES="nginx redis healthcheck retry" (the default)
 set -eu
 # common.sh takes the directory of $0 as bench/; this script lives one level below.
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_WARMUP=${BENCH_WARMUP:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 WHITTLE=${1:-${WHITTLE:-$here/../../build/whittle}}
 . "$here/../common.sh"
@@ -49,6 +48,14 @@ $cli set greeting hello >/dev/null && $cli incr visits >/dev/null && [ \"\$($cli
       ;;
     retry) ;;
   esac
+}
+
+# stats FILE: "median min max" of the seconds in FILE (one a line).
+stats() {
+  python3 -c '
+import statistics, sys
+t = [float(x) for x in open(sys.argv[1]).read().split()]
+print(f"{statistics.median(t):.3f} {min(t):.3f} {max(t):.3f}")' "$1"
 }
 
 rows=$BENCH_TMP/hardening-rows.md
@@ -127,17 +134,29 @@ print(r["before"]["bytes"], r["after"]["bytes"], r["before"]["files"], r["after"
     >>"$sizes"
   printf '| %s | %s paths, %s B | %s | %s paths, %s B | %s | %s paths, %s B |\n' "$name" "$sc_p" "$sc_b" "$noscan" \
     "$vr_p" "$vr_b" "$norepair" "$hc_p" "$hc_b" >>"$added"
-  # The timings.
+  # The timings: the two commands alternate, run by run, so that a change in the machine's load between
+  # them (it is shared) falls on both alike.
   if has_flag --no-seccomp; then
-    bench_hyperfine "$name-on" "$clean" "$on"
-    bench_hyperfine "$name-off" "$clean" "$off"
-    set -- $(bench_stats "$name-on") $(bench_stats "$name-off")
-    printf '| %s | %s | %s - %s | %s | %s - %s | %s |\n' "$name" "$1" "$2" "$3" "$5" "$6" "$7" \
-      "$(python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}x")' "$1" "$5")" >>"$rows"
+    : >"$BENCH_TMP/$name-on.times"
+    : >"$BENCH_TMP/$name-off.times"
+    i=0
+    while [ "$i" -lt "$BENCH_RUNS" ]; do
+      for mode in on off; do
+        cmd=$on
+        [ "$mode" = off ] && cmd=$off
+        sh -c "$clean"
+        t0=$(date +%s.%N)
+        sh -c "$BENCH_PREFIX$cmd" >/dev/null 2>&1 || echo "bench: $name $mode run failed" >&2
+        python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.3f}")' "$t0" "$(date +%s.%N)" \
+          >>"$BENCH_TMP/$name-$mode.times"
+      done
+      i=$((i + 1))
+    done
+    set -- $(stats "$BENCH_TMP/$name-on.times") $(stats "$BENCH_TMP/$name-off.times")
+    printf '| %s | %s | %s - %s | %s | %s - %s | %s |\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6" \
+      "$(python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}x")' "$1" "$4")" >>"$rows"
   else
-    bench_hyperfine "$name-on" "$clean" "$on"
-    set -- $(bench_stats "$name-on")
-    printf '| %s | %s | %s - %s | (no --no-seccomp) | | |\n' "$name" "$1" "$2" "$3" >>"$rows"
+    printf '| %s | (this whittle has no --no-seccomp) | | | | |\n' "$name" >>"$rows"
   fi
 done
 
@@ -149,7 +168,8 @@ frag=$BENCH_DIR/results/hardening.md
   echo "- Images: the four real Debian images of \`tests/e2e/test_slim_hardening_*.sh\` (built by \`tests/e2e/lib.sh\`),"
   echo "  OCI layouts with gzip layers (the healthcheck image: its docker-archive, whose config holds the HEALTHCHECK);"
   echo "  each slimmed with the probes of its suite, default options otherwise."
-  echo "- Method: \`bench/hardening/run.sh\` — hyperfine, $BENCH_RUNS runs after $BENCH_WARMUP warm-up(s), outputs removed before each."
+  echo "- Method: \`bench/hardening/run.sh\` — $BENCH_RUNS runs of each command, the default and --no-seccomp alternating run by"
+  echo "  run (so a change in the shared machine's load falls on both), wall time, outputs removed before each; medians."
   echo
   echo "### Time of whittle slim: syscall recording on (default) beside --no-seccomp"
   echo
