@@ -1,76 +1,24 @@
-#include <algorithm>
-#include <linux/capability.h>
-#include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/hardening.hpp>
 #include <whittle/slim/report.hpp>
 #include <whittle/slim/rewrite.hpp>
+#include <whittle/trace/capabilities.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::slim {
-
-namespace {
-
-// The kernel's capability names (linux/capability.h), as podman's --cap-add and Kubernetes spell them.
-struct CapName
-{
-  const char* name;
-  int number;
-};
-
-constexpr CapName k_caps[] = {
-    {"CHOWN", CAP_CHOWN},
-    {"DAC_OVERRIDE", CAP_DAC_OVERRIDE},
-    {"DAC_READ_SEARCH", CAP_DAC_READ_SEARCH},
-    {"FOWNER", CAP_FOWNER},
-    {"FSETID", CAP_FSETID},
-    {"KILL", CAP_KILL},
-    {"SETGID", CAP_SETGID},
-    {"SETUID", CAP_SETUID},
-    {"SETPCAP", CAP_SETPCAP},
-    {"LINUX_IMMUTABLE", CAP_LINUX_IMMUTABLE},
-    {"NET_BIND_SERVICE", CAP_NET_BIND_SERVICE},
-    {"NET_BROADCAST", CAP_NET_BROADCAST},
-    {"NET_ADMIN", CAP_NET_ADMIN},
-    {"NET_RAW", CAP_NET_RAW},
-    {"IPC_LOCK", CAP_IPC_LOCK},
-    {"IPC_OWNER", CAP_IPC_OWNER},
-    {"SYS_MODULE", CAP_SYS_MODULE},
-    {"SYS_RAWIO", CAP_SYS_RAWIO},
-    {"SYS_CHROOT", CAP_SYS_CHROOT},
-    {"SYS_PTRACE", CAP_SYS_PTRACE},
-    {"SYS_PACCT", CAP_SYS_PACCT},
-    {"SYS_ADMIN", CAP_SYS_ADMIN},
-    {"SYS_BOOT", CAP_SYS_BOOT},
-    {"SYS_NICE", CAP_SYS_NICE},
-    {"SYS_RESOURCE", CAP_SYS_RESOURCE},
-    {"SYS_TIME", CAP_SYS_TIME},
-    {"SYS_TTY_CONFIG", CAP_SYS_TTY_CONFIG},
-    {"MKNOD", CAP_MKNOD},
-    {"LEASE", CAP_LEASE},
-    {"AUDIT_WRITE", CAP_AUDIT_WRITE},
-    {"AUDIT_CONTROL", CAP_AUDIT_CONTROL},
-    {"SETFCAP", CAP_SETFCAP},
-    {"MAC_OVERRIDE", CAP_MAC_OVERRIDE},
-    {"MAC_ADMIN", CAP_MAC_ADMIN},
-    {"SYSLOG", CAP_SYSLOG},
-    {"WAKE_ALARM", CAP_WAKE_ALARM},
-    {"BLOCK_SUSPEND", CAP_BLOCK_SUSPEND},
-    {"AUDIT_READ", CAP_AUDIT_READ},
-    {"PERFMON", 38},
-    {"BPF", 39},
-    {"CHECKPOINT_RESTORE", 40},
-};
-
-} // namespace
 
 std::optional<int>
 capability_number(const std::string& name)
 {
-  for (const auto& c : k_caps) {
-    if (name == c.name) {
-      return c.number;
-    }
+  // trace's table is the one list of names; it also takes a CAP_ prefix, which the hints never carry.
+  if (name.rfind("CAP_", 0) == 0) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  try {
+    return __builtin_ctzll(trace::capability_mask({name}));
+  } catch (const UsageError&) {
+    return std::nullopt;
+  }
 }
 
 std::vector<std::string>
@@ -98,17 +46,17 @@ make_hardening(const UserPlan& user, const WriteHints& hints, const std::vector<
     h.why_not_read_only = hints.why_not;
   }
   if (!user.non_root) {
-    std::set<std::string> known;
+    uint64_t mask = 0;
     for (const auto& c : capabilities) {
-      if (capability_number(c)) {
-        known.insert(c);
+      if (auto n = capability_number(c)) {
+        mask |= uint64_t{1} << *n;
       }
     }
-    h.capabilities.assign(known.begin(), known.end());
+    h.capabilities = trace::names_of_capabilities(mask);
   }
   if (syscalls) {
     std::set<std::string> allow = *syscalls;
-    allow.insert(seccomp_baseline().begin(), seccomp_baseline().end());
+    allow.insert(trace::seccomp_baseline().begin(), trace::seccomp_baseline().end());
     h.seccomp_allow = std::move(allow);
   }
   return h;
@@ -120,11 +68,7 @@ run_constraints(const Hardening& h)
   trace::RunConstraints c;
   c.read_only_root = h.read_only_root;
   c.tmpfs_paths = h.tmpfs_paths;
-  for (const auto& name : h.capabilities) {
-    if (auto n = capability_number(name)) {
-      c.capabilities |= uint64_t{1} << *n;
-    }
-  }
+  c.capabilities = trace::capability_mask(h.capabilities);
   c.seccomp_allow = h.seccomp_allow;
   return c;
 }

@@ -179,12 +179,15 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
   BuildPlan plan;
   plan.keep = plan_keep_set(src.tree, files, profile, ko);
   plan.user = options.user ? *options.user : plan_user(cfg.user(), profile, options.user_mode, options.user_id);
+  plan.report = make_report(src.tree, plan.keep);
   LayerOptions lo;
   lo.source_date_epoch = options.source_date_epoch;
   lo.user = plan.user;
+  if (plan.report.hints.read_only_rootfs) {
+    lo.tmpfs_paths = plan.report.hints.writable_paths;
+  }
   plan.entries = plan_layer(src.tree, files, plan.keep, lo);
 
-  plan.report = make_report(src.tree, plan.keep);
   plan.report.user = plan.user;
   plan.report.hardening = make_hardening(plan.user, plan.report.hints,
                                          options.user ? options.capabilities : traced_capabilities(profile),

@@ -9,9 +9,11 @@ repair_paths(const VerifyOutcome& v, const std::set<std::string>& have, const In
   if (v.ok) {
     return {};
   }
-  for (const auto& p : v.not_found) {
-    if (!have.count(p) && in_original(p)) {
-      found.insert(p);
+  for (const auto* list : {&v.missing, &v.not_found}) {
+    for (const auto& p : *list) {
+      if (!have.count(p) && in_original(p)) {
+        found.insert(p);
+      }
     }
   }
   return {found.begin(), found.end()};

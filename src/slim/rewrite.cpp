@@ -200,6 +200,12 @@ plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& pla
         it->second.entry.mode |= 0700;
       }
     }
+    for (const auto& d : options.tmpfs_paths) {
+      auto it = out.find(d);
+      if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
+        it->second.entry.mode |= 01777;
+      }
+    }
     // Files the app wrote in place (a log it appends to, a pid file it rewrites) as well: the new user
     // must be able to write them where no tmpfs covers them.
     for (const auto& f : plan.written_files) {

@@ -71,6 +71,7 @@ compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
       if (!rec.has(trace::Access::missing)) {
         continue;
       }
+      v.missing.push_back(path);
       // Only what the original found: lookups that differ for another reason (the new user's home
       // directory) are noise.
       auto it = original.files.find(path);

@@ -35,6 +35,11 @@ TEST_CASE("slim::repair_paths: new paths the original has, sorted", "[slim][repa
   CHECK(repair_paths(missing({"/usr/lib/b.so", "/home/nonroot/.config", "/etc/a", "/etc/a"}), {"/usr/lib/b.so"},
                      in_original) == std::vector<std::string>{"/etc/a"});
   CHECK(repair_paths(VerifyOutcome{}, {}, anything).empty()); // a passed verify asks for nothing
+  // A path the trace never took (a retry loop's `sleep`): missing in the slimmed run, in the original.
+  VerifyOutcome untraced = missing({});
+  untraced.missing = {"/usr/bin/sleep", "/usr/local/bin/sleep"};
+  auto image_has = [](const std::string& p) { return p == "/usr/bin/sleep"; };
+  CHECK(repair_paths(untraced, {}, image_has) == std::vector<std::string>{"/usr/bin/sleep"});
 }
 
 TEST_CASE("slim::verify_repairing: bounded, stops when nothing new is found", "[slim][repair]")

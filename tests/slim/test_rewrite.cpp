@@ -1,3 +1,4 @@
+#include "fake_root.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -211,4 +212,53 @@ TEST_CASE("slim::write_image to a docker-archive keeps base.* as labels only", "
   std::string listing;
   REQUIRE(test::run_command("tar tf '" + (t / "slim.tar") + "'", &listing) == 0);
   CHECK(listing.find("manifest.json") != std::string::npos);
+}
+
+TEST_CASE("slim::plan_layer gives a new non-root user what the app wrote; tmpfs roots become 1777",
+          "[slim][candidates]")
+{
+  test::FakeRoot root;
+  root.dir_node("/var", 0755);
+  root.dir_node("/var/lib", 0755);
+  root.dir_node("/var/lib/app", 0750);
+  root.dir_node("/var/lib/app/cache", 0700);
+  root.file("/var/log.txt", "old", 0644);
+  root.dir_node("/etc", 0755);
+  root.file("/etc/app.conf", "conf", 0644);
+  KeepPlan plan;
+  for (const auto& p : {"/var", "/var/lib", "/var/lib/app", "/var/lib/app/cache", "/var/log.txt", "/etc",
+                        "/etc/app.conf"}) {
+    plan.keep.add(p, "profile");
+  }
+  plan.written_dirs = {"/var/lib/app", "/var/lib/app/cache"};
+  plan.written_files = {"/var/log.txt"};
+  LayerOptions lo;
+  lo.user = plan_user("", {}, UserMode::explicit_id, "101:102");
+  lo.tmpfs_paths = {"/var/lib/app"};
+  auto by_path = [](const std::vector<LayerEntry>& es) {
+    std::map<std::string, archive::TarEntry> m;
+    for (const auto& e : es) {
+      m["/" + e.entry.path] = e.entry;
+    }
+    return m;
+  };
+  auto m = by_path(plan_layer(root.tree, root.files, plan, lo));
+  CHECK(m.at("/var/lib/app").uid == 101);
+  CHECK(m.at("/var/lib/app").gid == 102);
+  CHECK(m.at("/var/lib/app").mode == 01777); // a tmpfs root: podman makes it root's, with this mode
+  CHECK(m.at("/var/lib/app/cache").uid == 101);
+  CHECK(m.at("/var/lib/app/cache").mode == 0700); // below the tmpfs: copied up with its owner
+  CHECK(m.at("/var/log.txt").uid == 101);
+  CHECK(m.at("/var/log.txt").mode == 0644);
+  CHECK(m.at("/etc/app.conf").uid == 0); // not written: untouched
+  CHECK(m.at("/var/lib").uid == 0);
+
+  SECTION("root (or an unchanged user) changes no owner or mode")
+  {
+    lo.user = plan_user("", {}, UserMode::keep);
+    auto k = by_path(plan_layer(root.tree, root.files, plan, lo));
+    CHECK(k.at("/var/lib/app").uid == 0);
+    CHECK(k.at("/var/lib/app").mode == 0750);
+    CHECK(k.at("/var/log.txt").uid == 0);
+  }
 }

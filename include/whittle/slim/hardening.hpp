@@ -24,7 +24,8 @@ struct Hardening
   bool read_only_root = false;
   std::vector<std::string> tmpfs_paths; // canonical image paths, none inside another
   std::string why_not_read_only;        // set when read_only_root is false
-  // Kept capabilities by name without CAP_ ("CHOWN", "NET_BIND_SERVICE"), sorted; empty: --cap-drop=ALL.
+  // Kept capabilities by name without CAP_ ("CHOWN", "NET_BIND_SERVICE"), in capability order; empty:
+  // --cap-drop=ALL.
   std::vector<std::string> capabilities;
   // seccomp.json's allow list (the traced syscalls and the baseline); nullopt: no profile (--no-seccomp,
   // or a profile traced without syscall recording).
@@ -35,18 +36,20 @@ struct Hardening
 
 // The value for a planned user and write hints. capabilities are kept only for a root user (a non-root
 // one gets none; names the kernel does not know are dropped); seccomp_allow is syscalls plus
-// seccomp_baseline() when syscalls is set. Never fails.
+// seccomp_baseline() when syscalls is set. Never throws.
 Hardening make_hardening(const UserPlan& user, const WriteHints& hints, const std::vector<std::string>& capabilities,
                          const std::optional<std::set<std::string>>& syscalls);
 
 // The union of the capabilities every run of the profile used as root (RunRecord::capabilities), sorted.
 std::vector<std::string> traced_capabilities(const trace::Profile& profile);
 
-// CAP_<name>'s number for a name without the CAP_ prefix ("CHOWN" -> 0); nullopt for an unknown name.
+// CAP_<name>'s number for a name without the CAP_ prefix ("CHOWN" -> 0), from trace's table
+// (trace::capability_mask); nullopt for an unknown name.
 std::optional<int> capability_number(const std::string& name);
 
 // What the verify run is held to: read-only root and tmpfs paths, the capability mask (1 << CAP_*), the
-// seccomp allow list. Never fails (make_hardening keeps only known capability names).
+// seccomp allow list. Throws UsageError only for a capability name trace does not know (make_hardening
+// keeps only known ones).
 trace::RunConstraints run_constraints(const Hardening& h);
 
 } // namespace whittle::slim

@@ -39,8 +39,8 @@ struct RepairedVerify
 
 // Interface.
 
-// The paths a failed verify asks to add: its not_found paths that exist in the original and are not in
-// `have` yet, sorted. Empty for a passed verify. Never throws (but in_original may).
+// The paths a failed verify asks to add: the paths its run looked up and did not find (missing and
+// not_found) that exist in the original and are not in `have` yet, sorted. Empty for a passed verify. Never throws (but in_original may).
 std::vector<std::string> repair_paths(const VerifyOutcome& v, const std::set<std::string>& have,
                                       const InOriginal& in_original);
 

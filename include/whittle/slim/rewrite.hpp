@@ -58,6 +58,9 @@ struct LayerOptions
 {
   std::optional<int64_t> source_date_epoch;
   UserPlan user;
+  // The written directories the hints put a tmpfs on. A podman tmpfs's root keeps the directory's mode
+  // but is owned by root, so for a new non-root user these get mode 1777 (as /tmp) besides its owner.
+  std::vector<std::string> tmpfs_paths;
 };
 
 // The sorted entries of the new layer. Hardlinks stay hardlinks: the first kept name (in sorted order) of
