@@ -358,10 +358,16 @@ private:
       }
       return out;
     };
-    if (!s.variable_commands.empty()) {
+    // "$0" is the script itself (an entrypoint that re-runs itself as another user): kept already.
+    std::vector<std::string> variable;
+    for (const auto& v : s.variable_commands) {
+      if (v != "$0" && v != "\"$0\"" && v != "${0}" && v != "\"${0}\"") {
+        variable.push_back(v);
+      }
+    }
+    if (!variable.empty()) {
       m_plan.warnings.push_back(what + " runs commands decided at run time, not followed: " +
-                                listed(s.variable_commands) +
-                                " (--include-exe NAME keeps a program they name)");
+                                listed(variable) + " (--include-exe NAME keeps a program they name)");
     }
     if (!s.variable_scripts.empty()) {
       m_plan.warnings.push_back(what + " reads scripts decided at run time, not scanned: " +

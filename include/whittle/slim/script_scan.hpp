@@ -12,7 +12,8 @@
 // a heredoc is data), the targets of `exec`, `command NAME`, `find -exec`, and of the wrappers that run
 // their operand (env, nohup, nice, timeout, setsid, stdbuf, xargs, gosu, su-exec, setpriv, tini,
 // dumb-init), and the text of `sh -c '...'`, `eval '...'` and `trap '...'` when it is literal.
-// Builtins (dash's and bash's), keywords and the functions the script defines are not programs.
+// Builtins (dash's and bash's), keywords and the functions the script defines are not programs. Reading
+// stops after an unconditional top-level `exec PROG`: the shell never reads what follows.
 //
 // `command -v NAME`, `type NAME` and `hash NAME` only look a name up: such names are listed apart and not
 // kept. Whatever the traced run looked up is in the profile already, and a script that probes for a tool
@@ -33,8 +34,7 @@ struct ScriptScan
   // Programs the script can run: names looked up on PATH ("sleep") or paths ("/usr/local/bin/x",
   // "./run.sh"), without builtins, keywords and the script's own functions. Sorted, unique.
   std::vector<std::string> commands;
-  // Functions the script defines (a sourced library's functions are called from the script that sources
-  // it: the caller drops these names from that script's commands). Sorted, unique.
+  // Functions the script defines (already left out of `commands`). Sorted, unique.
   std::vector<std::string> functions;
   // Command words that are decided at run time, as written in the script (`"$@"`, `$CMD`). Sorted, unique.
   std::vector<std::string> variable_commands;
