@@ -205,6 +205,7 @@ private:
       constexpr uint16_t k_entry = static_cast<uint16_t>(trace::Access::create) |
                                    static_cast<uint16_t>(trace::Access::remove);
       if (exists && self.node && self.node->type == rootfs::NodeType::directory && (rec.access & k_entry) == 0) {
+        keep_resolved(self.path, "written-dir");
         m_plan.written_dirs.push_back(self.path);
         continue;
       }
