@@ -200,6 +200,15 @@ private:
           self.node->type == rootfs::NodeType::regular) {
         m_plan.written_files.push_back(self.path);
       }
+      // An existing directory written but neither created nor removed (`mkdir -p` of it, a chown, entries
+      // made in it) changed itself, not its parent: it is the written directory.
+      constexpr uint16_t k_entry = static_cast<uint16_t>(trace::Access::create) |
+                                   static_cast<uint16_t>(trace::Access::remove);
+      if (exists && self.node && self.node->type == rootfs::NodeType::directory && (rec.access & k_entry) == 0) {
+        keep_resolved(self.path, "written-dir");
+        m_plan.written_dirs.push_back(self.path);
+        continue;
+      }
       // The directory that received the new or removed entry: the nearest existing ancestor directory.
       std::string dir = util::parent_path(self.path);
       for (;;) {

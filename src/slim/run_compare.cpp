@@ -1,6 +1,28 @@
+#include <optional>
 #include <whittle/slim/run_compare.hpp>
 
 namespace whittle::slim {
+
+namespace {
+
+// The image's HEALTHCHECK must pass in the slimmed image, whatever it did in the original: an image whose
+// runtime reports it unhealthy is broken for whoever deploys it.
+std::optional<std::string>
+healthcheck_difference(const trace::ProbeResult& original, const trace::ProbeResult& slimmed)
+{
+  if (original.kind != slimmed.kind || original.target != slimmed.target) {
+    return "probe " + original.target + " -> " + slimmed.target;
+  }
+  if (slimmed.ok) {
+    return std::nullopt;
+  }
+  return "healthcheck " + slimmed.target + " failed in the slimmed image: status " + std::to_string(slimmed.status) +
+         (original.ok ? " (passed in the original)"
+                      : " (failed in the original too, status " + std::to_string(original.status) +
+                            "; --no-healthcheck skips it)");
+}
+
+} // namespace
 
 VerifyOutcome
 compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
@@ -29,6 +51,12 @@ compare_runs(const trace::Profile& original, const trace::Profile& slimmed)
   for (size_t i = 0; i < a.probes.size() && i < b.probes.size(); ++i) {
     const auto& pa = a.probes[i];
     const auto& pb = b.probes[i];
+    if (pa.kind == "healthcheck" || pb.kind == "healthcheck") {
+      if (auto d = healthcheck_difference(pa, pb)) {
+        v.differences.push_back(*d);
+      }
+      continue;
+    }
     if (pa.status != pb.status || pa.ok != pb.ok) {
       v.differences.push_back("probe " + pa.target + ": status " + std::to_string(pa.status) + " -> " +
                               std::to_string(pb.status));

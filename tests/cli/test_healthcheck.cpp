@@ -139,17 +139,17 @@ TEST_CASE("cli::parse_trace_options runs the healthcheck unless NONE or --no-hea
   }
 }
 
-TEST_CASE("cli::compare_runs fails verify when the healthcheck fails in the slimmed run", "[cli]")
+TEST_CASE("slim::compare_runs fails verify when the healthcheck fails in the slimmed run", "[cli]")
 {
   SECTION("passed in both: no difference")
   {
-    auto v = cli::compare_runs(profile_with({health(true, 0)}), profile_with({health(true, 0)}));
+    auto v = slim::compare_runs(profile_with({health(true, 0)}), profile_with({health(true, 0)}));
     CHECK(v.ok);
     CHECK(v.differences.empty());
   }
   SECTION("passed in the original, failed in the slimmed image")
   {
-    auto v = cli::compare_runs(profile_with({health(true, 0)}), profile_with({health(false, 127)}));
+    auto v = slim::compare_runs(profile_with({health(true, 0)}), profile_with({health(false, 127)}));
     CHECK(!v.ok);
     REQUIRE(v.differences.size() == 1);
     CHECK(v.differences[0].find("healthcheck CMD [\"curl\"") != std::string::npos);
@@ -158,7 +158,7 @@ TEST_CASE("cli::compare_runs fails verify when the healthcheck fails in the slim
   }
   SECTION("failed in both: still a failure, naming the way out")
   {
-    auto v = cli::compare_runs(profile_with({health(false, 1)}), profile_with({health(false, 1)}));
+    auto v = slim::compare_runs(profile_with({health(false, 1)}), profile_with({health(false, 1)}));
     CHECK(!v.ok);
     REQUIRE(v.differences.size() == 1);
     CHECK(v.differences[0].find("failed in the original too") != std::string::npos);
@@ -166,7 +166,7 @@ TEST_CASE("cli::compare_runs fails verify when the healthcheck fails in the slim
   }
   SECTION("missing in the slimmed run (the app ended first): a difference")
   {
-    auto v = cli::compare_runs(profile_with({health(true, 0)}), profile_with({}));
+    auto v = slim::compare_runs(profile_with({health(true, 0)}), profile_with({}));
     CHECK(!v.ok);
   }
   SECTION("other probes are compared as before")
@@ -178,7 +178,7 @@ TEST_CASE("cli::compare_runs fails verify when the healthcheck fails in the slim
     trace::ProbeResult e2 = e;
     e2.ok = false;
     e2.status = 1;
-    auto v = cli::compare_runs(profile_with({e, health(true, 0)}), profile_with({e2, health(true, 0)}));
+    auto v = slim::compare_runs(profile_with({e, health(true, 0)}), profile_with({e2, health(true, 0)}));
     REQUIRE(v.differences.size() == 1);
     CHECK(v.differences[0].find("probe true: status 0 -> 1") != std::string::npos);
   }

@@ -4,10 +4,15 @@
 #   requirements  e2e_require TOOL..., e2e_require_root, e2e_require_whittle [COMMAND...], e2e_whittle_has CMD
 #   bookkeeping   e2e_workdir ($E2E_WORK, removed at exit unless a check failed), e2e_check DESC CMD...,
 #                 e2e_finish, e2e_fail MSG, e2e_skip MSG, e2e_log MSG
-#   images        e2e_debian_image NAME PKGS... [--context DIR] [--dockerfile-extra LINE]..., e2e_python_image,
+#   images        e2e_debian_image NAME PKGS... [--context DIR] [--dockerfile-extra LINE]... [--format docker],
+#                 e2e_python_image, e2e_nginx_stock_image, e2e_redis_image, e2e_healthcheck_image, e2e_retry_job_image,
 #                 e2e_nginx_image (set $E2E_IMG_* below)
 #   podman        e2e_pull REF, e2e_load FILE, e2e_run IMAGE [OPTS] [-- CMD], e2e_serve IMAGE NAME [OPTS],
 #                 e2e_stop NAME, e2e_image_user IMAGE, e2e_port_free PORT, e2e_remove_at_exit IMAGE...
+#   hardening     e2e_run_line ART IMAGE [OPT...], e2e_run_line_has ART WHAT, e2e_start DIR NAME READY LINE,
+#                 e2e_http URL TAG, e2e_container_users NAME, e2e_json FILE EXPR, e2e_hardening_slim ARG...,
+#                 e2e_hardening_checks, e2e_report_candidates REPORT USER, e2e_kept_by_reason REASON,
+#                 e2e_raw_config_field REF EXPR
 #   checks        e2e_verify_layout DIR [TAG] (independent digest/size/diff_id/tar walk), e2e_config_field REF
 #                 EXPR, e2e_uncompressed_bytes OCI_DIR, e2e_image_bytes PATH, e2e_sha256 FILE
 #
@@ -165,16 +170,19 @@ e2e_key_of_dir() {
 # and the plain paths E2E_IMG_OCI_DIR, E2E_IMG_OCI_ARCHIVE_FILE, E2E_IMG_DOCKER_ARCHIVE_FILE.
 # --context DIR: files copied into the build context (COPY them with --dockerfile-extra lines).
 # --dockerfile-extra LINE: a Containerfile line added after FROM (COPY, ENV, CMD, ...), in order.
+# --format docker: build a Docker-format config (podman build drops HEALTHCHECK from the OCI format).
 e2e_debian_image() {
   _e_name=$1
   shift
   _e_pkgs=""
   _e_context=""
+  E2E_BUILD_FORMAT=""
   _e_extra_file=$(mktemp)
   while [ $# -gt 0 ]; do
     case $1 in
       --context) _e_context=$2; shift 2 ;;
       --dockerfile-extra) printf '%s\n' "$2" >>"$_e_extra_file"; shift 2 ;;
+      --format) E2E_BUILD_FORMAT=$2; shift 2 ;;
       *) _e_pkgs="$_e_pkgs${_e_pkgs:+,}$1"; shift ;;
     esac
   done
@@ -183,7 +191,8 @@ e2e_debian_image() {
     [ -d "$_e_context" ] || e2e_fail "no build context $_e_context"
     _e_ctx_key=$(e2e_key_of_dir "$_e_context")
   fi
-  _e_key=$(printf '%s\n' "$E2E_RECIPE_VERSION" "$_e_name" "$_e_pkgs" "$_e_ctx_key" "$(cat "$_e_extra_file")" | sha256sum | cut -c1-16)
+  _e_key=$(printf '%s\n' "$E2E_RECIPE_VERSION" "$_e_name" "$_e_pkgs" "$_e_ctx_key" "$(cat "$_e_extra_file")" \
+    ${E2E_BUILD_FORMAT:+"format $E2E_BUILD_FORMAT"} | sha256sum | cut -c1-16)
   E2E_IMG_DIR=$WHITTLE_E2E_CACHE/images/$_e_name-$_e_key
   E2E_IMG_NAME=localhost/whittle-e2e-$_e_name:$_e_key
   E2E_IMG_OCI_DIR=$E2E_IMG_DIR/oci
@@ -241,7 +250,7 @@ e2e_build_image() {
     # Layer: a real `RUN rm` so the image carries whiteouts of lower-layer files.
     echo 'RUN rm -rf /usr/share/doc/*/changelog* /usr/share/doc/*/NEWS* /var/cache/debconf/*-old /var/log/*.log'
   } >"$_e_tmp/context/Containerfile" || return 1
-  podman build -q --network=none -f "$_e_tmp/context/Containerfile" -t "$E2E_IMG_NAME" "$_e_tmp/context" >/dev/null \
+  podman build -q --network=none ${E2E_BUILD_FORMAT:+--format "$E2E_BUILD_FORMAT"} -f "$_e_tmp/context/Containerfile" -t "$E2E_IMG_NAME" "$_e_tmp/context" >/dev/null \
     || return 1
   podman save -q --format oci-archive -o "$_e_tmp/raw.oci.tar" "$E2E_IMG_NAME" || return 1
   # OCI layout with gzip layers, as a registry would serve them; the archive forms from it.
@@ -278,6 +287,56 @@ e2e_nginx_image() {
     --dockerfile-extra 'STOPSIGNAL SIGQUIT' \
     --dockerfile-extra 'CMD ["nginx", "-e", "stderr", "-g", "daemon off;"]'
   E2E_NGINX_INDEX=$E2E_LIB_DIR/apps/nginx/site/index.html
+}
+
+# The images of the hardening suites (issue 10): servers and jobs that start as root, as users ship them.
+# Each listens (when it serves) on 127.0.0.1 at its own port above 1024, so the suites can run side by side.
+E2E_NGINX_STOCK_PORT=18081
+E2E_REDIS_PORT=16379
+E2E_HEALTH_PORT=18082
+
+# e2e_nginx_stock_image: nginx-light with Debian's stock config (`user www-data;`, logs in /var/log/nginx,
+# pid /run/nginx.pid, temp dirs in /var/lib/nginx, the default site and its Debian welcome page), only the
+# default site's listen port changed to $E2E_NGINX_STOCK_PORT; started as root, `nginx -g 'daemon off;'`.
+e2e_nginx_stock_image() {
+  e2e_debian_image nginx-stock nginx-light \
+    --dockerfile-extra "RUN sed -i 's/\b80 default_server/$E2E_NGINX_STOCK_PORT default_server/' /etc/nginx/sites-available/default" \
+    --dockerfile-extra "EXPOSE $E2E_NGINX_STOCK_PORT/tcp" \
+    --dockerfile-extra 'CMD ["nginx", "-g", "daemon off;"]'
+}
+
+# e2e_redis_image: Debian's redis-server behind an official-image style entrypoint (apps/redis: as root,
+# mkdir + chown /data, then setpriv to user redis and exec the server), port $E2E_REDIS_PORT, WORKDIR and
+# VOLUME /data as the official image has them. The log goes to /data/redis.log, not stdout: verify compares
+# the app's stdout byte for byte, and redis stamps each log line with the time and its pid.
+e2e_redis_image() {
+  e2e_debian_image redis-entrypoint redis-server --context "$E2E_LIB_DIR/apps/redis" \
+    --dockerfile-extra 'COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh' \
+    --dockerfile-extra 'WORKDIR /data' \
+    --dockerfile-extra 'VOLUME /data' \
+    --dockerfile-extra "EXPOSE $E2E_REDIS_PORT/tcp" \
+    --dockerfile-extra 'ENTRYPOINT ["docker-entrypoint.sh"]' \
+    --dockerfile-extra "CMD [\"redis-server\", \"--port\", \"$E2E_REDIS_PORT\", \"--logfile\", \"/data/redis.log\"]"
+}
+
+# e2e_healthcheck_image: python3 -m http.server on $E2E_HEALTH_PORT (serving apps/healthcheck/site) with a
+# HEALTHCHECK that runs curl, a tool the app itself never runs (Docker format: OCI has no Healthcheck).
+e2e_healthcheck_image() {
+  e2e_debian_image healthcheck python3 curl --format docker --context "$E2E_LIB_DIR/apps/healthcheck" \
+    --dockerfile-extra 'COPY site/ /srv/site/' \
+    --dockerfile-extra 'WORKDIR /srv/site' \
+    --dockerfile-extra "EXPOSE $E2E_HEALTH_PORT/tcp" \
+    --dockerfile-extra "HEALTHCHECK --interval=10s --timeout=5s --retries=3 CMD [\"curl\", \"-fsS\", \"-o\", \"/dev/null\", \"http://127.0.0.1:$E2E_HEALTH_PORT/\"]" \
+    --dockerfile-extra "CMD [\"python3\", \"-m\", \"http.server\", \"$E2E_HEALTH_PORT\", \"--bind\", \"127.0.0.1\"]"
+}
+
+# e2e_retry_job_image: a batch job (apps/retry-job) whose shell entrypoint waits in an `until getent hosts
+# ...; do sleep 0.1; done` loop (the first try succeeds for localhost) and then does its work.
+e2e_retry_job_image() {
+  e2e_debian_image retry-job --context "$E2E_LIB_DIR/apps/retry-job" \
+    --dockerfile-extra 'COPY entrypoint.sh /usr/local/bin/entrypoint.sh' \
+    --dockerfile-extra 'COPY data/ /app/data/' \
+    --dockerfile-extra 'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]'
 }
 
 # e2e_pull REF: puts an image named in skopeo's syntax (oci:, oci-archive:, docker-archive:) into podman's
@@ -356,6 +415,266 @@ e2e_stop() {
 # e2e_port_free PORT: true when nothing listens on 127.0.0.1:PORT.
 e2e_port_free() {
   ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null
+}
+
+# e2e_run_line ARTIFACTS_DIR IMAGE [OPTION...]: the `podman run` line of ARTIFACTS_DIR/run-flags.txt, exactly
+# as a shell reads it (shlex; comments and backslash-newlines dropped), with the IMAGE placeholder replaced
+# by IMAGE and each OPTION inserted right after `run` (what a test adds to reach the app: a name, a network);
+# printed as one shell-quoted line. Fails when the file holds anything but one `podman run ... IMAGE` line.
+e2e_run_line() {
+  python3 - "$@" <<'PY'
+import shlex, sys
+art, image, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+text = open(art + "/run-flags.txt").read().replace("\\\n", "")
+toks = shlex.split(text, comments=True)
+if toks[:2] != ["podman", "run"] or toks.count("podman") != 1 or toks.count("IMAGE") != 1 or toks[-1] != "IMAGE":
+    sys.exit(f"run-flags.txt is not one `podman run ... IMAGE` line: {toks}")
+print(shlex.join(toks[:2] + extra + toks[2:-1] + [image]))
+PY
+}
+
+# e2e_run_line_has ARTIFACTS_DIR WHAT: true when run-flags.txt's line states WHAT: read-only (--read-only),
+# cap-drop-all (--cap-drop=ALL and no --cap-add), no-new-privileges, seccomp (seccomp=seccomp.json, a file
+# of the artifacts with a default action that refuses), non-root (--user whose uid is not 0 or root).
+e2e_run_line_has() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, shlex, sys
+art, what = sys.argv[1], sys.argv[2]
+toks = shlex.split(open(art + "/run-flags.txt").read().replace("\\\n", ""), comments=True)
+opts = []  # (name, value) pairs: --x=v, --x v
+i = 0
+while i < len(toks):
+    t = toks[i]
+    if t.startswith("-") and "=" in t:
+        opts.append(tuple(t.split("=", 1)))
+    elif t in ("--tmpfs", "--user", "-u", "--cap-drop", "--cap-add", "--security-opt"):
+        opts.append((t, toks[i + 1] if i + 1 < len(toks) else ""))
+        i += 1
+    elif t.startswith("-"):
+        opts.append((t, ""))
+    i += 1
+def values(*names):
+    return [v for n, v in opts if n in names]
+if what == "read-only":
+    ok = ("--read-only", "") in opts or values("--read-only") in (["true"],)
+elif what == "cap-drop-all":
+    ok = "ALL" in values("--cap-drop") and not values("--cap-add")
+elif what == "no-new-privileges":
+    ok = any(v.startswith("no-new-privileges") for v in values("--security-opt"))
+elif what == "seccomp":
+    files = [v.split("=", 1)[1] for v in values("--security-opt") if v.startswith("seccomp=")]
+    ok = len(files) == 1 and os.path.isfile(os.path.join(art, files[0]))
+    if ok:
+        prof = json.load(open(os.path.join(art, files[0])))
+        ok = prof.get("defaultAction") in ("SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS")
+elif what == "non-root":
+    users = values("--user", "-u")
+    ok = len(users) == 1 and users[0].split(":")[0] not in ("", "0", "root")
+else:
+    sys.exit(f"unknown: {what}")
+print(f"run-flags {what}: {'yes' if ok else 'no'} ({shlex.join(toks)})")
+sys.exit(0 if ok else 1)
+PY
+}
+
+# e2e_start DIR NAME READY LINE: runs the shell-quoted command LINE (a `podman run` line naming container
+# NAME, attached) from DIR in the background, its output in $E2E_WORK/NAME.log; waits up to 30 s until the
+# shell command READY succeeds. Fails (printing the log) when the container ends or never gets ready.
+e2e_start() {
+  _e_dir=$1 _e_cname=$2 _e_ready=$3 _e_line=$4
+  podman rm -f "$_e_cname" >/dev/null 2>&1 || true
+  printf '%s\n' "$_e_cname" >>"$E2E_WORK/.cleanup-containers"
+  echo "+ (cd $_e_dir && $_e_line)" >&2
+  (cd "$_e_dir" && eval "$_e_line") >"$E2E_WORK/$_e_cname.log" 2>&1 &
+  _e_bg=$!
+  _e_i=0
+  while [ $_e_i -lt 60 ]; do
+    if eval "$_e_ready" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$_e_bg" 2>/dev/null; then
+      echo "container $_e_cname ended before it was ready; its output:" >&2
+      sed 's/^/  | /' "$E2E_WORK/$_e_cname.log" >&2
+      return 1
+    fi
+    sleep 0.5
+    _e_i=$((_e_i + 1))
+  done
+  echo "container $_e_cname not ready after 30 s; its output:" >&2
+  sed 's/^/  | /' "$E2E_WORK/$_e_cname.log" >&2
+  return 1
+}
+
+# e2e_http URL TAG: GET URL into $E2E_WORK/TAG.status (HTTP status, 000 when no answer) and TAG.body.
+e2e_http() {
+  curl -sS --max-time 10 -o "$E2E_WORK/$2.body" -w '%{http_code}' "$1" >"$E2E_WORK/$2.status" 2>/dev/null \
+    || echo 000 >"$E2E_WORK/$2.status"
+}
+
+# e2e_container_users NAME: the users of container NAME's processes (host view), sorted, one line.
+e2e_container_users() {
+  podman top "$1" user 2>/dev/null | tail -n +2 | sort -u | tr '\n' ' '
+}
+
+# e2e_json FILE EXPR: a value of the JSON document FILE, EXPR a python expression over `j`, printed as JSON.
+e2e_json() {
+  python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(json.dumps($2, sort_keys=True))" "$1"
+}
+
+# e2e_hardening_slim ARG...: `whittle slim $E2E_SLIM_SRC -o $E2E_SLIM_DST --artifacts $E2E_WORK/art ARG...`
+# (the hardening suites' one slim, default options otherwise; source default $E2E_IMG_OCI, output default
+# oci:$E2E_WORK/slim:latest); prints its summary and the seconds it took; exits the suite (fail) when slim
+# fails, with its stderr, since nothing is left to check. A docker-archive output is also copied by skopeo
+# to oci:$E2E_WORK/slim:latest for the layout checks.
+e2e_hardening_slim() {
+  : "${E2E_SLIM_SRC:=$E2E_IMG_OCI}" "${E2E_SLIM_DST:=oci:$E2E_WORK/slim:latest}"
+  e2e_log "whittle slim $E2E_SLIM_SRC $*"
+  _e_t0=$(date +%s.%N)
+  _e_rc=0
+  "$WHITTLE" slim "$E2E_SLIM_SRC" -o "$E2E_SLIM_DST" --artifacts "$E2E_WORK/art" "$@" \
+    >"$E2E_WORK/slim.out" 2>"$E2E_WORK/slim.err" || _e_rc=$?
+  E2E_SLIM_SECONDS=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" \
+    "$_e_t0" "$(date +%s.%N)")
+  e2e_log "slim took $E2E_SLIM_SECONDS s, exit $_e_rc"
+  cat "$E2E_WORK/slim.out"
+  if [ "$_e_rc" != 0 ]; then
+    sed 's/^/  slim stderr | /' "$E2E_WORK/slim.err" | tail -n 60 >&2
+    e2e_fail "whittle slim (default options) exited $_e_rc on $E2E_IMG_NAME"
+  fi
+  case $E2E_SLIM_DST in
+    docker-archive:*)
+      skopeo copy -q "$E2E_SLIM_DST" "oci:$E2E_WORK/slim:latest" \
+        || e2e_fail "skopeo cannot read the slimmed docker-archive $E2E_SLIM_DST"
+      ;;
+  esac
+}
+
+# e2e_hardening_checks: what every hardening suite asserts after e2e_hardening_slim, with independent tools
+# (python's digest walk, umoci unpack into $E2E_WORK/bundle, skopeo inspect): the layout, a non-root User in
+# the config that run-flags.txt repeats, every constraint of the run line (read-only, no capabilities,
+# no-new-privileges, the seccomp profile), securitycontext.yaml saying the same, the config carried over,
+# and report.json naming the candidate users tried in order (65532:65532 first) and keeping the first
+# that verified.
+e2e_hardening_checks() {
+  _e_w=$E2E_WORK
+  e2e_check "slimmed layout verified (digests, sizes, diff_ids, tar)" e2e_verify_layout "$_e_w/slim" latest
+  e2e_check "umoci unpack of the slimmed image" \
+    sh -c 'umoci unpack --image "$1:latest" "$2" >/dev/null' - "$_e_w/slim" "$_e_w/bundle"
+  for _e_f in report.json run-flags.txt securitycontext.yaml seccomp.json; do
+    e2e_check "artifact $_e_f written (syscall recording is on by default)" test -s "$_e_w/art/$_e_f"
+  done
+  echo "run-flags.txt:"
+  sed 's/^/  | /' "$_e_w/art/run-flags.txt" 2>/dev/null || true
+  for _e_what in read-only cap-drop-all no-new-privileges seccomp non-root; do
+    e2e_check "run-flags.txt: $_e_what" e2e_run_line_has "$_e_w/art" "$_e_what"
+  done
+  _e_user=$(e2e_config_field "oci:$_e_w/slim:latest" 'c["config"].get("User", "")' | tr -d '"')
+  E2E_SLIM_USER=$_e_user
+  e2e_check "config User is non-root ($_e_user)" sh -c 'case ${1%%:*} in ""|0|root) exit 1;; esac' - "$_e_user"
+  e2e_check "run-flags.txt runs the config's User ($_e_user)" \
+    grep -Eq -- "--user[= ]'?$_e_user'?( |\$)" "$_e_w/art/run-flags.txt"
+  e2e_check "securitycontext.yaml: runAsNonRoot, readOnlyRootFilesystem, no escalation, Localhost seccomp" \
+    python3 -c '
+import sys
+t = open(sys.argv[1]).read()
+for want in ("runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivilegeEscalation: false",
+             "type: Localhost"):
+    assert want in t, want
+' "$_e_w/art/securitycontext.yaml"
+  # The raw config blobs (skopeo inspect --config drops what the OCI struct lacks, Healthcheck included).
+  _e_keys='{k: c["config"].get(k) for k in ("Cmd", "Entrypoint", "Env", "WorkingDir", "ExposedPorts", "Volumes", "StopSignal", "Healthcheck")}'
+  e2e_check "Cmd, Entrypoint, Env, WorkingDir, ExposedPorts, Volumes, StopSignal, Healthcheck carried over" \
+    test "$(e2e_raw_config_field "$E2E_SLIM_DST" "$_e_keys")" = "$(e2e_raw_config_field "$E2E_SLIM_SRC" "$_e_keys")"
+  e2e_check "the original's labels carried over" python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]) or {}, json.loads(sys.argv[2]) or {}
+assert all(b.get(k) == v for k, v in a.items()), (a, b)
+' "$(e2e_raw_config_field "$E2E_SLIM_SRC" 'c["config"].get("Labels")')" \
+    "$(e2e_raw_config_field "$E2E_SLIM_DST" 'c["config"].get("Labels")')"
+  e2e_check "report.json: the user is non-root" python3 -c '
+import json, sys
+u = json.load(open(sys.argv[1]))["user"]
+print("report user: %s" % json.dumps(u))
+assert u.get("non_root") is True, u
+' "$_e_w/art/report.json"
+  e2e_check "report.json: candidates tried in order, 65532:65532 first, the first that verified kept" \
+    e2e_report_candidates "$_e_w/art/report.json" "$_e_user"
+}
+
+# e2e_raw_config_field REF EXPR: like e2e_config_field, over the config blob exactly as stored (REF is
+# oci:DIR[:TAG] or docker-archive:FILE[:...]), read without skopeo, which rewrites it into its OCI struct.
+e2e_raw_config_field() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys, tarfile
+ref, expr = sys.argv[1], sys.argv[2]
+kind, rest = ref.split(":", 1)
+if kind == "oci":
+    d, _, tag = rest.partition(":")
+    idx = json.load(open(os.path.join(d, "index.json")))["manifests"]
+    m = [x for x in idx if not tag or x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]
+    blob = lambda dg: open(os.path.join(d, "blobs", *dg.split(":", 1)), "rb").read()
+    c = json.loads(blob(json.loads(blob(m["digest"]))["config"]["digest"]))
+elif kind == "docker-archive":
+    with tarfile.open(rest.split(":", 1)[0]) as t:
+        c = json.load(t.extractfile(json.load(t.extractfile("manifest.json"))[0]["Config"]))
+else:
+    sys.exit(f"e2e_raw_config_field: {ref}: only oci: and docker-archive:")
+print(json.dumps(eval(expr), sort_keys=True))
+PY
+}
+
+# e2e_report_candidates REPORT USER: prints the candidate users REPORT says slim tried (with each result
+# and reason) and checks: at least one, the first is 65532:65532, USER is the first one that verified and
+# every one before it has a reason for failing.
+e2e_report_candidates() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+kept = sys.argv[2]
+def find(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "candidates" and isinstance(v, list):
+                return v
+            f = find(v)
+            if f is not None:
+                return f
+    elif isinstance(o, list):
+        for v in o:
+            f = find(v)
+            if f is not None:
+                return f
+    return None
+cands = find(r)
+assert cands, "report.json names no candidates"
+def user(c):
+    return str(c.get("user", c.get("candidate", "")))
+def passed(c):
+    for k in ("verified", "ok", "passed"):
+        if k in c:
+            return bool(c[k])
+    return str(c.get("result", c.get("outcome", ""))).lower() in ("ok", "verified", "pass", "passed", "kept")
+for c in cands:
+    print("  candidate %s: %s" % (user(c), json.dumps(c, sort_keys=True)))
+assert user(cands[0]) == "65532:65532", "first candidate is %r" % user(cands[0])
+first_ok = next((c for c in cands if passed(c)), None)
+assert first_ok is not None, "no candidate verified"
+assert user(first_ok) == kept, "kept %r, the first that verified is %r" % (kept, user(first_ok))
+for c in cands[: cands.index(first_ok)]:
+    why = c.get("differences") or c.get("reason") or c.get("why") or c.get("error") or c.get("note")
+    assert why, "candidate %r failed without a reason" % user(c)
+PY
+}
+
+# e2e_kept_by_reason REASON: the paths report.json counts under kept_by_reason REASON (0 when absent).
+e2e_kept_by_reason() {
+  python3 -c '
+import json, sys
+k = json.load(open(sys.argv[1])).get("kept_by_reason", {}).get(sys.argv[2]) or {}
+print(k.get("paths", 0) if isinstance(k, dict) else len(k))' "$E2E_WORK/art/report.json" "$1"
 }
 
 # e2e_image_bytes DIR|FILE: total bytes of an image as stored (a layout directory or an archive).

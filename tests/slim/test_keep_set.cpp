@@ -233,6 +233,7 @@ TEST_CASE("slim::plan_keep_set keeps what the healthcheck touched, not what othe
   KeepPlan without = plan_keep_set(root.tree, root.files, p, options());
   CHECK(without.removed.at("/usr/bin/dash") == "strip:shells");
   CHECK(without.removed.at("/var/cache/app/seed.db") == "not-traced");
+}
 
 namespace {
 
