@@ -47,21 +47,29 @@ write_layout(const std::string& layout, const std::vector<std::string>& layers)
   json diffs = json::array();
   for (const auto& l : layers) {
     std::string hex = blob(layout, l);
-    descs.push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"}, {"digest", "sha256:" + hex},
+    descs.push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                     {"digest", "sha256:" + hex},
                      {"size", l.size()}});
     diffs.push_back("sha256:" + hex);
   }
-  std::string cfg = json{{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", diffs}}}}.dump();
+  std::string cfg =
+      json{{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", diffs}}}}
+          .dump();
   std::string cfg_hex = blob(layout, cfg);
-  std::string man = json{{"schemaVersion", 2},
-                         {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                         {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                     {"digest", "sha256:" + cfg_hex}, {"size", cfg.size()}}},
-                         {"layers", descs}}.dump();
+  std::string man = json{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config",
+       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+        {"digest", "sha256:" + cfg_hex},
+        {"size", cfg.size()}}},
+      {"layers", descs}}.dump();
   std::string man_hex = blob(layout, man);
   put(layout + "/index.json", json{{"schemaVersion", 2},
-                                   {"manifests", {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                                   {"digest", "sha256:" + man_hex}, {"size", man.size()}}}}}
+                                   {"manifests",
+                                    {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                      {"digest", "sha256:" + man_hex},
+                                      {"size", man.size()}}}}}
                                   .dump());
   put(layout + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
 }

@@ -1,16 +1,14 @@
-#include <whittle/archive/compression.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/number.hpp>
-
-#include <isa-l/crc.h>
-#include <isa-l/igzip_lib.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
 #include <vector>
+#include <whittle/archive/compression.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
+#include <zlib.h>
+#include <zstd.h>
 
 namespace whittle::archive {
 
@@ -30,7 +28,8 @@ public:
   {
     m_out += out;
     if (m_out > m_limits.max_output) {
-      throw BadInput("decompress " + m_what + ": output exceeds the limit of " + std::to_string(m_limits.max_output) +
+      throw BadInput("decompress " + m_what + ": output exceeds the limit of " +
+                     std::to_string(m_limits.max_output) +
                      " bytes (WHITTLE_MAX_LAYER_BYTES; a decompression bomb?)");
     }
     if (m_out > m_limits.ratio_floor && m_out / std::max<uint64_t>(in_so_far, 1) > m_limits.max_ratio) {
@@ -49,7 +48,7 @@ class PassthroughDecoder : public util::ByteSource
 {
 public:
   PassthroughDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
-    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what)
+      : m_in(in), m_what(std::move(what)), m_guard(limits, m_what)
   {
   }
 
@@ -75,7 +74,7 @@ class GzipDecoder : public util::ByteSource
 {
 public:
   GzipDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
-    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer)
+      : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer)
   {
     isal_inflate_init(&m_state);
   }
@@ -241,7 +240,8 @@ class ZstdDecoder : public util::ByteSource
 {
 public:
   ZstdDecoder(util::ByteSource& in, std::string what, DecodeLimits limits)
-    : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer), m_ctx(ZSTD_createDCtx())
+      : m_in(in), m_what(std::move(what)), m_guard(limits, m_what), m_inbuf(k_in_buffer),
+        m_ctx(ZSTD_createDCtx())
   {
     if (!m_ctx) {
       throw Error("decompress " + m_what + ": cannot create a zstd context");
@@ -364,12 +364,8 @@ class GzipEncoder : public util::ByteSink
 {
 public:
   GzipEncoder(util::ByteSink& out, std::string what)
-    : m_out(out),
-      m_what(std::move(what)),
-      m_inbuf(k_gzip_chunk),
-      m_outbuf(k_out_buffer),
-      m_level_buf(ISAL_DEF_LVL2_DEFAULT),
-      m_state(std::make_unique<isal_zstream>())
+      : m_out(out), m_what(std::move(what)), m_inbuf(k_gzip_chunk), m_outbuf(k_out_buffer),
+        m_level_buf(ISAL_DEF_LVL2_DEFAULT), m_state(std::make_unique<isal_zstream>())
   {
     isal_deflate_init(m_state.get());
     m_state->level = k_gzip_level;
@@ -458,7 +454,7 @@ class ZstdEncoder : public util::ByteSink
 {
 public:
   ZstdEncoder(util::ByteSink& out, std::string what)
-    : m_out(out), m_what(std::move(what)), m_outbuf(ZSTD_CStreamOutSize()), m_ctx(ZSTD_createCCtx())
+      : m_out(out), m_what(std::move(what)), m_outbuf(ZSTD_CStreamOutSize()), m_ctx(ZSTD_createCCtx())
   {
     if (!m_ctx || ZSTD_isError(ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_compressionLevel, 3)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_checksumFlag, 1))) {

@@ -1,12 +1,10 @@
-#include <whittle/archive/tar_reader.hpp>
-#include <whittle/util/error.hpp>
-
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <whittle/archive/tar_reader.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::archive {
 
@@ -49,16 +47,16 @@ id_value(int64_t v, const char* field, const std::string& context)
 } // namespace
 
 TarReader::TarReader(util::ByteSource& src, std::string what, DecodeLimits limits)
-  : m_src(src), m_what(std::move(what)), m_ar(archive_read_new()), m_buf(new char[k_read_block]),
-    m_limits(limits)
+    : m_src(src), m_what(std::move(what)), m_ar(archive_read_new()), m_buf(new char[k_read_block]),
+      m_limits(limits)
 {
   if (!m_ar) {
     throw Error("read " + m_what + ": cannot create a libarchive reader");
   }
   // Only tar (ustar, pax, GNU); no filters: decompression is ours (compression.hpp), with its limits.
   if (archive_read_support_format_tar(m_ar) != ARCHIVE_OK ||
-      archive_read_open2(m_ar, this, nullptr, &TarReader::read_callback, &TarReader::skip_callback, nullptr) !=
-        ARCHIVE_OK) {
+      archive_read_open2(m_ar, this, nullptr, &TarReader::read_callback, &TarReader::skip_callback,
+                         nullptr) != ARCHIVE_OK) {
     std::exception_ptr err = m_src_error;
     std::string msg = "read " + m_what + ": " + libarchive_message(m_ar);
     archive_read_free(m_ar);
@@ -123,7 +121,8 @@ TarReader::fail(const std::string& context)
     m_src_error = nullptr;
     std::rethrow_exception(err);
   }
-  throw BadInput("read " + m_what + (context.empty() ? "" : ": " + context) + ": " + libarchive_message(m_ar));
+  throw BadInput("read " + m_what + (context.empty() ? "" : ": " + context) + ": " +
+                 libarchive_message(m_ar));
 }
 
 bool
@@ -292,9 +291,9 @@ TarReader::read_sparse(char* out, size_t n)
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       fail(context);
     }
-    if (offset < 0 || static_cast<uint64_t>(offset) < s.pos ||
-        static_cast<uint64_t>(offset) + len > s.size) {
-      throw BadInput("read " + m_what + ": " + context + ": sparse map out of order or beyond the file's size");
+    if (offset < 0 || static_cast<uint64_t>(offset) < s.pos || static_cast<uint64_t>(offset) + len > s.size) {
+      throw BadInput("read " + m_what + ": " + context +
+                     ": sparse map out of order or beyond the file's size");
     }
     s.block = static_cast<const char*>(block);
     s.block_offset = static_cast<uint64_t>(offset);

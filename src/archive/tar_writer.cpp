@@ -1,11 +1,9 @@
-#include <whittle/archive/tar_writer.hpp>
-#include <whittle/util/error.hpp>
-
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-
-#include <algorithm>
 #include <cerrno>
+#include <whittle/archive/tar_writer.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::archive {
 
@@ -44,13 +42,14 @@ ae_type(EntryType t)
 } // namespace
 
 TarWriter::TarWriter(util::ByteSink& sink, std::string what)
-  : m_sink(sink), m_what(std::move(what)), m_ar(archive_write_new()), m_buf(new char[k_copy_block])
+    : m_sink(sink), m_what(std::move(what)), m_ar(archive_write_new()), m_buf(new char[k_copy_block])
 {
   if (!m_ar) {
     throw Error("write " + m_what + ": cannot create a libarchive writer");
   }
   // pax restricted: plain ustar headers, plus a pax header only for what ustar cannot hold (long names,
-  // large ids or sizes, xattrs as SCHILY.xattr, the form GNU tar and Go's archive/tar read). The archive ends right after the two end blocks: no record padding.
+  // large ids or sizes, xattrs as SCHILY.xattr, the form GNU tar and Go's archive/tar read). The archive ends
+  // right after the two end blocks: no record padding.
   if (archive_write_set_format_pax_restricted(m_ar) != ARCHIVE_OK ||
       archive_write_set_bytes_per_block(m_ar, k_write_block) != ARCHIVE_OK ||
       archive_write_set_bytes_in_last_block(m_ar, 1) != ARCHIVE_OK ||
@@ -147,8 +146,8 @@ TarWriter::add(const TarEntry& entry, util::ByteSource* content)
   while (left > 0) {
     size_t got = content->read(m_buf.get(), static_cast<size_t>(std::min<uint64_t>(left, k_copy_block)));
     if (got == 0) {
-      throw Error("write " + m_what + ": " + context + ": content ended after " + std::to_string(entry.size - left) +
-                  " of " + std::to_string(entry.size) + " bytes");
+      throw Error("write " + m_what + ": " + context + ": content ended after " +
+                  std::to_string(entry.size - left) + " of " + std::to_string(entry.size) + " bytes");
     }
     const char* p = m_buf.get();
     size_t n = got;

@@ -5,7 +5,8 @@ namespace whittle::archive {
 
 VerifiedSource::VerifiedSource(util::ByteSource& in, std::string expected_sha256_hex, uint64_t expected_size,
                                std::string what)
-  : m_in(in), m_expected(std::move(expected_sha256_hex)), m_expected_size(expected_size), m_what(std::move(what))
+    : m_in(in), m_expected(std::move(expected_sha256_hex)), m_expected_size(expected_size),
+      m_what(std::move(what))
 {
 }
 
@@ -22,8 +23,8 @@ VerifiedSource::read(void* buf, size_t n)
   if (got > 0) {
     m_read += got;
     if (m_expected_size != any_size && m_read > m_expected_size) {
-      m_error = "verify " + m_what + ": size mismatch (more than the expected " + std::to_string(m_expected_size) +
-                " bytes)";
+      m_error = "verify " + m_what + ": size mismatch (more than the expected " +
+                std::to_string(m_expected_size) + " bytes)";
       throw BadInput(m_error);
     }
     m_hash.update(buf, got);
@@ -37,7 +38,8 @@ VerifiedSource::read(void* buf, size_t n)
   }
   std::string got_hex = m_hash.hex_final();
   if (got_hex != m_expected) {
-    m_error = "verify " + m_what + ": digest mismatch (got sha256:" + got_hex + ", expected sha256:" + m_expected + ")";
+    m_error = "verify " + m_what + ": digest mismatch (got sha256:" + got_hex +
+              ", expected sha256:" + m_expected + ")";
     throw BadInput(m_error);
   }
   return 0;

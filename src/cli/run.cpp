@@ -63,9 +63,7 @@ raise_descriptor_limit() noexcept
   }
 }
 
-
 } // namespace
-
 
 int
 run(int argc, char** argv)

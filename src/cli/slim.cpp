@@ -31,8 +31,9 @@ print_slim_failure(const slim::Report& r)
   std::fprintf(stderr, "whittle: verify failed for every candidate user: the slimmed image does not behave "
                        "like the original, nothing was written\n");
   for (const auto& a : r.candidates) {
-    std::fprintf(stderr, "candidate %s (%s), %zu verify runs:\n", util::terminal_safe(a.candidate.user).c_str(),
-                 slim::to_string(a.candidate.kind).c_str(), a.verifies);
+    std::fprintf(stderr, "candidate %s (%s), %zu verify runs:\n",
+                 util::terminal_safe(a.candidate.user).c_str(), slim::to_string(a.candidate.kind).c_str(),
+                 a.verifies);
     for (const auto& d : a.differences) {
       std::fprintf(stderr, "  %s\n", util::terminal_safe(d).c_str());
     }
@@ -100,9 +101,10 @@ run_slim(const ParsedArgs& args)
   util::info("tracing " + src_ref.str());
   auto t0 = std::chrono::steady_clock::now();
   slim::TracedSource traced = slim::trace_source(image, topts, user, work.path());
-  util::verbose("extracted, traced and restored in " + ms_since(t0) + " (" + std::to_string(traced.restored) +
-                " files the app may have changed" +
-                (traced.extracted_afresh ? "; restoring failed: extracted afresh)" : " restored from the layers)"));
+  util::verbose(
+      "extracted, traced and restored in " + ms_since(t0) + " (" + std::to_string(traced.restored) +
+      " files the app may have changed" +
+      (traced.extracted_afresh ? "; restoring failed: extracted afresh)" : " restored from the layers)"));
   trace::Profile& profile = traced.profile;
   const slim::ExtractedImage& src = traced.src;
   if (traced.timed_out) {
@@ -141,7 +143,8 @@ run_slim(const ParsedArgs& args)
   for (const auto& w : plan.keep.warnings) {
     util::warn(w);
   }
-  util::info("verify passed as " + plan.report.hardening.user + ": same exit status, stdout and probe results");
+  util::info("verify passed as " + plan.report.hardening.user +
+             ": same exit status, stdout and probe results");
   finish_build(src, plan, dest, profile, args);
   return k_exit_ok;
 }
@@ -157,7 +160,8 @@ slim_command()
   c.spec.summary = "trace, build and verify in one step: the minimal image that still works";
   c.spec.description =
       "Runs the image's app in the sandbox under the tracer (as `whittle trace`), builds the slimmed image\n"
-      "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the same\n"
+      "from that profile (as `whittle build`), then runs the slimmed image in the same sandbox with the "
+      "same\n"
       "command, env and probes, under the hints it will write (read-only root with tmpfs at the written\n"
       "paths, the capabilities kept, no-new-privileges, the seccomp profile, the user): exit status, stdout\n"
       "and probe results must equal the traced run's. An image that runs as root is tried as 65532:65532,\n"

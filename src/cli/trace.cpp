@@ -132,14 +132,15 @@ trace_command()
   c.spec.usage = "IMAGE -o PROFILE.json [options] [-- CMD ARGS...]";
   c.spec.summary = "run an image's app in a sandbox under the tracer, record the files it touches";
   c.spec.description =
-    "Extracts the image into a work directory and runs its Entrypoint + Cmd (or `-- CMD ARGS...`, which\n"
-    "replaces Cmd) with the image's Env, WorkingDir and User, in new user, mount, pid, ipc, uts and net\n"
-    "namespaces, after pivot_root into the rootfs, with a fresh /proc, a minimal /dev, Docker's default\n"
-    "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
-    "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
-    "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
-    "stderr pass through. Runs as root or, rootless, in a user namespace of its own (docs/sandbox.md). With --json a\n"
-    "summary (image, profile, file counts, the app's exit) is printed on stdout.";
+      "Extracts the image into a work directory and runs its Entrypoint + Cmd (or `-- CMD ARGS...`, which\n"
+      "replaces Cmd) with the image's Env, WorkingDir and User, in new user, mount, pid, ipc, uts and net\n"
+      "namespaces, after pivot_root into the rootfs, with a fresh /proc, a minimal /dev, Docker's default\n"
+      "capabilities and no_new_privs. A ptrace + seccomp-bpf tracer records every path the app and its\n"
+      "children name; the profile (docs/profile.md) lists image files with their accesses, and /proc, /sys,\n"
+      "/dev and whittle's own /etc/hosts, /etc/resolv.conf, /etc/hostname apart. The app's stdout and\n"
+      "stderr pass through. Runs as root or, rootless, in a user namespace of its own (docs/sandbox.md). "
+      "With --json a\n"
+      "summary (image, profile, file counts, the app's exit) is printed on stdout.";
   c.spec.flags = {
       {"--output", "-o", "FILE", "write the profile here (required)"},
       {"--platform", "", "OS/ARCH[/VARIANT]", "pick this platform from a multi-platform index"},

@@ -26,16 +26,20 @@ trace_flags()
       {"--cmd", "", "CMD", "replace the image's Cmd; words or a JSON array"},
       {"--env", "-e", "K=V", "set an environment variable for the traced run", true},
       {"--cwd", "", "DIR", "the app's working directory (default: the image's WorkingDir)"},
-      {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)", true},
+      {"--mount", "", "HOST:CONTAINER[:ro]", "bind-mount a host path into the sandbox (recorded as special)",
+       true},
       {"--workdir", "", "DIR", "extract under DIR (default: /dev/shm when it has room, else $TMPDIR)"},
       {"--keep-workdir", "", "", "keep the work directory"},
       {"--timeout", "", "SECONDS", "stop the app after this long (default 60)"},
       {"--network", "", "none|host",
        "none: a private loopback only (default); host: share the host's network"},
       {"--no-seccomp", "", "",
-       "do not record the app's syscalls (no seccomp.json, no seccomp allow list in verify; a little faster)"},
-      {"--syscalls", "", "", "accepted for compatibility: syscall recording is on by default (see --no-seccomp)"},
-      {"--all-cpus", "", "", "let the app use every CPU (default: it shares one CPU with the tracer, 2x faster here)"},
+       "do not record the app's syscalls (no seccomp.json, no seccomp allow list in verify; a little "
+       "faster)"},
+      {"--syscalls", "", "",
+       "accepted for compatibility: syscall recording is on by default (see --no-seccomp)"},
+      {"--all-cpus", "", "",
+       "let the app use every CPU (default: it shares one CPU with the tracer, 2x faster here)"},
       {"--probe", "", "URL", "GET http://HOST:PORT/PATH from inside the sandbox once the app answers", true},
       {"--probe-exec", "", "CMD", "run `/bin/sh -c CMD` inside the sandbox once the app is up", true},
       {"--no-healthcheck", "", "",
@@ -90,9 +94,9 @@ stop_signal_of(const oci::ImageConfig& cfg)
   if (name.rfind("SIG", 0) == 0) {
     name = name.substr(3);
   }
-  static const std::pair<const char*, int> k_names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP},
-                                                        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
-                                                        {"KILL", SIGKILL}, {"WINCH", SIGWINCH}};
+  static const std::pair<const char*, int> k_names[] = {
+      {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},   {"QUIT", SIGQUIT},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"KILL", SIGKILL}, {"WINCH", SIGWINCH}};
   for (const auto& [n, v] : k_names) {
     if (name == n) {
       return v;

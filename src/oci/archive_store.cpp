@@ -1,13 +1,12 @@
 #include "json_util.hpp"
 #include "stores.hpp"
 
+#include <regex>
 #include <whittle/archive/compression.hpp>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/sha256.hpp>
-
-#include <regex>
 
 namespace whittle::oci::detail {
 
@@ -55,7 +54,7 @@ class DockerArchiveStore : public BlobStore
 {
 public:
   DockerArchiveStore(std::shared_ptr<const TarIndex> index, std::map<Digest, std::string> members)
-    : m_index(std::move(index)), m_members(std::move(members))
+      : m_index(std::move(index)), m_members(std::move(members))
   {
   }
 
@@ -171,8 +170,9 @@ open_docker_archive(const ImageRef& ref)
     tags_text += (tags_text.empty() ? "" : ", ") + printable(t);
   }
   if (!ref.tag.empty() && !chosen) {
-    throw BadInput("find image `" + printable(ref.tag) + "` in `" + file + "`: no such name; the archive holds: " +
-                   (tags_text.empty() ? "untagged images only" : tags_text));
+    throw BadInput(
+        "find image `" + printable(ref.tag) + "` in `" + file +
+        "`: no such name; the archive holds: " + (tags_text.empty() ? "untagged images only" : tags_text));
   }
   if (!chosen) {
     if (list.size() != 1) {
@@ -194,8 +194,8 @@ open_docker_archive(const ImageRef& ref)
   std::vector<Digest> diff_ids = config.diff_ids();
   std::vector<std::string> layer_names = string_array(entry, "Layers", ewhat, true);
   if (layer_names.size() != diff_ids.size()) {
-    throw BadInput("open docker-archive `" + file + "`: " + std::to_string(layer_names.size()) + " layers but " +
-                   std::to_string(diff_ids.size()) + " diff_ids in the config");
+    throw BadInput("open docker-archive `" + file + "`: " + std::to_string(layer_names.size()) +
+                   " layers but " + std::to_string(diff_ids.size()) + " diff_ids in the config");
   }
 
   std::map<Digest, std::string> members;

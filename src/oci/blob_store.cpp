@@ -11,7 +11,7 @@ class OwningVerifiedSource : public util::ByteSource
 {
 public:
   OwningVerifiedSource(std::unique_ptr<util::ByteSource> inner, const Descriptor& d, const std::string& what)
-    : m_inner(std::move(inner)), m_verified(*m_inner, d.digest.hex, static_cast<uint64_t>(d.size), what)
+      : m_inner(std::move(inner)), m_verified(*m_inner, d.digest.hex, static_cast<uint64_t>(d.size), what)
   {
   }
   size_t read(void* buf, size_t n) override { return m_verified.read(buf, n); }

@@ -1,13 +1,12 @@
 #include "json_util.hpp"
 #include "stores.hpp"
 
+#include <set>
 #include <whittle/archive/verified_source.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
-
-#include <set>
 
 namespace whittle::oci {
 
@@ -67,7 +66,7 @@ class Resolver
 {
 public:
   Resolver(const BlobStore& store, const ImageRef& ref, const std::optional<Platform>& platform)
-    : m_store(store), m_ref(ref), m_platform(platform.value_or(Platform::host()))
+      : m_store(store), m_ref(ref), m_platform(platform.value_or(Platform::host()))
   {
   }
 
@@ -139,11 +138,12 @@ private:
                      d.digest.str());
     }
     if (depth >= k_max_index_depth) {
-      throw BadInput("open index " + d.digest.str() + " in " + m_store.name() + ": indexes nested deeper than " +
-                     std::to_string(k_max_index_depth));
+      throw BadInput("open index " + d.digest.str() + " in " + m_store.name() +
+                     ": indexes nested deeper than " + std::to_string(k_max_index_depth));
     }
     if (!m_seen.insert(d.digest).second) {
-      throw BadInput("open index " + d.digest.str() + " in " + m_store.name() + ": the index refers to itself");
+      throw BadInput("open index " + d.digest.str() + " in " + m_store.name() +
+                     ": the index refers to itself");
     }
     std::string what = "index " + d.digest.str() + " in " + m_store.name();
     Index idx = Index::parse(read_blob(m_store, d, what), what);
@@ -167,13 +167,14 @@ private:
         continue;
       }
       // Prefer an exact variant match over one that matched by ignoring the variant.
-      if (!best || (d.platform->variant == m_platform.variant && best->platform->variant != m_platform.variant)) {
+      if (!best ||
+          (d.platform->variant == m_platform.variant && best->platform->variant != m_platform.variant)) {
         best = &d;
       }
     }
     if (!best) {
-      throw BadInput("select platform " + m_platform.str() + " in " + where + ": no image for it; available: " +
-                     platform_list(ds) + " (choose with --platform)");
+      throw BadInput("select platform " + m_platform.str() + " in " + where +
+                     ": no image for it; available: " + platform_list(ds) + " (choose with --platform)");
     }
     return follow(*best, where, depth);
   }
@@ -200,8 +201,8 @@ open_image(const ImageRef& ref, const std::optional<Platform>& platform)
     img.manifest_digest = Digest::of(bytes);
   } else {
     std::shared_ptr<detail::OciSource> store = ref.transport == Transport::oci_layout
-                                                 ? detail::open_layout_store(ref.path)
-                                                 : detail::open_oci_archive_store(ref.path);
+                                                   ? detail::open_layout_store(ref.path)
+                                                   : detail::open_oci_archive_store(ref.path);
     img.store = store;
     std::string iwhat = "`index.json` of " + store->name();
     Index top = Index::parse(store->read_index(), iwhat);
@@ -220,8 +221,9 @@ open_image(const ImageRef& ref, const std::optional<Platform>& platform)
   img.config_digest = img.manifest.config.digest;
   std::vector<Digest> diff_ids = img.config.diff_ids();
   if (diff_ids.size() != img.manifest.layers.size()) {
-    throw BadInput("open image " + ref.str() + ": the manifest lists " + std::to_string(img.manifest.layers.size()) +
-                   " layers but the config has " + std::to_string(diff_ids.size()) + " diff_ids");
+    throw BadInput("open image " + ref.str() + ": the manifest lists " +
+                   std::to_string(img.manifest.layers.size()) + " layers but the config has " +
+                   std::to_string(diff_ids.size()) + " diff_ids");
   }
   for (size_t i = 0; i < diff_ids.size(); ++i) {
     Layer l;
@@ -232,7 +234,8 @@ open_image(const ImageRef& ref, const std::optional<Platform>& platform)
   }
   img.platform = img.config.platform();
   if (platform && !img.platform.architecture.empty() && !platform->matches(img.platform)) {
-    throw BadInput("open image " + ref.str() + ": it is for " + img.platform.str() + ", not " + platform->str());
+    throw BadInput("open image " + ref.str() + ": it is for " + img.platform.str() + ", not " +
+                   platform->str());
   }
   return img;
 }
@@ -244,8 +247,9 @@ class LayerSource : public util::ByteSource
 public:
   LayerSource(std::unique_ptr<util::ByteSource> blob, archive::Compression c, const Digest& diff_id,
               const std::string& what)
-    : m_blob(std::move(blob)), m_decoded(archive::make_decoder(c, *m_blob, what)),
-      m_verified(*m_decoded, diff_id.hex, archive::VerifiedSource::any_size, what + " (diff_id " + diff_id.str() + ")")
+      : m_blob(std::move(blob)), m_decoded(archive::make_decoder(c, *m_blob, what)),
+        m_verified(*m_decoded, diff_id.hex, archive::VerifiedSource::any_size,
+                   what + " (diff_id " + diff_id.str() + ")")
   {
   }
   size_t read(void* buf, size_t n) override { return m_verified.read(buf, n); }
@@ -266,7 +270,8 @@ open_layer(const Image& image, size_t i)
                 std::to_string(image.layers.size()) + " layers");
   }
   const Layer& l = image.layers[i];
-  std::string what = "layer " + std::to_string(i) + " (" + l.descriptor.digest.str() + ") in " + image.store->name();
+  std::string what =
+      "layer " + std::to_string(i) + " (" + l.descriptor.digest.str() + ") in " + image.store->name();
   if (l.diff_id.algorithm != "sha256") {
     throw BadInput("verify " + what + ": diff_id algorithm " + l.diff_id.algorithm + " is not supported");
   }

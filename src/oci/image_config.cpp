@@ -1,9 +1,8 @@
 #include "json_util.hpp"
 
+#include <algorithm>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/util/error.hpp>
-
-#include <algorithm>
 
 namespace whittle::oci {
 

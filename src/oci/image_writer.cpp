@@ -1,16 +1,8 @@
 #include "json_util.hpp"
 #include "stores.hpp"
 
-#include <whittle/archive/tar_writer.hpp>
-#include <whittle/oci/image_writer.hpp>
-#include <whittle/oci/media_types.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
-#include <whittle/util/temp_dir.hpp>
-
-#include <boost/filesystem.hpp>
-
 #include <atomic>
+#include <boost/filesystem.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -18,6 +10,12 @@
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/archive/tar_writer.hpp>
+#include <whittle/oci/image_writer.hpp>
+#include <whittle/oci/media_types.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
+#include <whittle/util/temp_dir.hpp>
 
 namespace whittle::oci {
 
@@ -111,7 +109,7 @@ class FileBlobWriter : public BlobWriter
 {
 public:
   FileBlobWriter(std::string blobs_dir, uint64_t n)
-    : m_dir(std::move(blobs_dir)), m_tmp(m_dir + "/.partial-" + std::to_string(n))
+      : m_dir(std::move(blobs_dir)), m_tmp(m_dir + "/.partial-" + std::to_string(n))
   {
     m_fd = util::Fd(::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!m_fd) {
@@ -279,8 +277,9 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
     Index index;
     index.media_type = std::string(mt::k_oci_index);
     index.manifests.push_back(md);
-    write_small_file(im.root + "/oci-layout",
-                     detail::canonical_dump(json{{"imageLayoutVersion", mt::k_oci_layout_version}}, "oci-layout"));
+    write_small_file(
+        im.root + "/oci-layout",
+        detail::canonical_dump(json{{"imageLayoutVersion", mt::k_oci_layout_version}}, "oci-layout"));
     write_small_file(im.root + "/index.json", index.serialize());
     // Prune staged blobs nothing refers to, so equal images give equal directories.
     for (fs::directory_iterator it(im.root + "/blobs/sha256"), end; it != end; ++it) {
@@ -305,7 +304,8 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
     json entry = {{"Config", m.config.digest.hex + ".json"},
                   {"RepoTags", repo_tag.empty() ? json::array() : json::array({repo_tag})},
                   {"Layers", layer_names}};
-    write_small_file(im.root + "/manifest.json", detail::canonical_dump(json::array({entry}), "manifest.json"));
+    write_small_file(im.root + "/manifest.json",
+                     detail::canonical_dump(json::array({entry}), "manifest.json"));
     files["manifest.json"] = im.root + "/manifest.json";
   }
 

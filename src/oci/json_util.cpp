@@ -45,7 +45,8 @@ nlohmann::json
 parse_json(const std::string& text, const std::string& what)
 {
   if (text.size() > k_max_json_bytes) {
-    throw BadInput("parse " + what + ": larger than the limit of " + std::to_string(k_max_json_bytes) + " bytes");
+    throw BadInput("parse " + what + ": larger than the limit of " + std::to_string(k_max_json_bytes) +
+                   " bytes");
   }
   if (too_deep(text)) {
     throw BadInput("parse " + what + ": JSON nested deeper than " + std::to_string(k_max_depth) + " levels");

@@ -1,7 +1,6 @@
 #pragma once
 // Internal: JSON parsing and canonical serialisation shared by manifest, index and config code.
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace whittle::oci::detail {

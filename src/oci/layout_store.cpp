@@ -1,14 +1,13 @@
 #include "json_util.hpp"
 #include "stores.hpp"
 
-#include <whittle/util/error.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <whittle/util/error.hpp>
 
 namespace whittle::oci::detail {
 
@@ -65,13 +64,17 @@ public:
   {
     std::string what = "blob " + d.digest.str() + " in `" + m_dir + "`";
     util::Fd fd = open_file("blobs/" + d.digest.algorithm + "/" + d.digest.hex, "open " + what);
-    auto src = std::make_unique<OwnedFdSource>(std::move(fd), m_dir + "/blobs/" + d.digest.algorithm + "/" + d.digest.hex);
+    auto src = std::make_unique<OwnedFdSource>(std::move(fd),
+                                               m_dir + "/blobs/" + d.digest.algorithm + "/" + d.digest.hex);
     return verified(std::move(src), d, what);
   }
 
   std::string name() const override { return "`" + m_dir + "`"; }
 
-  std::string read_index() const override { return read_file("index.json", "`index.json` of `" + m_dir + "`"); }
+  std::string read_index() const override
+  {
+    return read_file("index.json", "`index.json` of `" + m_dir + "`");
+  }
 
 private:
   class OwnedFdSource : public util::ByteSource

@@ -1,10 +1,9 @@
 #include "json_util.hpp"
 
+#include <array>
 #include <whittle/oci/manifest.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
-
-#include <array>
 
 namespace whittle::oci {
 
@@ -15,17 +14,17 @@ namespace mt = media_type;
 namespace {
 
 constexpr std::array<std::string_view, 11> k_layer_types = {
-  mt::k_oci_layer,
-  mt::k_oci_layer_gzip,
-  mt::k_oci_layer_zstd,
-  mt::k_oci_layer_nondist,
-  mt::k_oci_layer_nondist_gzip,
-  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-  mt::k_docker_layer,
-  mt::k_docker_layer_gzip,
-  mt::k_docker_layer_zstd,
-  "application/vnd.docker.image.rootfs.foreign.diff.tar",
-  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    mt::k_oci_layer,
+    mt::k_oci_layer_gzip,
+    mt::k_oci_layer_zstd,
+    mt::k_oci_layer_nondist,
+    mt::k_oci_layer_nondist_gzip,
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    mt::k_docker_layer,
+    mt::k_docker_layer_gzip,
+    mt::k_docker_layer_zstd,
+    "application/vnd.docker.image.rootfs.foreign.diff.tar",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
 };
 
 void
@@ -36,7 +35,8 @@ check_schema_version(const json& j, const std::string& what)
     throw BadInput("parse " + what + ": missing field `schemaVersion`");
   }
   if (!it->is_number_integer() || it->get<int64_t>() != 2) {
-    throw BadInput("parse " + what + ": unsupported schemaVersion " + printable(it->dump()) + " (expected 2)");
+    throw BadInput("parse " + what + ": unsupported schemaVersion " + printable(it->dump()) +
+                   " (expected 2)");
   }
 }
 

@@ -1,17 +1,15 @@
 #include "json_util.hpp"
 
+#include <boost/filesystem.hpp>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <whittle/archive/compression.hpp>
 #include <whittle/archive/tar_reader.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
-
-#include <boost/filesystem.hpp>
-
-#include <cerrno>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace whittle::oci {
 
@@ -19,7 +17,8 @@ using detail::printable;
 
 namespace {
 
-constexpr std::string_view k_transport_help = "use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]";
+constexpr std::string_view k_transport_help =
+    "use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]";
 
 [[noreturn]] void
 usage(const std::string& text, const std::string& cause)
@@ -35,8 +34,8 @@ valid_oci_tag(const std::string& t)
     return false;
   }
   for (char c : t) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-' || c == ':' || c == '/' || c == '+' || c == '@';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-' || c == ':' || c == '/' || c == '+' || c == '@';
     if (!ok) {
       return false;
     }
@@ -51,8 +50,8 @@ valid_docker_name(const std::string& n)
     return false;
   }
   for (char c : n) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-' || c == ':' || c == '/';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-' || c == ':' || c == '/';
     if (!ok) {
       return false;
     }
@@ -98,7 +97,8 @@ sniff_archive(const std::string& file)
   unsigned char head[4] = {0, 0, 0, 0};
   ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
   if (got > 0 && archive::sniff_compression(head, static_cast<size_t>(got)) != archive::Compression::none) {
-    throw UsageError("open image archive `" + file + "`: the archive itself is compressed; decompress it first");
+    throw UsageError("open image archive `" + file +
+                     "`: the archive itself is compressed; decompress it first");
   }
   util::FdSource src(fd.get(), file);
   try {
@@ -199,7 +199,8 @@ parse_reference(const std::string& text, bool for_output)
   if (prefix == "oci" || prefix == "oci-archive") {
     ref.transport = prefix == "oci" ? Transport::oci_layout : Transport::oci_archive;
     auto at = rest.rfind('@');
-    if (at != std::string::npos && (rest.compare(at + 1, 7, "sha256:") == 0 || rest.compare(at + 1, 7, "sha512:") == 0)) {
+    if (at != std::string::npos &&
+        (rest.compare(at + 1, 7, "sha256:") == 0 || rest.compare(at + 1, 7, "sha512:") == 0)) {
       if (ref.transport != Transport::oci_layout) {
         usage(text, "a digest is only supported with oci:DIR@sha256:...");
       }
@@ -221,7 +222,8 @@ parse_reference(const std::string& text, bool for_output)
     if (sep != std::string::npos) {
       ref.tag = rest.substr(sep + 1);
       if (!valid_oci_tag(ref.tag)) {
-        usage(text, "invalid tag `" + printable(ref.tag) + "` (letters, digits and ._-:/+@, not starting with . - / :)");
+        usage(text, "invalid tag `" + printable(ref.tag) +
+                        "` (letters, digits and ._-:/+@, not starting with . - / :)");
       }
     }
   } else if (prefix == "docker-archive") {

@@ -1,14 +1,13 @@
 #pragma once
 // Internal: the BlobStore implementations (OCI layout dir, oci-archive, docker-archive) and the tar
 // member index the archives are read through in place.
+#include <map>
+#include <memory>
+#include <string>
 #include <whittle/oci/blob_store.hpp>
 #include <whittle/oci/manifest.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/util/fd.hpp>
-
-#include <map>
-#include <memory>
-#include <string>
 
 namespace whittle::oci::detail {
 
@@ -58,7 +57,7 @@ private:
   util::Fd m_fd;
   std::map<std::string, Member> m_members;
   std::map<std::string, std::string> m_hardlinks; // name -> target name
-  std::map<std::string, std::string> m_symlinks;  // name -> target name, resolved against the link's directory
+  std::map<std::string, std::string> m_symlinks; // name -> target name, resolved against the link's directory
 };
 
 // Opens an oci-archive (a tar of an OCI layout) in place. Throws BadInput.

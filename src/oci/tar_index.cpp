@@ -1,16 +1,15 @@
 #include "json_util.hpp"
 #include "stores.hpp"
 
-#include <whittle/archive/compression.hpp>
-#include <whittle/archive/tar_reader.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/path.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/archive/compression.hpp>
+#include <whittle/archive/tar_reader.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::oci::detail {
 
@@ -91,7 +90,8 @@ TarIndex::TarIndex(const std::string& file) : m_file(file)
   while (reader.next(e)) {
     auto key = member_key(e.path);
     if (!key) {
-      throw BadInput("read image archive `" + file + "`: entry `" + printable(e.path) + "` lies outside the archive root");
+      throw BadInput("read image archive `" + file + "`: entry `" + printable(e.path) +
+                     "` lies outside the archive root");
     }
     if (key->empty() || e.type == archive::EntryType::directory) {
       continue;
@@ -102,7 +102,8 @@ TarIndex::TarIndex(const std::string& file) : m_file(file)
     if (e.type == archive::EntryType::hardlink) {
       auto target = member_key(e.link_target);
       if (!target) {
-        throw BadInput("read image archive `" + file + "`: hardlink `" + printable(*key) + "` points outside");
+        throw BadInput("read image archive `" + file + "`: hardlink `" + printable(*key) +
+                       "` points outside");
       }
       m_hardlinks[*key] = *target;
       continue;
@@ -140,7 +141,8 @@ TarIndex::TarIndex(const std::string& file) : m_file(file)
       found = true;
     }
     if (!found) {
-      throw BadInput("read image archive `" + file + "`: too many extension headers before `" + printable(*key) + "`");
+      throw BadInput("read image archive `" + file + "`: too many extension headers before `" +
+                     printable(*key) + "`");
     }
     if (m.data_offset > file_size || m.size > file_size - m.data_offset) {
       throw BadInput("read image archive `" + file + "`: entry `" + printable(*key) + "` is truncated");
@@ -181,7 +183,7 @@ class MemberSource : public util::ByteSource
 {
 public:
   MemberSource(std::shared_ptr<const TarIndex> index, const TarIndex::Member& m)
-    : m_index(std::move(index)), m_src(m_index->fd(), m_index->file(), m.data_offset, m.size)
+      : m_index(std::move(index)), m_src(m_index->fd(), m_index->file(), m.data_offset, m.size)
   {
   }
   size_t read(void* buf, size_t n) override { return m_src.read(buf, n); }
@@ -207,7 +209,8 @@ TarIndex::read_small(const std::string& name, const std::string& what) const
     throw BadInput("open " + what + ": missing");
   }
   if (m->size > k_max_json_bytes) {
-    throw BadInput("read " + what + ": larger than the limit of " + std::to_string(k_max_json_bytes) + " bytes");
+    throw BadInput("read " + what + ": larger than the limit of " + std::to_string(k_max_json_bytes) +
+                   " bytes");
   }
   util::FdSource src(m_fd.get(), m_file, m->data_offset, m->size);
   return util::read_all(src, k_max_json_bytes, what);

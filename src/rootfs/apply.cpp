@@ -424,9 +424,8 @@ apply_layers(const oci::Image& image, const ApplyOptions& options)
   result.layers.resize(count);
   std::unique_ptr<Extractor> extractor;
   if (!options.extract_to.empty()) {
-    extractor = std::make_unique<Extractor>(options.extract_to,
-                                            options.preserve_owners ? Owners::preserve : Owners::skip,
-                                            options.id_shift);
+    extractor = std::make_unique<Extractor>(
+        options.extract_to, options.preserve_owners ? Owners::preserve : Owners::skip, options.id_shift);
   }
   unsigned workers = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
   detail::LayerFeed feed(image, count, extractor ? detail::Content::deliver : detail::Content::skip, workers);

@@ -202,9 +202,10 @@ private:
       }
       // An existing directory written but neither created nor removed (`mkdir -p` of it, a chown, entries
       // made in it) changed itself, not its parent: it is the written directory.
-      constexpr uint16_t k_entry = static_cast<uint16_t>(trace::Access::create) |
-                                   static_cast<uint16_t>(trace::Access::remove);
-      if (exists && self.node && self.node->type == rootfs::NodeType::directory && (rec.access & k_entry) == 0) {
+      constexpr uint16_t k_entry =
+          static_cast<uint16_t>(trace::Access::create) | static_cast<uint16_t>(trace::Access::remove);
+      if (exists && self.node && self.node->type == rootfs::NodeType::directory &&
+          (rec.access & k_entry) == 0) {
         keep_resolved(self.path, "written-dir");
         m_plan.written_dirs.push_back(self.path);
         continue;
@@ -324,8 +325,8 @@ private:
     m_scanned.insert(r.path);
     if (m_scanned.size() > k_max_scripts) {
       if (m_scanned.size() == k_max_scripts + 1) {
-        m_plan.warnings.push_back("script scan: more than " + std::to_string(k_max_scripts) +
-                                  " scripts; `" + r.path + "` and later ones are not scanned");
+        m_plan.warnings.push_back("script scan: more than " + std::to_string(k_max_scripts) + " scripts; `" +
+                                  r.path + "` and later ones are not scanned");
       }
       return;
     }
@@ -343,7 +344,8 @@ private:
     for (const auto& name : s.commands) {
       auto found = find_on_path(m_tree, name, m_path_env, m_cwd);
       if (!found) {
-        continue; // not in the image: the original fails there too (or it is a function sourced from elsewhere)
+        continue; // not in the image: the original fails there too (or it is a function sourced from
+                  // elsewhere)
       }
       std::string real = keep_resolved(*found, "script-command");
       if (!real.empty() && depth + 1 < k_max_script_depth) {

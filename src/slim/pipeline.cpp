@@ -178,7 +178,8 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
 
   BuildPlan plan;
   plan.keep = plan_keep_set(src.tree, files, profile, ko);
-  plan.user = options.user ? *options.user : plan_user(cfg.user(), profile, options.user_mode, options.user_id);
+  plan.user =
+      options.user ? *options.user : plan_user(cfg.user(), profile, options.user_mode, options.user_id);
   plan.report = make_report(src.tree, plan.keep);
   LayerOptions lo;
   lo.source_date_epoch = options.source_date_epoch;
@@ -189,9 +190,9 @@ plan_build(const ExtractedImage& src, const trace::Profile& profile, const Build
   plan.entries = plan_layer(src.tree, files, plan.keep, lo);
 
   plan.report.user = plan.user;
-  plan.report.hardening = make_hardening(plan.user, plan.report.hints,
-                                         options.user ? options.capabilities : traced_capabilities(profile),
-                                         profile.syscalls);
+  plan.report.hardening =
+      make_hardening(plan.user, plan.report.hints,
+                     options.user ? options.capabilities : traced_capabilities(profile), profile.syscalls);
   plan.report.source = src.image.ref.str();
   plan.report.source_digest = src.image.manifest_digest.str();
   for (const auto& note : config_notes(cfg)) {

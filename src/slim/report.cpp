@@ -298,8 +298,8 @@ report_summary(const Report& r)
                                   : std::string("none")) +
        "\n";
   for (const auto& a : r.candidates) {
-    o += "  candidate " + safe(a.candidate.user) + " (" + to_string(a.candidate.kind) + "): " +
-         (a.ok ? std::string("verified") : "failed verify");
+    o += "  candidate " + safe(a.candidate.user) + " (" + to_string(a.candidate.kind) +
+         "): " + (a.ok ? std::string("verified") : "failed verify");
     if (!a.ok && !a.differences.empty()) {
       o += " - " + safe(a.differences.front());
       if (a.differences.size() > 1) {

@@ -362,8 +362,8 @@ config_notes(const oci::ImageConfig& src)
     for (const auto& t : triggers) {
       list += (list.empty() ? "`" : ", `") + t + "`";
     }
-    notes.push_back("config OnBuild dropped (" + std::to_string(triggers.size()) +
-                    " trigger(s): " + list + "): a build FROM the slimmed image would run them in a root "
+    notes.push_back("config OnBuild dropped (" + std::to_string(triggers.size()) + " trigger(s): " + list +
+                    "): a build FROM the slimmed image would run them in a root "
                     "that no longer has what they need");
   }
   return notes;

@@ -16,7 +16,8 @@ healthcheck_difference(const trace::ProbeResult& original, const trace::ProbeRes
   if (slimmed.ok) {
     return std::nullopt;
   }
-  return "healthcheck " + slimmed.target + " failed in the slimmed image: status " + std::to_string(slimmed.status) +
+  return "healthcheck " + slimmed.target + " failed in the slimmed image: status " +
+         std::to_string(slimmed.status) +
          (original.ok ? " (passed in the original)"
                       : " (failed in the original too, status " + std::to_string(original.status) +
                             "; --no-healthcheck skips it)");

@@ -26,15 +26,15 @@ const std::set<std::string, std::less<>> k_builtins = {
     "history", "bind"};
 
 const std::set<std::string, std::less<>> k_keywords = {
-    "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in", "{",
-    "}", "!", "function", "select", "[[", "]]", "coproc"};
+    "if",  "then", "else", "elif", "fi", "do",       "done",   "case", "esac", "while", "until",
+    "for", "in",   "{",    "}",    "!",  "function", "select", "[[",   "]]",   "coproc"};
 
 // Reserved words that end a list; met where a command should start, they close the enclosing construct.
-const std::set<std::string, std::less<>> k_closers = {"then", "else", "elif", "fi", "do", "done", "esac", "}"};
+const std::set<std::string, std::less<>> k_closers = {"then", "else", "elif", "fi",
+                                                      "do",   "done", "esac", "}"};
 
-const char* const k_operators[] = {"&>>", ";;&", "<<<", "<<-", "&&", "||", ";;", ";&", "|&", "&>", "<<",
-                                   ">>",  "<&",  ">&",  "<>",  ">|", "&",  "|",  ";",  "<",  ">",  "(",
-                                   ")"};
+const char* const k_operators[] = {"&>>", ";;&", "<<<", "<<-", "&&", "||", ";;", ";&", "|&", "&>", "<<", ">>",
+                                   "<&",  ">&",  "<>",  ">|",  "&",  "|",  ";",  "<",  ">",  "(",  ")"};
 
 const std::set<std::string, std::less<>> k_redirections = {"<",  ">",  ">>",  "<&", ">&",  "<>",
                                                            ">|", "&>", "&>>", "<<", "<<-", "<<<"};
@@ -43,10 +43,10 @@ const std::set<std::string, std::less<>> k_redirections = {"<",  ">",  ">>",  "<
 struct Wrapper
 {
   const char* name;
-  const char* short_with_arg;              // short options that take the next word
-  std::vector<const char*> long_with_arg;  // long options that take the next word (unless --x=y)
-  int positionals = 0;                     // operands before the program (timeout's duration, gosu's user)
-  bool assignments = false;                // NAME=value words before the program (env)
+  const char* short_with_arg;             // short options that take the next word
+  std::vector<const char*> long_with_arg; // long options that take the next word (unless --x=y)
+  int positionals = 0;                    // operands before the program (timeout's duration, gosu's user)
+  bool assignments = false;               // NAME=value words before the program (env)
 };
 
 const std::vector<Wrapper> k_wrappers = {
@@ -142,8 +142,8 @@ struct Token
 // What the scan has found so far; shared by the scanners of nested texts (backquotes, eval, sh -c).
 struct Found
 {
-  std::set<std::string> commands;  // may name one of the script's functions
-  std::set<std::string> executed;  // reached through exec or a wrapper: never a function or builtin
+  std::set<std::string> commands; // may name one of the script's functions
+  std::set<std::string> executed; // reached through exec or a wrapper: never a function or builtin
   std::set<std::string> functions;
   std::set<std::string> variable_commands;
   std::set<std::string> lookups;

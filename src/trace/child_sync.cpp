@@ -1,8 +1,7 @@
-#include <whittle/trace/child_sync.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
+#include <whittle/trace/child_sync.hpp>
 
 namespace whittle::trace {
 

@@ -1,6 +1,5 @@
-#include <whittle/trace/healthcheck.hpp>
-
 #include <algorithm>
+#include <whittle/trace/healthcheck.hpp>
 
 namespace whittle::trace {
 

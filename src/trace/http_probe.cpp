@@ -1,8 +1,3 @@
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/number.hpp>
-#include <whittle/util/sha256.hpp>
-
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +6,10 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/number.hpp>
+#include <whittle/util/sha256.hpp>
 
 namespace whittle::trace {
 

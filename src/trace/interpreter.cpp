@@ -1,9 +1,8 @@
-#include <whittle/trace/interpreter.hpp>
-
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <whittle/trace/interpreter.hpp>
 
 namespace whittle::trace {
 
@@ -49,7 +48,8 @@ elf_interp(int fd, const char* buf, size_t n)
       return std::nullopt;
     }
     std::string path(ph.p_filesz, '\0');
-    if (pread(fd, path.data(), path.size(), static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(path.size())) {
+    if (pread(fd, path.data(), path.size(), static_cast<off_t>(ph.p_offset)) !=
+        static_cast<ssize_t>(path.size())) {
       return std::nullopt;
     }
     path.resize(std::strlen(path.c_str()));

@@ -284,12 +284,13 @@ mount_tmpfs(const SetupOp& op, int root_fd, uint64_t size_cap, int sync_fd) noex
   }
   char mode[8];
   // Plan data "mode=1777": the image had no such directory (the runtime's mkdir, the kernel's mode).
-  const char* mode_text = op.data.rfind("mode=", 0) == 0 ? op.data.c_str() + 5 : octal_mode(mode, st.st_mode & 07777);
+  const char* mode_text =
+      op.data.rfind("mode=", 0) == 0 ? op.data.c_str() + 5 : octal_mode(mode, st.st_mode & 07777);
   char size[32];
   int fs = static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
   bool ok = fs >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode_text, 0) == 0 &&
-            (size_cap == 0 ||
-             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", decimal(size, sizeof size, size_cap), 0) == 0) &&
+            (size_cap == 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size",
+                                      decimal(size, sizeof size, size_cap), 0) == 0) &&
             syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0;
   int mnt = ok ? static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
                                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_RELATIME))
@@ -598,7 +599,8 @@ setup_root(const SandboxPlan& plan, const int* sources, int sync_fd) noexcept
   // Verify's read-only root (podman --read-only): the whole image, submounts included; whittle's own
   // mounts and the tmpfs paths go on top of it below.
   bool read_only = plan.constraints && plan.constraints->read_only_root;
-  if (set_recursive(root_fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0)) != 0) {
+  if (set_recursive(root_fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0)) !=
+      0) {
     return fail(sync_fd, "make nosuid,nodev (and read-only) the rootfs", rootfs);
   }
   if (move_mount(root_fd, "", sources[0], "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {

@@ -1,7 +1,3 @@
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,6 +6,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::trace {
 

@@ -1,11 +1,10 @@
-#include <whittle/trace/path_resolver.hpp>
-#include <whittle/util/in_root.hpp>
-#include <whittle/util/path.hpp>
-
 #include <deque>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/util/in_root.hpp>
+#include <whittle/util/path.hpp>
 
 namespace whittle::trace {
 
@@ -71,7 +70,7 @@ proc_link_to_tracee(std::string_view link, std::string_view host_root)
 }
 
 RootResolver::RootResolver(std::string host_root, std::vector<std::string> special)
-  : m_host_root(std::move(host_root)), m_special(std::move(special))
+    : m_host_root(std::move(host_root)), m_special(std::move(special))
 {
   while (m_host_root.size() > 1 && m_host_root.back() == '/') {
     m_host_root.pop_back();

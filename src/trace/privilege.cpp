@@ -1,6 +1,3 @@
-#include <whittle/trace/idmap.hpp>
-#include <whittle/trace/privilege.hpp>
-
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
@@ -9,13 +6,15 @@
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/privilege.hpp>
 
 namespace whittle::trace {
 
 namespace {
 
 constexpr uint32_t k_unchanged = 0xffffffffu; // (uid_t)-1: "leave as is"
-constexpr size_t k_max_groups = 65536;         // NGROUPS_MAX
+constexpr size_t k_max_groups = 65536;        // NGROUPS_MAX
 
 uint32_t
 id_arg(uint64_t v)
@@ -221,7 +220,8 @@ read_caller_ids(pid_t pid)
 }
 
 std::optional<std::string>
-needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids, const TraceeAccess& access)
+needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
+                  const TraceeAccess& access)
 {
   if ((s.kind & k_sys_privilege) == 0) {
     return std::nullopt;

@@ -1,15 +1,14 @@
+#include <cerrno>
+#include <fcntl.h>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/bounded_read.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/temp_dir.hpp>
-
-#include <cerrno>
-#include <fcntl.h>
-#include <functional>
-#include <nlohmann/json.hpp>
-#include <unistd.h>
 
 namespace whittle::trace {
 

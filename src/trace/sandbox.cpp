@@ -155,12 +155,13 @@ Sandbox::Sandbox(SandboxPlan plan, Filter filter, bool record_syscalls)
     held = held && m_plan.id_shift.holds(g);
   }
   if (!held) {
-    throw SandboxError("run the app as user " + m_plan.user + ": the sandbox maps only ids 0.." +
-                       std::to_string(m_plan.id_shift.count - 1) +
-                       (m_plan.id_shift.count == 1
-                            ? " (single-id rootless mode: give the user a range in /etc/subuid and /etc/subgid "
-                              "and install newuidmap/newgidmap, package uidmap, or run as root)"
-                            : ""));
+    throw SandboxError(
+        "run the app as user " + m_plan.user + ": the sandbox maps only ids 0.." +
+        std::to_string(m_plan.id_shift.count - 1) +
+        (m_plan.id_shift.count == 1
+             ? " (single-id rootless mode: give the user a range in /etc/subuid and /etc/subgid "
+               "and install newuidmap/newgidmap, package uidmap, or run as root)"
+             : ""));
   }
   size_t sources = mount_source_count(m_plan);
   if (sources > 200) {

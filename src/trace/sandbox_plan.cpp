@@ -1,7 +1,7 @@
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <climits>
+#include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>

@@ -1,19 +1,18 @@
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/trace/syscall_baseline.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
-#include <whittle/util/error.hpp>
-
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <linux/seccomp.h>
-#include <cstdlib>
 #include <memory>
 #include <seccomp.h>
 #include <set>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::trace {
 
@@ -96,7 +95,8 @@ build_trace_filter(FilterAction action, bool record)
   // Recording: a call outside the baseline stops on every form (one unconditional rule), so a syscall
   // the policy refuses only with some arguments, or a path call that passes without a stop in some forms,
   // is still seen; the tracer's tables then decide what the stop is (refusal, path, or only a name).
-  const std::set<int> recorded = record && action != FilterAction::deny ? recorded_numbers() : std::set<int>{};
+  const std::set<int> recorded =
+      record && action != FilterAction::deny ? recorded_numbers() : std::set<int>{};
   // The policy first: a call it refuses unconditionally gets no path rule (it never runs, so it names
   // nothing), and libseccomp allows one action per syscall and argument test.
   for (const ResolvedRefusal& r : host_refusals()) {

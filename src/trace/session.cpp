@@ -1,20 +1,6 @@
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/trace/limits.hpp>
-#include <whittle/trace/namespaces.hpp>
-#include <whittle/trace/sandbox.hpp>
-#include <whittle/trace/session.hpp>
-#include <whittle/trace/syscall_baseline.hpp>
-#include <whittle/trace/cpu_pin.hpp>
-#include <whittle/trace/tracer.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/fd.hpp>
-#include <whittle/util/log.hpp>
-#include <whittle/util/number.hpp>
-#include <whittle/util/sha256.hpp>
-
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <fcntl.h>
 #include <mutex>
@@ -22,6 +8,19 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/cpu_pin.hpp>
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/limits.hpp>
+#include <whittle/trace/namespaces.hpp>
+#include <whittle/trace/sandbox.hpp>
+#include <whittle/trace/session.hpp>
+#include <whittle/trace/syscall_baseline.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/fd.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/number.hpp>
+#include <whittle/util/sha256.hpp>
 
 namespace whittle::trace {
 
@@ -132,13 +131,16 @@ run_trace(const TraceOptions& o)
   // before the sandbox, so it outlives it and its destructor removes the cgroups once the init is gone.
   static std::atomic<unsigned> s_runs{0};
   plan.limits = o.limits;
-  ResourceGuard guard(o.limits, "whittle-" + std::to_string(getpid()) + "-" + std::to_string(s_runs++), plan.rootfs,
-                      o.cgroup_root);
+  ResourceGuard guard(o.limits, "whittle-" + std::to_string(getpid()) + "-" + std::to_string(s_runs++),
+                      plan.rootfs, o.cgroup_root);
   plan.limits_by_cgroup = guard.enforces();
   util::verbose(guard.describe());
   util::debug("sandbox plan:\n" + describe(plan));
   bool notify = !o.untraced && o.mechanism == Mechanism::notify;
-  Sandbox sandbox(plan, o.untraced ? Sandbox::Filter::none : notify ? Sandbox::Filter::notify : Sandbox::Filter::trace,
+  Sandbox sandbox(plan,
+                  o.untraced ? Sandbox::Filter::none
+                  : notify   ? Sandbox::Filter::notify
+                             : Sandbox::Filter::trace,
                   o.all_syscalls && !o.untraced);
   TracerOptions topt;
   topt.rootfs = plan.rootfs;
@@ -175,8 +177,9 @@ run_trace(const TraceOptions& o)
   util::Sha256 stdout_hash;
   if (!guard.add(init)) {
     sandbox.signal(SIGKILL);
-    throw SandboxError("move the sandbox into its cgroups (" + guard.describe() +
-                       "): the memory and task caps would not hold; --memory none --pids none runs without them");
+    throw SandboxError(
+        "move the sandbox into its cgroups (" + guard.describe() +
+        "): the memory and task caps would not hold; --memory none --pids none runs without them");
   }
   if (o.untraced) {
     tracer.adopt(init);
@@ -249,8 +252,9 @@ run_trace(const TraceOptions& o)
       }
       groups.push_back(group);
       auto now = Clock::now();
-      auto wait = std::min(plan_hc.attempt_timeout,
-                           std::max(std::chrono::duration_cast<milliseconds>(deadline - now), milliseconds(0)));
+      auto wait =
+          std::min(plan_hc.attempt_timeout,
+                   std::max(std::chrono::duration_cast<milliseconds>(deadline - now), milliseconds(0)));
       auto st = sandbox.wait_exec(group, static_cast<int>(wait.count()));
       // No status well before the timeout: the init is gone (its status pipe hung up).
       bool hung_up = !st && Clock::now() - now < wait;
@@ -270,7 +274,8 @@ run_trace(const TraceOptions& o)
       }
       // A check killed with everything else because the app ended says nothing about health (a runtime
       // has no health for an exited container): not recorded.
-      if ((hung_up || r.status == 128 + SIGKILL) && control.wait_done_until(Clock::now() + milliseconds(500))) {
+      if ((hung_up || r.status == 128 + SIGKILL) &&
+          control.wait_done_until(Clock::now() + milliseconds(500))) {
         app_ended = true;
         break;
       }

@@ -1,10 +1,9 @@
-#include <whittle/trace/syscall_policy.hpp>
-
 #include <cerrno>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <unordered_map>
+#include <whittle/trace/syscall_policy.hpp>
 
 namespace whittle::trace {
 

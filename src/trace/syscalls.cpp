@@ -1,9 +1,7 @@
-#include <whittle/trace/syscalls.hpp>
-
-#include <seccomp.h>
-
 #include <cstdlib>
+#include <seccomp.h>
 #include <unordered_map>
+#include <whittle/trace/syscalls.hpp>
 
 namespace whittle::trace {
 

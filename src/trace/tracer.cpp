@@ -1,13 +1,3 @@
-#include <whittle/trace/idmap.hpp>
-#include <whittle/trace/interpreter.hpp>
-#include <whittle/trace/privilege.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
-#include <whittle/trace/tracer.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/log.hpp>
-#include <whittle/util/number.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -24,6 +14,15 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <whittle/trace/idmap.hpp>
+#include <whittle/trace/interpreter.hpp>
+#include <whittle/trace/privilege.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
+#include <whittle/trace/tracer.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/log.hpp>
+#include <whittle/util/number.hpp>
 
 // glibc's <sys/ptrace.h> clashes with <linux/ptrace.h>; call the syscall directly.
 #include <sys/syscall.h>

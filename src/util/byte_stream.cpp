@@ -1,11 +1,10 @@
-#include <whittle/util/byte_stream.hpp>
-#include <whittle/util/error.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
 #include <vector>
+#include <whittle/util/byte_stream.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::util {
 
@@ -34,7 +33,7 @@ drain(ByteSource& src)
 }
 
 FdSource::FdSource(int fd, std::string name, uint64_t offset, uint64_t length)
-  : m_fd(fd), m_name(std::move(name)), m_offset(offset), m_remaining(length), m_positional(length != npos)
+    : m_fd(fd), m_name(std::move(name)), m_offset(offset), m_remaining(length), m_positional(length != npos)
 {
 }
 
@@ -78,7 +77,9 @@ FdSource::skip(uint64_t n)
   return n;
 }
 
-FdSink::FdSink(int fd, std::string name, bool holes) : m_fd(fd), m_name(std::move(name)), m_holes(holes) {}
+FdSink::FdSink(int fd, std::string name, bool holes) : m_fd(fd), m_name(std::move(name)), m_holes(holes)
+{
+}
 
 void
 FdSink::write(const void* buf, size_t n)

@@ -1,7 +1,6 @@
-#include <whittle/util/error.hpp>
-
 #include <cerrno>
 #include <cstring>
+#include <whittle/util/error.hpp>
 
 namespace whittle {
 

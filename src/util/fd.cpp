@@ -1,7 +1,6 @@
-#include <whittle/util/fd.hpp>
-
 #include <cerrno>
 #include <unistd.h>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::util {
 

@@ -1,11 +1,10 @@
-#include <whittle/util/error.hpp>
-#include <whittle/util/in_root.hpp>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <whittle/util/error.hpp>
+#include <whittle/util/in_root.hpp>
 
 namespace whittle::util {
 

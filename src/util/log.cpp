@@ -1,8 +1,7 @@
-#include <whittle/util/log.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <whittle/util/log.hpp>
 
 namespace whittle::util {
 

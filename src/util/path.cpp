@@ -1,6 +1,5 @@
 #include <whittle/util/path.hpp>
 
-
 namespace whittle::util {
 
 std::vector<std::string>
@@ -100,7 +99,8 @@ is_within(std::string_view path, std::string_view dir)
   if (dir == "/") {
     return true;
   }
-  return path == dir || (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
 }
 
 namespace {

@@ -1,7 +1,6 @@
+#include <openssl/evp.h>
 #include <whittle/util/error.hpp>
 #include <whittle/util/sha256.hpp>
-
-#include <openssl/evp.h>
 
 namespace whittle::util {
 

@@ -1,14 +1,12 @@
 #include "support/test_support.hpp"
 
-#include <whittle/archive/compression.hpp>
-#include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <whittle/archive/compression.hpp>
+#include <whittle/util/error.hpp>
 #include <zlib.h>
 
 using namespace whittle;
@@ -21,7 +19,8 @@ std::string
 sample_data(size_t n, unsigned seed = 1)
 {
   std::mt19937 rng(seed);
-  static const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "epsilon ", "zeta ", "eta\t", "theta "};
+  static const char* words[] = {"alpha ",   "beta ", "gamma ", "delta\n",
+                                "epsilon ", "zeta ", "eta\t",  "theta "};
   std::string s;
   s.reserve(n + 16);
   while (s.size() < n) {
@@ -141,7 +140,8 @@ TEST_CASE("archive codecs round-trip", "[archive]")
 
 TEST_CASE("archive sniffing passes short and plain streams through", "[archive]")
 {
-  for (std::string plain : {std::string(), std::string("a"), std::string("\x1f"), std::string("tar\0data", 8)}) {
+  for (std::string plain :
+       {std::string(), std::string("a"), std::string("\x1f"), std::string("tar\0data", 8)}) {
     util::StringSource src(plain);
     auto dec = make_sniffing_decoder(src, "blob");
     CHECK(util::read_all(*dec, 100, "decoded") == plain);
@@ -225,7 +225,8 @@ TEST_CASE("archive decoders reject truncated, corrupt and trailing data", "[arch
     std::string bad_size = packed;
     bad_size[bad_size.size() - 4] ^= 1;
     CHECK_THAT(error_of(Compression::gzip, bad_size), Catch::Contains("mismatch"));
-    CHECK_THAT(error_of(Compression::gzip, "not gzip at all"), Catch::Contains("decompress blob sha256:test"));
+    CHECK_THAT(error_of(Compression::gzip, "not gzip at all"),
+               Catch::Contains("decompress blob sha256:test"));
   }
 }
 
@@ -246,7 +247,8 @@ TEST_CASE("archive decoders stop decompression bombs", "[archive]")
                Catch::StartsWith("decompress blob sha256:test: output exceeds"));
     // The default ratio limit (500) catches the same stream (ratio ~1000).
     DecodeLimits defaults;
-    CHECK_THAT(error_of(Compression::gzip, packed.data(), defaults), Catch::Contains("times the compressed input"));
+    CHECK_THAT(error_of(Compression::gzip, packed.data(), defaults),
+               Catch::Contains("times the compressed input"));
   }
   SECTION("ratio limit applies only above the floor")
   {
@@ -379,7 +381,9 @@ TEST_CASE("archive gzip reads headers with extra field, name, comment and header
   REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
   gz_header h{};
   // An eStargz-style subfield: id "SG", little-endian length 4, 4 bytes of data.
-  std::string extra("SG\x04\x00" "abcd", 8);
+  std::string extra("SG\x04\x00"
+                    "abcd",
+                    8);
   std::string name = "layer.tar";
   std::string comment = "a comment";
   h.extra = reinterpret_cast<Bytef*>(extra.data());

@@ -1,16 +1,14 @@
 #include "support/test_support.hpp"
 
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <unistd.h>
+#include <vector>
 #include <whittle/archive/tar_reader.hpp>
 #include <whittle/archive/tar_writer.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
-
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
-#include <random>
-#include <vector>
 
 using namespace whittle;
 using namespace whittle::archive;
@@ -129,17 +127,17 @@ TEST_CASE("archive::TarReader reads every entry type", "[archive]")
   tmp.mtime = 1234567890;
   const std::string big(100000, 'b');
   std::string tar = test::make_tar({
-    test::dir("usr"),
-    exe,
-    test::file(long_name, big),
-    test::symlink("usr/bin/sh", "dash"),
-    test::symlink("usr/long", long_target),
-    test::hardlink("usr/bin/su2", "usr/bin/su"),
-    fifo,
-    dev,
-    tmp,
-    test::file("../evil", "x"),
-    test::file("empty", ""),
+      test::dir("usr"),
+      exe,
+      test::file(long_name, big),
+      test::symlink("usr/bin/sh", "dash"),
+      test::symlink("usr/long", long_target),
+      test::hardlink("usr/bin/su2", "usr/bin/su"),
+      fifo,
+      dev,
+      tmp,
+      test::file("../evil", "x"),
+      test::file("empty", ""),
   });
   auto entries = read_tar(tar);
   REQUIRE(entries.size() == 11);
@@ -202,10 +200,12 @@ TEST_CASE("archive::TarReader reads GNU tar archives made by tar(1)", "[archive]
   test::write_file(dir / ("src/" + long_dir + "/f"), "content");
   test::write_file(dir / "src/b", "bee");
   std::string out;
-  REQUIRE(test::run_command("cd '" + dir / "src" + "' && chmod 0640 b && ln b hard && ln -s b soft && "
+  REQUIRE(
+      test::run_command("cd '" + dir / "src" +
+                            "' && chmod 0640 b && ln b hard && ln -s b soft && "
                             "tar --format=gnu --owner=root:0 --group=wheel:10 --numeric-owner -cf ../g.tar " +
-                              long_dir + " b hard soft",
-                            &out) == 0);
+                            long_dir + " b hard soft",
+                        &out) == 0);
   auto entries = read_tar(test::read_file(dir / "g.tar"));
   REQUIRE(entries.size() == 5);
   CHECK(entries[0].entry.path == long_dir + "/");
@@ -248,8 +248,8 @@ TEST_CASE("archive::TarReader reads sparse files of every tar(1) format as their
   for (const char* format : {"--format=gnu", "--format=pax", "--format=pax --sparse-version=0.0",
                              "--format=pax --sparse-version=0.1"}) {
     INFO(format);
-    REQUIRE(test::run_command("cd '" + dir / "src" + "' && tar --sparse " + format + " -cf ../s.tar a b", &out) ==
-            0);
+    REQUIRE(test::run_command("cd '" + dir / "src" + "' && tar --sparse " + format + " -cf ../s.tar a b",
+                              &out) == 0);
     std::string tar = test::read_file(dir / "s.tar");
     CHECK(tar.size() < 100000); // really stored sparse: holes are not in the archive
     auto entries = read_tar(tar);
@@ -275,7 +275,7 @@ TEST_CASE("archive::TarReader reads sparse files of every tar(1) format as their
     FAIL("a sparse file expanding 3 MiB from a few KiB was read");
   } catch (const BadInput& err) {
     CHECK_THAT(err.what(), Catch::Contains("entry `a`") && Catch::Contains("sparse-file bomb") &&
-                             Catch::Contains("WHITTLE_MAX_LAYER_RATIO"));
+                               Catch::Contains("WHITTLE_MAX_LAYER_RATIO"));
   }
   limits.max_ratio = 100000;
   limits.max_output = 1 << 20;
@@ -297,8 +297,9 @@ TEST_CASE("archive::TarReader reads empty archives and raw non-UTF-8 names", "[a
   test::write_file(dir / "src/b\xff", "binary");
   for (const char* format : {"pax", "gnu", "ustar"}) {
     INFO(format);
-    REQUIRE(test::run_command(std::string("cd '") + dir / "src" + "' && LC_ALL=C.UTF-8 tar --sort=name --format=" +
-                              format + " -cf ../n.tar *") == 0);
+    REQUIRE(test::run_command(std::string("cd '") + dir / "src" +
+                              "' && LC_ALL=C.UTF-8 tar --sort=name --format=" + format + " -cf ../n.tar *") ==
+            0);
     auto entries = read_tar(test::read_file(dir / "n.tar"));
     REQUIRE(entries.size() == 2);
     CHECK(entries[0].entry.path == "b\xff");
@@ -310,7 +311,8 @@ TEST_CASE("archive::TarReader reads empty archives and raw non-UTF-8 names", "[a
 TEST_CASE("archive::TarReader skips unread content in sources that can skip", "[archive]")
 {
   const std::string big(3 << 20, 'b');
-  const std::string tar = test::make_tar({test::file("big", big), test::file("small", "s"), test::file("big2", big)});
+  const std::string tar =
+      test::make_tar({test::file("big", big), test::file("small", "s"), test::file("big2", big)});
   {
     SkippingSource src(tar);
     TarReader reader(src, "layer test");
@@ -373,8 +375,8 @@ TEST_CASE("archive::TarReader rejects truncated and corrupt archives", "[archive
   }
   SECTION("cut inside a header")
   {
-    CHECK_THAT(read_error(tar.substr(0, 3584 + 100)), Catch::Contains("after entry `a`") &&
-                                                         Catch::Contains("unexpected end of archive"));
+    CHECK_THAT(read_error(tar.substr(0, 3584 + 100)),
+               Catch::Contains("after entry `a`") && Catch::Contains("unexpected end of archive"));
   }
   SECTION("cut at a header boundary (no end-of-archive blocks)")
   {
@@ -408,12 +410,12 @@ TEST_CASE("archive::TarReader rejects truncated and corrupt archives", "[archive
     TarReader reader(src, "layer test");
     TarEntry e;
     CHECK_THROWS_WITH(
-      [&] {
-        while (reader.next(e)) {
-          util::drain(reader.data());
-        }
-      }(),
-      "verify blob: digest mismatch");
+        [&] {
+          while (reader.next(e)) {
+            util::drain(reader.data());
+          }
+        }(),
+        "verify blob: digest mismatch");
   }
   SECTION("whole archive with padding and trailing zeros is fine")
   {
@@ -424,7 +426,9 @@ TEST_CASE("archive::TarReader rejects truncated and corrupt archives", "[archive
 TEST_CASE("archive::TarWriter writes what the reader and tar(1) read back", "[archive]")
 {
   std::vector<std::pair<TarEntry, std::string>> input;
-  auto add = [&](TarEntry e, std::string content = "") { input.emplace_back(std::move(e), std::move(content)); };
+  auto add = [&](TarEntry e, std::string content = "") {
+    input.emplace_back(std::move(e), std::move(content));
+  };
   add(make_entry("etc/", EntryType::directory));
   TarEntry passwd = make_entry("etc/passwd", EntryType::regular, 9);
   passwd.uid = 1000;
@@ -551,7 +555,8 @@ TEST_CASE("archive::TarWriter enforces entry sizes", "[archive]")
   util::StringSink sink2;
   TarWriter writer2(sink2, "layer out");
   util::StringSource long_src("12345678901");
-  CHECK_THROWS_WITH(writer2.add(e, &long_src), Catch::Contains("content is longer than its size of 10 bytes"));
+  CHECK_THROWS_WITH(writer2.add(e, &long_src),
+                    Catch::Contains("content is longer than its size of 10 bytes"));
   util::StringSink sink3;
   {
     TarWriter unfinished(sink3, "layer out");
@@ -565,8 +570,8 @@ TEST_CASE("archive::TarReader survives random corruption", "[archive]")
 {
   auto exe = test::file("usr/bin/" + std::string(120, 'x'), std::string(5000, 'e'), 04755);
   exe.xattrs["security.capability"] = "cap";
-  const std::string tar = test::make_tar({test::dir("usr"), exe, test::symlink("a", "b"), test::hardlink("c", "a"),
-                                          test::file("d", "ddd")});
+  const std::string tar = test::make_tar(
+      {test::dir("usr"), exe, test::symlink("a", "b"), test::hardlink("c", "a"), test::file("d", "ddd")});
   std::mt19937 rng(3);
   int rejected = 0;
   for (int round = 0; round < 300; ++round) {

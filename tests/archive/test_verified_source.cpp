@@ -1,9 +1,8 @@
 #include "support/test_support.hpp"
 
+#include <catch2/catch.hpp>
 #include <whittle/archive/verified_source.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::archive;
@@ -46,8 +45,8 @@ TEST_CASE("archive::VerifiedSource checks size and digest", "[archive]")
   }
   CHECK(verify_error(data, digest, data.size()).empty());
   CHECK(verify_error(data.substr(1) + "y", digest, data.size()) ==
-        "verify blob sha256:abcd in `img.tar`: digest mismatch (got sha256:" + test::sha256_hex(data.substr(1) + "y") +
-          ", expected sha256:" + digest + ")");
+        "verify blob sha256:abcd in `img.tar`: digest mismatch (got sha256:" +
+            test::sha256_hex(data.substr(1) + "y") + ", expected sha256:" + digest + ")");
   CHECK_THAT(verify_error(data.substr(1), digest, data.size()),
              Catch::StartsWith("verify blob sha256:abcd in `img.tar`: size mismatch (got 99999 bytes"));
   CHECK_THAT(verify_error(data + "z", digest, data.size()),

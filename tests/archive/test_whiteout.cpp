@@ -1,7 +1,6 @@
+#include <catch2/catch.hpp>
 #include <whittle/archive/whiteout.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::archive;
@@ -15,17 +14,17 @@ TEST_CASE("archive::classify_whiteout", "[archive]")
     const char* target;
   };
   const Case cases[] = {
-    {"/etc/passwd", WhiteoutKind::none, ""},
-    {"/", WhiteoutKind::none, ""},
-    {"/etc/wh.x", WhiteoutKind::none, ""},
-    {"/etc/x.wh.y", WhiteoutKind::none, ""},
-    {"/.wh.etc", WhiteoutKind::remove, "/etc"},
-    {"/etc/.wh.passwd", WhiteoutKind::remove, "/etc/passwd"},
-    {"/a/b/.wh..hidden", WhiteoutKind::remove, "/a/b/.hidden"},
-    {"/a/b/.wh....", WhiteoutKind::remove, "/a/b/..."},
-    {"/.wh..wh..opq", WhiteoutKind::opaque, "/"},
-    {"/var/lib/.wh..wh..opq", WhiteoutKind::opaque, "/var/lib"},
-    {"/.wh..wh.plnk", WhiteoutKind::remove, "/.wh.plnk"},
+      {"/etc/passwd", WhiteoutKind::none, ""},
+      {"/", WhiteoutKind::none, ""},
+      {"/etc/wh.x", WhiteoutKind::none, ""},
+      {"/etc/x.wh.y", WhiteoutKind::none, ""},
+      {"/.wh.etc", WhiteoutKind::remove, "/etc"},
+      {"/etc/.wh.passwd", WhiteoutKind::remove, "/etc/passwd"},
+      {"/a/b/.wh..hidden", WhiteoutKind::remove, "/a/b/.hidden"},
+      {"/a/b/.wh....", WhiteoutKind::remove, "/a/b/..."},
+      {"/.wh..wh..opq", WhiteoutKind::opaque, "/"},
+      {"/var/lib/.wh..wh..opq", WhiteoutKind::opaque, "/var/lib"},
+      {"/.wh..wh.plnk", WhiteoutKind::remove, "/.wh.plnk"},
   };
   for (const Case& c : cases) {
     INFO(c.path);
@@ -37,8 +36,8 @@ TEST_CASE("archive::classify_whiteout", "[archive]")
     INFO(bad);
     CHECK_THROWS_AS(classify_whiteout(bad, "layer 1"), BadInput);
   }
-  CHECK_THROWS_WITH(classify_whiteout("/etc/.wh..", "layer sha256:ab"), Catch::Contains("layer sha256:ab") &&
-                                                                           Catch::Contains("`/etc/.wh..`"));
+  CHECK_THROWS_WITH(classify_whiteout("/etc/.wh..", "layer sha256:ab"),
+                    Catch::Contains("layer sha256:ab") && Catch::Contains("`/etc/.wh..`"));
 }
 
 TEST_CASE("archive::whiteout_path_for", "[archive]")

@@ -20,7 +20,6 @@ run_whittle(const test::TestDir& t, const std::string& args, std::string* out, s
   return rc;
 }
 
-
 std::string
 trim(std::string s)
 {

@@ -54,7 +54,7 @@ TEST_CASE("cli::healthcheck_probe: CMD exec'd as it stands, CMD-SHELL under the 
     json rt = base_runtime();
     rt["Healthcheck"] = {{"Test", {"CMD", "curl", "-f", "http://127.0.0.1/"}},
                          {"Interval", 30000000000LL},
-                         {"Timeout", 1500000},    // 1.5 ms: rounded up, never to "unset"
+                         {"Timeout", 1500000}, // 1.5 ms: rounded up, never to "unset"
                          {"StartPeriod", 5000000000LL},
                          {"StartInterval", 1000000000LL},
                          {"Retries", 4}};
@@ -86,8 +86,8 @@ TEST_CASE("cli::healthcheck_probe: CMD exec'd as it stands, CMD-SHELL under the 
     rt["Healthcheck"] = {{"Test", {"CMD-SHELL", "curl -f http://127.0.0.1/ | grep ok"}}};
     auto h = cli::healthcheck_probe(config(rt));
     REQUIRE(h);
-    CHECK(h->argv ==
-          std::vector<std::string>{"/bin/bash", "-o", "pipefail", "-c", "curl -f http://127.0.0.1/ | grep ok"});
+    CHECK(h->argv == std::vector<std::string>{"/bin/bash", "-o", "pipefail", "-c",
+                                              "curl -f http://127.0.0.1/ | grep ok"});
   }
   SECTION("NONE, an empty test and no healthcheck: nothing")
   {

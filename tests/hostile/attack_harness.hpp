@@ -382,8 +382,8 @@ public:
 inline std::vector<std::string>
 profile_paths(const json& p, bool decoded = false)
 {
-  // The paths as written, or decoded: docs/profile.md writes a byte that is not valid UTF-8 `\xHH` and a backslash `\\`; decoded here
-  // independently of whittle's own reader.
+  // The paths as written, or decoded: docs/profile.md writes a byte that is not valid UTF-8 `\xHH` and a
+  // backslash `\\`; decoded here independently of whittle's own reader.
   auto decode = [](const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {

@@ -235,8 +235,8 @@ docker_archive(const std::string& app, std::function<void(DockerArchive&, const 
     std::string cfg = default_config({plain_layer(a.layer_tar)}).dump();
     std::string cfg_name = sha256_hex(cfg) + ".json";
     a.members = {member(cfg_name, cfg), member(a.layer_name, a.layer_tar)};
-    a.manifest = json::array(
-        {{{"Config", cfg_name}, {"RepoTags", {"hostile:latest"}}, {"Layers", {a.layer_name}}}});
+    a.manifest =
+        json::array({{{"Config", cfg_name}, {"RepoTags", {"hostile:latest"}}, {"Layers", {a.layer_name}}}});
     tweak(a, canary);
     std::string tar;
     for (const auto& m : a.members) {
@@ -401,20 +401,24 @@ corpus(const std::string& app)
   // Whiteouts remove: through a link to the host they would delete host files (the canary's).
   cases.push_back({"a link to a host dir in one layer, a whiteout through it in the next",
                    [app](const std::string& d, const std::string& c) {
-                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))),
+                                      gz_layer(make_tar({symlink("escape", c)})),
                                       gz_layer(make_tar({file("escape/.wh.secret", "")}))});
                    },
                    "", "escape"});
   cases.push_back({"a link to a host dir in one layer, an opaque whiteout through it in the next",
                    [app](const std::string& d, const std::string& c) {
-                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))),
+                                      gz_layer(make_tar({symlink("escape", c)})),
                                       gz_layer(make_tar({file("escape/.wh..wh..opq", "")}))});
                    },
                    "", "escape"});
   cases.push_back({"a link to a host dir replaced by a directory entry with an opaque whiteout",
                    [app](const std::string& d, const std::string& c) {
-                     // Valid: the directory entry replaces the link, the whiteout then empties the new directory.
-                     write_layout(d, {gz_layer(make_tar(base_entries(app))), gz_layer(make_tar({symlink("escape", c)})),
+                     // Valid: the directory entry replaces the link, the whiteout then empties the new
+                     // directory.
+                     write_layout(d, {gz_layer(make_tar(base_entries(app))),
+                                      gz_layer(make_tar({symlink("escape", c)})),
                                       gz_layer(make_tar({dir("escape/"), file("escape/.wh..wh..opq", "")}))});
                    },
                    "", "", true});
@@ -486,26 +490,25 @@ corpus(const std::string& app)
                      write_layout(d, {gz_layer(tar)});
                    },
                    "", "etc/big"});
-  cases.push_back(
-      {"an index pointing to itself",
-       [](const std::string& d, const std::string&) {
-         // The blob's name claims it is the index listing it: only digest checks stop the loop.
-         std::string fake = std::string(64, 'a');
-         json self = {{"schemaVersion", 2},
-                      {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                      {"manifests",
-                       {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
-                         {"digest", "sha256:" + fake},
-                         {"size", 0}}}}};
-         std::string body = self.dump();
-         self["manifests"][0]["size"] = body.size();
-         body = self.dump();
-         self["manifests"][0]["size"] = body.size();
-         body = self.dump();
-         write_file(d + "/blobs/sha256/" + fake, body);
-         write_index(d, "application/vnd.oci.image.index.v1+json", fake, body.size());
-       },
-       "", "aaaaaaaaaaaa"});
+  cases.push_back({"an index pointing to itself",
+                   [](const std::string& d, const std::string&) {
+                     // The blob's name claims it is the index listing it: only digest checks stop the loop.
+                     std::string fake = std::string(64, 'a');
+                     json self = {{"schemaVersion", 2},
+                                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                                  {"manifests",
+                                   {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                                     {"digest", "sha256:" + fake},
+                                     {"size", 0}}}}};
+                     std::string body = self.dump();
+                     self["manifests"][0]["size"] = body.size();
+                     body = self.dump();
+                     self["manifests"][0]["size"] = body.size();
+                     body = self.dump();
+                     write_file(d + "/blobs/sha256/" + fake, body);
+                     write_index(d, "application/vnd.oci.image.index.v1+json", fake, body.size());
+                   },
+                   "", "aaaaaaaaaaaa"});
   cases.push_back({"manifest digest mismatch",
                    [app](const std::string& d, const std::string&) {
                      Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
@@ -541,19 +544,18 @@ corpus(const std::string& app)
                      write_layout(d, layers, cfg);
                    },
                    "", "diff"});
-  cases.push_back(
-      {"descriptor size larger than the blob",
-       [app](const std::string& d, const std::string&) {
-         Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
-         std::string p = d + "/blobs/sha256/" + w.manifest_hex;
-         json m = json::parse(read_file(p));
-         m["layers"][0]["size"] = 1ULL << 40;
-         std::string man = m.dump();
-         std::string hex;
-         put_blob(d, man, &hex);
-         write_index(d, "application/vnd.oci.image.manifest.v1+json", hex, man.size());
-       },
-       "", "sha256:"});
+  cases.push_back({"descriptor size larger than the blob",
+                   [app](const std::string& d, const std::string&) {
+                     Written w = write_layout(d, {gz_layer(make_tar(base_entries(app)))});
+                     std::string p = d + "/blobs/sha256/" + w.manifest_hex;
+                     json m = json::parse(read_file(p));
+                     m["layers"][0]["size"] = 1ULL << 40;
+                     std::string man = m.dump();
+                     std::string hex;
+                     put_blob(d, man, &hex);
+                     write_index(d, "application/vnd.oci.image.manifest.v1+json", hex, man.size());
+                   },
+                   "", "sha256:"});
   cases.push_back({"Entrypoint is a link to /proc/self/exe",
                    [app](const std::string& d, const std::string&) {
                      std::vector<FixtureEntry> e = base_entries(app);
@@ -601,7 +603,8 @@ corpus(const std::string& app)
              write_file(src + "/etc/huge", "");
              std::filesystem::resize_file(src + "/etc/huge", 1ULL << 40);
              std::string out;
-             if (run_command("tar --sparse --format=pax -cf '" + src + ".tar' -C '" + src + "' etc", &out) != 0) {
+             if (run_command("tar --sparse --format=pax -cf '" + src + ".tar' -C '" + src + "' etc", &out) !=
+                 0) {
                throw std::runtime_error("tar --sparse: " + out);
              }
              std::string tar = read_file(src + ".tar");
@@ -613,25 +616,26 @@ corpus(const std::string& app)
     c.headers_valid = true;
     cases.push_back(c);
   }
-  cases.push_back({"symlink loops and a 100-link chain named by the profile",
-                   with_layer(app,
-                              [](const std::string&) {
-                                // The profile (test_corpus.cpp) keeps /etc/loop: closure must end.
-                                std::vector<FixtureEntry> e{symlink("etc/loop", "loop2"), symlink("etc/loop2", "/etc/loop"),
-                                                            symlink("etc/self", "self"), symlink("etc/chain", "c0")};
-                                for (int i = 0; i < 100; ++i) {
-                                  e.push_back(symlink("etc/c" + std::to_string(i), "c" + std::to_string(i + 1)));
-                                }
-                                e.push_back(file("etc/c100", "end"));
-                                return e;
-                              }),
-                   "", "", true});
-  cases.push_back({"a hardlink to a directory",
-                   with_layer(app,
-                              [](const std::string&) {
-                                return std::vector<FixtureEntry>{hardlink("etc/dirlink", "etc")};
-                              }),
-                   "", "etc/dirlink"});
+  cases.push_back(
+      {"symlink loops and a 100-link chain named by the profile",
+       with_layer(app,
+                  [](const std::string&) {
+                    // The profile (test_corpus.cpp) keeps /etc/loop: closure must end.
+                    std::vector<FixtureEntry> e{symlink("etc/loop", "loop2"),
+                                                symlink("etc/loop2", "/etc/loop"),
+                                                symlink("etc/self", "self"), symlink("etc/chain", "c0")};
+                    for (int i = 0; i < 100; ++i) {
+                      e.push_back(symlink("etc/c" + std::to_string(i), "c" + std::to_string(i + 1)));
+                    }
+                    e.push_back(file("etc/c100", "end"));
+                    return e;
+                  }),
+       "", "", true});
+  cases.push_back(
+      {"a hardlink to a directory",
+       with_layer(
+           app, [](const std::string&) { return std::vector<FixtureEntry>{hardlink("etc/dirlink", "etc")}; }),
+       "", "etc/dirlink"});
   // Opening a FIFO from the host blocks (trace used to hang reading the user from /etc/passwd) and opening
   // a device runs its driver: whittle must see what a path is before it opens it.
   cases.push_back({"/etc/passwd is a FIFO and the image names a User",
@@ -745,7 +749,8 @@ corpus(const std::string& app)
                         }),
          "/secret");
   docker("docker-archive whose Config is an absolute host path",
-         docker_archive(app, [](DockerArchive& a, const std::string& c) { a.manifest[0]["Config"] = c + "/secret"; }),
+         docker_archive(
+             app, [](DockerArchive& a, const std::string& c) { a.manifest[0]["Config"] = c + "/secret"; }),
          "/secret");
   docker("docker-archive whose layer is a symlink member to a host file",
          docker_archive(app,
@@ -780,7 +785,8 @@ corpus(const std::string& app)
                         }),
          "manifest.json");
   docker("docker-archive listing a missing layer",
-         docker_archive(app, [](DockerArchive& a, const std::string&) { a.manifest[0]["Layers"] = {"gone.tar"}; }),
+         docker_archive(app,
+                        [](DockerArchive& a, const std::string&) { a.manifest[0]["Layers"] = {"gone.tar"}; }),
          "gone.tar");
   docker("docker-archive with more layers than diff_ids",
          docker_archive(app,

@@ -42,7 +42,8 @@ void write_base_image(const std::string& dir, const std::string& app);
 // An OCI layout at `dir` of the given uncompressed layer tars (stored gzip-compressed) with the corpus's
 // config: Entrypoint /bin/app; `user` sets config.User when not empty. For layers a pax writer refuses
 // (names that are not UTF-8), built with tar_header.
-void write_layers_image(const std::string& dir, const std::vector<std::string>& tars, const std::string& user = "");
+void write_layers_image(const std::string& dir, const std::vector<std::string>& tars,
+                        const std::string& user = "");
 
 // Every case of the corpus. `app` is a static executable used as the image's /bin/app (so that images
 // whose hostile part is harmless can be traced and slimmed for real).

@@ -44,8 +44,8 @@ TEST_CASE("attack: image-derived names in run-flags.txt and securitycontext.yaml
   INFO(r.describe());
   REQUIRE(r.code == 0);
   // The app did write there (slim keeps the app's stdout to itself: its profile says so).
-  CHECK(
-      contains(profile_paths(json::parse(test::read_file(art + "/profile.json")), true), name + "/written-by-app"));
+  CHECK(contains(profile_paths(json::parse(test::read_file(art + "/profile.json")), true),
+                 name + "/written-by-app"));
 
   // run-flags.txt read back by /bin/sh: the name is at most one argument (whittle may leave out a path no
   // --tmpfs can name), and nothing else came from it: no flag, no expansion, no command of its own.

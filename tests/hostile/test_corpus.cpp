@@ -14,7 +14,6 @@ using namespace whittle;
 
 namespace {
 
-
 // A digest of a tree: every path, type, mode and content (sha256sum of files, readlink of links).
 std::string
 tree_hash(const std::string& dir)

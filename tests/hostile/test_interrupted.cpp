@@ -17,7 +17,6 @@ using namespace whittle;
 
 namespace {
 
-
 // Starts whittle with args (no shell), stdout/stderr to files under dir; returns the pid.
 pid_t
 spawn(const std::string& dir, const std::vector<std::string>& args)

@@ -32,8 +32,8 @@ profile(const std::string& files, const std::string& special = "[]", const std::
   "image": {"ref": "oci:img:latest", "manifest_digest": "", "platform": ""},
   "runs": [{"argv": ["/bin/app", "open", "/etc/os-release"], "env": [], "workdir": "/", "user": "0:0",
             "exit_code": 0, "signal": 0, "duration_ms": 1, "probes": []}],
-  "files": )" + files +
-         R"(, "special": )" + special + tail + "}\n";
+  "files": )" +
+         files + R"(, "special": )" + special + tail + "}\n";
 }
 
 std::string
@@ -65,8 +65,8 @@ profile_cases()
       {"a path holding terminal escapes", [](C) { return profile(one_file("/etc/\\u001b[2J/../x")); }, false,
        "\\x1b[2J"},
       {"raw invalid UTF-8", [](C) { return profile(one_file("/etc/\xff\xfe")); }, false, "invalid JSON"},
-      {"access that is not a list", [](C) { return profile(R"([{"path": "/etc/os-release", "access": "read"}])"); },
-       false, "access"},
+      {"access that is not a list",
+       [](C) { return profile(R"([{"path": "/etc/os-release", "access": "read"}])"); }, false, "access"},
       {"an unknown access", [](C) { return profile(R"([{"path": "/etc/os-release", "access": ["own"]}])"); },
        false, "own"},
       {"an exit code beyond 64 bits",
@@ -91,7 +91,9 @@ profile_cases()
        },
        true, ""},
       {"syscall names holding escapes and paths",
-       [](C) { return profile(one_file("/etc/os-release"), "[]", R"(, "syscalls": ["read", "\u001b[2J", "../x"])"); },
+       [](C) {
+         return profile(one_file("/etc/os-release"), "[]", R"(, "syscalls": ["read", "\u001b[2J", "../x"])");
+       },
        true, ""},
       {"a profile of another image",
        [](C) {
@@ -104,7 +106,8 @@ profile_cases()
        [](C) {
          std::string files = "[";
          for (int i = 0; i < 50000; ++i) {
-           files += std::string(i ? "," : "") + R"({"path": "/nope/)" + std::to_string(i) + R"(", "access": ["stat"]})";
+           files += std::string(i ? "," : "") + R"({"path": "/nope/)" + std::to_string(i) +
+                    R"(", "access": ["stat"]})";
          }
          return profile(files + "]");
        },
@@ -134,8 +137,9 @@ std::string
 tree_listing(const std::string& dir)
 {
   std::string out;
-  test::run_command("cd '" + dir + "' && find . -printf '%p %y %m %s\\n' | LC_ALL=C sort && find . -type f "
-                    "-exec sha256sum {} + | LC_ALL=C sort",
+  test::run_command("cd '" + dir +
+                        "' && find . -printf '%p %y %m %s\\n' | LC_ALL=C sort && find . -type f "
+                        "-exec sha256sum {} + | LC_ALL=C sort",
                     &out, false);
   return out;
 }
@@ -177,8 +181,8 @@ TEST_CASE("hostile profiles: profile merge and build refuse them cleanly or keep
       };
 
       std::string merged = t / "out/merged.json";
-      Outcome merge = run(t, "profile merge '" + (t / "profile.json") + "' '" + (t / "profile.json") + "' -o '" +
-                                 merged + "' --allow-mixed");
+      Outcome merge = run(t, "profile merge '" + (t / "profile.json") + "' '" + (t / "profile.json") +
+                                 "' -o '" + merged + "' --allow-mixed");
       check("merge", merge);
       CHECK(test::path_exists(merged) == (merge.rc == 0));
 
@@ -194,11 +198,13 @@ TEST_CASE("hostile profiles: profile merge and build refuse them cleanly or keep
         Outcome back = run(t, "inspect oci:" + built + ":slim");
         CHECK(back.rc == 0);
         std::string listing;
-        test::run_command("for f in '" + built + "'/blobs/sha256/*; do zcat -f \"$f\" 2>/dev/null | tar tf - "
-                          "2>/dev/null; done",
+        test::run_command("for f in '" + built +
+                              "'/blobs/sha256/*; do zcat -f \"$f\" 2>/dev/null | tar tf - "
+                              "2>/dev/null; done",
                           &listing, false);
         CHECK_THAT(listing, Catch::Contains("etc/os-release"));
-        CHECK_THAT(listing, !Catch::Contains("secret") && !Catch::Contains("nope/") && !Catch::Contains("aaaa"));
+        CHECK_THAT(listing,
+                   !Catch::Contains("secret") && !Catch::Contains("nope/") && !Catch::Contains("aaaa"));
       }
     }
   }

@@ -1,8 +1,7 @@
+#include <catch2/catch.hpp>
 #include <whittle/oci/descriptor.hpp>
 #include <whittle/oci/digest.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -19,17 +18,17 @@ TEST_CASE("oci::Digest parses and refuses", "[oci]")
   CHECK(Digest::of("") == Digest::sha256("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 
   for (const std::string& bad : std::vector<std::string>{
-         "",
-         "sha256",
-         "sha256:",
-         "sha256:" + std::string(63, 'a'),
-         "sha256:" + std::string(65, 'a'),
-         "sha256:" + std::string(64, 'A'),
-         "sha256:" + std::string(63, 'a') + "g",
-         "sha256:../../../../etc/passwd" + std::string(36, 'a'),
-         "md5:" + std::string(32, 'a'),
-         "SHA256:" + hex,
-         "sha512:" + hex,
+           "",
+           "sha256",
+           "sha256:",
+           "sha256:" + std::string(63, 'a'),
+           "sha256:" + std::string(65, 'a'),
+           "sha256:" + std::string(64, 'A'),
+           "sha256:" + std::string(63, 'a') + "g",
+           "sha256:../../../../etc/passwd" + std::string(36, 'a'),
+           "md5:" + std::string(32, 'a'),
+           "SHA256:" + hex,
+           "sha512:" + hex,
        }) {
     INFO(bad);
     CHECK_THROWS_AS(Digest::parse(bad), BadInput);
@@ -86,11 +85,15 @@ TEST_CASE("oci::Descriptor JSON round trip and errors", "[oci]")
     return b;
   };
   const auto discard = nlohmann::json(nlohmann::json::value_t::discarded);
-  CHECK_THROWS_WITH(Descriptor::from_json(broken("size", -1), "entry 0"), Catch::Contains("entry 0") && Catch::Contains("size"));
+  CHECK_THROWS_WITH(Descriptor::from_json(broken("size", -1), "entry 0"),
+                    Catch::Contains("entry 0") && Catch::Contains("size"));
   CHECK_THROWS_WITH(Descriptor::from_json(broken("size", "12"), "entry 0"), Catch::Contains("size"));
-  CHECK_THROWS_WITH(Descriptor::from_json(broken("size", discard), "entry 0"), Catch::Contains("missing field `size`"));
-  CHECK_THROWS_WITH(Descriptor::from_json(broken("digest", "sha256:zz"), "entry 0"), Catch::Contains("digest"));
-  CHECK_THROWS_WITH(Descriptor::from_json(broken("mediaType", discard), "entry 0"), Catch::Contains("mediaType"));
+  CHECK_THROWS_WITH(Descriptor::from_json(broken("size", discard), "entry 0"),
+                    Catch::Contains("missing field `size`"));
+  CHECK_THROWS_WITH(Descriptor::from_json(broken("digest", "sha256:zz"), "entry 0"),
+                    Catch::Contains("digest"));
+  CHECK_THROWS_WITH(Descriptor::from_json(broken("mediaType", discard), "entry 0"),
+                    Catch::Contains("mediaType"));
   CHECK_THROWS_AS(Descriptor::from_json(broken("annotations", {{"a", 1}}), "entry 0"), BadInput);
   CHECK_THROWS_AS(Descriptor::from_json(nlohmann::json::array(), "entry 0"), BadInput);
 }

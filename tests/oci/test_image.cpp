@@ -1,16 +1,13 @@
+#include "support/test_support.hpp"
+
+#include <boost/filesystem.hpp>
+#include <catch2/catch.hpp>
+#include <thread>
+#include <unistd.h>
 #include <whittle/archive/compression.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
-
-#include "support/test_support.hpp"
-
-#include <catch2/catch.hpp>
-
-#include <boost/filesystem.hpp>
-
-#include <thread>
-#include <unistd.h>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -65,7 +62,9 @@ struct RawLayout
       layers.push_back(put(t, layer_type.empty() ? std::string(media_type::k_oci_layer) : layer_type));
       ids.push_back("sha256:" + test::sha256_hex(t));
     }
-    json cfg = {{"architecture", arch}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids.is_null() ? ids : diff_ids}}}};
+    json cfg = {{"architecture", arch},
+                {"os", "linux"},
+                {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids.is_null() ? ids : diff_ids}}}};
     json manifest = {{"schemaVersion", 2},
                      {"mediaType", media_type::k_oci_manifest},
                      {"config", put(cfg.dump(), std::string(media_type::k_oci_config))},
@@ -120,7 +119,8 @@ TEST_CASE("oci::open_image reads every transport and compression", "[oci]")
     test::FixtureImage fx = two_layer_image(comp);
     std::string digest = test::write_oci_layout(fx, t / ("layout-" + comp));
     test::write_oci_archive(fx, t / ("oci-" + comp + ".tar"));
-    std::vector<std::string> refs = {"oci:" + t / ("layout-" + comp), "oci:" + t / ("layout-" + comp) + ":latest",
+    std::vector<std::string> refs = {"oci:" + t / ("layout-" + comp),
+                                     "oci:" + t / ("layout-" + comp) + ":latest",
                                      "oci-archive:" + t / ("oci-" + comp + ".tar")};
     for (const auto& r : refs) {
       INFO(r);
@@ -143,7 +143,8 @@ TEST_CASE("oci::open_image reads docker-archive and selects by name", "[oci]")
   test::TestDir t;
   test::FixtureImage fx = two_layer_image("none");
   test::write_docker_archive(fx, t / "d.tar", "localhost/app:1.0");
-  for (std::string r : {"docker-archive:" + t / "d.tar", "docker-archive:" + t / "d.tar:localhost/app:1.0", t / "d.tar"}) {
+  for (std::string r :
+       {"docker-archive:" + t / "d.tar", "docker-archive:" + t / "d.tar:localhost/app:1.0", t / "d.tar"}) {
     INFO(r);
     Image img = open_image(parse_reference(r));
     CHECK(img.manifest.media_type == media_type::k_docker_manifest);
@@ -183,12 +184,14 @@ TEST_CASE("oci::open_image reads docker-archive and selects by name", "[oci]")
     fs::create_directories(t / "dz");
     std::string tar0 = test::make_tar(fx.layers[0]);
     std::string gz = test::gzip(tar0);
-    json cfg = {{"architecture", "amd64"}, {"os", "linux"},
+    json cfg = {{"architecture", "amd64"},
+                {"os", "linux"},
                 {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + test::sha256_hex(tar0)}}}}};
     test::write_file(t / "dz/cfg.json", cfg.dump());
     test::write_file(t / "dz/l0/layer.tar", gz);
-    test::write_file(t / "dz/manifest.json",
-                     json::array({{{"Config", "cfg.json"}, {"RepoTags", nullptr}, {"Layers", {"l0/layer.tar"}}}}).dump());
+    test::write_file(
+        t / "dz/manifest.json",
+        json::array({{{"Config", "cfg.json"}, {"RepoTags", nullptr}, {"Layers", {"l0/layer.tar"}}}}).dump());
     test::tar_directory(t / "dz", t / "dz.tar");
     Image img = open_image(parse_reference("docker-archive:" + t / "dz.tar"));
     REQUIRE(img.layers.size() == 1);
@@ -201,16 +204,19 @@ TEST_CASE("oci::open_image reads docker-archive and selects by name", "[oci]")
     fs::create_directories(t / "ds/abc");
     std::string tar0 = test::make_tar(fx.layers[0]);
     std::string hex = test::sha256_hex(tar0);
-    json cfg = {{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
+    json cfg = {{"architecture", "amd64"},
+                {"os", "linux"},
+                {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
     test::write_file(t / "ds/cfg.json", cfg.dump());
     test::write_file(t / ("ds/" + hex + ".tar"), tar0);
     fs::create_symlink("../" + hex + ".tar", t / "ds/abc/layer.tar");
     fs::create_directories(t / "ds/evil");
     fs::create_symlink("../../../../etc/passwd", t / "ds/evil/layer.tar");
-    test::write_file(t / "ds/manifest.json",
-                     json::array({{{"Config", "cfg.json"}, {"RepoTags", {"good:1"}}, {"Layers", {"abc/layer.tar"}}},
-                                  {{"Config", "cfg.json"}, {"RepoTags", {"evil:1"}}, {"Layers", {"evil/layer.tar"}}}})
-                       .dump());
+    test::write_file(
+        t / "ds/manifest.json",
+        json::array({{{"Config", "cfg.json"}, {"RepoTags", {"good:1"}}, {"Layers", {"abc/layer.tar"}}},
+                     {{"Config", "cfg.json"}, {"RepoTags", {"evil:1"}}, {"Layers", {"evil/layer.tar"}}}})
+            .dump());
     test::tar_directory(t / "ds", t / "ds.tar");
     Image img = open_image(parse_reference("docker-archive:" + t / "ds.tar:good:1"));
     CHECK(read_layer(img, 0) == tar0);
@@ -246,9 +252,10 @@ TEST_CASE("oci::open_image selects by tag and digest", "[oci]")
   l.index({tagged(a, "a"), tagged(b, "b")});
   CHECK(read_layer(open_image(parse_reference("oci:" + l.dir + ":b")), 0) == tar_b);
   CHECK(read_layer(open_image(parse_reference("oci:" + l.dir + ":a")), 0) == tar_a);
-  CHECK(open_image(parse_reference("oci:" + l.dir + "@" + b["digest"].get<std::string>())).manifest_digest.str() ==
-        b["digest"]);
-  CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains("choose one by tag (available tags: a, b)"));
+  CHECK(open_image(parse_reference("oci:" + l.dir + "@" + b["digest"].get<std::string>()))
+            .manifest_digest.str() == b["digest"]);
+  CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)),
+                    Catch::Contains("choose one by tag (available tags: a, b)"));
   CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir + ":zzz")),
                     Catch::Contains("no such tag") && Catch::Contains("available tags: a, b"));
   CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir + "@sha256:" + std::string(64, 'e'))),
@@ -306,9 +313,11 @@ TEST_CASE("oci::open_image refuses broken and hostile layouts", "[oci]")
     test::write_oci_layout(fx, t / "l");
     Image img = open_image(parse_reference("oci:" + t / "l"));
     flip_byte(t / ("l/blobs/sha256/" + img.config_digest.hex), 2);
-    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + t / "l")), Catch::Contains(img.config_digest.str()));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + t / "l")),
+                      Catch::Contains(img.config_digest.str()));
     flip_byte(t / ("l/blobs/sha256/" + img.manifest_digest.hex), 2);
-    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + t / "l")), Catch::Contains(img.manifest_digest.str()));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + t / "l")),
+                      Catch::Contains(img.manifest_digest.str()));
   }
   SECTION("missing blobs")
   {
@@ -316,8 +325,9 @@ TEST_CASE("oci::open_image refuses broken and hostile layouts", "[oci]")
     test::write_oci_layout(fx, t / "l");
     Image img = open_image(parse_reference("oci:" + t / "l"));
     fs::remove(t / ("l/blobs/sha256/" + img.layers[0].descriptor.digest.hex));
-    CHECK_THROWS_WITH(read_layer(img, 0), Catch::Contains("open blob " + img.layers[0].descriptor.digest.str()) &&
-                                              Catch::Contains(": missing"));
+    CHECK_THROWS_WITH(read_layer(img, 0),
+                      Catch::Contains("open blob " + img.layers[0].descriptor.digest.str()) &&
+                          Catch::Contains(": missing"));
     fs::remove(t / ("l/blobs/sha256/" + img.config_digest.hex));
     CHECK_THROWS_WITH(open_image(parse_reference("oci:" + t / "l")), Catch::Contains(": missing"));
     fs::remove(t / "l/index.json");
@@ -344,7 +354,8 @@ TEST_CASE("oci::open_image refuses broken and hostile layouts", "[oci]")
     CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)),
                       Catch::Contains("unknown layer media type `application/vnd.example.layer+lz4`"));
     l.index({l.image("amd64", {tar}, "", json::array())});
-    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains("1 layers but the config has 0 diff_ids"));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)),
+                      Catch::Contains("1 layers but the config has 0 diff_ids"));
     l.index({l.image("amd64", {tar}, "", json::array({"sha256:" + std::string(64, 'c')}))});
     Image img = open_image(parse_reference("oci:" + l.dir));
     CHECK_THROWS_WITH(read_layer(img, 0), Catch::Contains("diff_id"));
@@ -356,7 +367,8 @@ TEST_CASE("oci::open_image refuses broken and hostile layouts", "[oci]")
     CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains("invalid JSON"));
     json m = l.image("amd64", {tar});
     l.index({with(m, "mediaType", "application/vnd.example.thing")});
-    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains("unknown media type `application/vnd.example.thing`"));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)),
+                      Catch::Contains("unknown media type `application/vnd.example.thing`"));
   }
   SECTION("an index that points to itself")
   {
@@ -370,15 +382,19 @@ TEST_CASE("oci::open_image refuses broken and hostile layouts", "[oci]")
     test::write_file(l.dir + "/blobs/sha256/" + std::string(64, 'd'), bytes);
     l.index({json{{"mediaType", media_type::k_oci_index}, {"digest", fake}, {"size", bytes.size()}}});
     // The blob cannot hash to its own name, so verification stops it before any loop could start.
-    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains(fake) && Catch::Contains("mismatch"));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)),
+                      Catch::Contains(fake) && Catch::Contains("mismatch"));
     CHECK_THROWS_AS(open_image(parse_reference("oci:" + l.dir)), BadInput);
   }
   SECTION("a config larger than the JSON limit")
   {
     RawLayout l(t / "l");
-    json cfg = {{"os", "linux"}, {"architecture", "amd64"}, {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}},
+    json cfg = {{"os", "linux"},
+                {"architecture", "amd64"},
+                {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}},
                 {"pad", std::string(5 << 20, 'x')}};
-    json manifest = {{"schemaVersion", 2}, {"config", l.put(cfg.dump(), std::string(media_type::k_oci_config))},
+    json manifest = {{"schemaVersion", 2},
+                     {"config", l.put(cfg.dump(), std::string(media_type::k_oci_config))},
                      {"layers", json::array()}};
     l.index({l.put(manifest.dump(), std::string(media_type::k_oci_manifest))});
     CHECK_THROWS_WITH(open_image(parse_reference("oci:" + l.dir)), Catch::Contains("limit"));
@@ -408,8 +424,10 @@ TEST_CASE("oci::open_image refuses broken archives", "[oci]")
     test::write_file(t / "junk.tar", std::string(4096, 'j'));
     CHECK_THROWS_AS(open_image(parse_reference("oci-archive:" + t / "junk.tar")), BadInput);
     test::write_file(t / "a.tar.gz", test::gzip(data));
-    CHECK_THROWS_WITH(open_image(parse_reference("oci-archive:" + t / "a.tar.gz")), Catch::Contains("compressed"));
-    CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "a.tar")), Catch::Contains("manifest.json"));
+    CHECK_THROWS_WITH(open_image(parse_reference("oci-archive:" + t / "a.tar.gz")),
+                      Catch::Contains("compressed"));
+    CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "a.tar")),
+                      Catch::Contains("manifest.json"));
   }
   SECTION("a corrupt byte inside a layer member")
   {
@@ -439,14 +457,18 @@ TEST_CASE("oci archives: members behind pax headers and hardlinks; duplicates an
   test::TestDir t;
   std::string tar0 = test::make_tar({test::file("f", "layer content")});
   std::string hex = test::sha256_hex(tar0);
-  json cfg = {{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
+  json cfg = {{"architecture", "amd64"},
+              {"os", "linux"},
+              {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + hex}}}}};
   // > 100 characters: libarchive writes a pax extended header before the entry's own.
   std::string long_name = "layers/" + std::string(130, 'l') + ".tar"; // no ustar split fits
   auto docker = [&](const std::vector<test::FixtureEntry>& extra, const std::string& layer_name) {
-    std::vector<test::FixtureEntry> entries = {test::file("cfg.json", cfg.dump()), test::file(long_name, tar0)};
+    std::vector<test::FixtureEntry> entries = {test::file("cfg.json", cfg.dump()),
+                                               test::file(long_name, tar0)};
     entries.insert(entries.end(), extra.begin(), extra.end());
     entries.push_back(test::file(
-      "manifest.json", json::array({{{"Config", "cfg.json"}, {"RepoTags", {"x:1"}}, {"Layers", {layer_name}}}}).dump()));
+        "manifest.json",
+        json::array({{{"Config", "cfg.json"}, {"RepoTags", {"x:1"}}, {"Layers", {layer_name}}}}).dump()));
     return test::make_tar(entries);
   };
 
@@ -458,10 +480,12 @@ TEST_CASE("oci archives: members behind pax headers and hardlinks; duplicates an
   CHECK(read_layer(open_image(parse_reference("docker-archive:" + t / "hard.tar")), 0) == tar0);
 
   test::write_file(t / "dup.tar", docker({test::file("cfg.json", "{}")}, long_name));
-  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "dup.tar")), Catch::Contains("duplicate entry `cfg.json`"));
+  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "dup.tar")),
+                    Catch::Contains("duplicate entry `cfg.json`"));
 
   test::write_file(t / "up.tar", docker({test::file("../escape", "x")}, long_name));
-  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "up.tar")), Catch::Contains("outside the archive root"));
+  CHECK_THROWS_WITH(open_image(parse_reference("docker-archive:" + t / "up.tar")),
+                    Catch::Contains("outside the archive root"));
 
   test::write_file(t / "hardout.tar", docker({test::hardlink("h", "../../etc/passwd")}, long_name));
   CHECK_THROWS_AS(open_image(parse_reference("docker-archive:" + t / "hardout.tar")), BadInput);

@@ -1,8 +1,7 @@
 // The runtime fields of the image config that slim carries over and checks: HEALTHCHECK, Shell, OnBuild.
+#include <catch2/catch.hpp>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::oci;

@@ -1,15 +1,12 @@
+#include "support/test_support.hpp"
+
+#include <boost/filesystem.hpp>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <thread>
 #include <whittle/oci/image_writer.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
-
-#include "support/test_support.hpp"
-
-#include <catch2/catch.hpp>
-
-#include <boost/filesystem.hpp>
-
-#include <cstdlib>
-#include <thread>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -25,7 +22,8 @@ fixture()
   img.compression = "gzip";
   img.layers = {{test::dir("bin"), test::file("bin/app", "#!/bin/sh\necho hello from app\n", 0755),
                  test::file("etc/os-release", "ID=test\n")},
-                {test::file("etc/motd", "hello\n"), test::symlink("bin/sh", "app"), test::hardlink("bin/app2", "bin/app")}};
+                {test::file("etc/motd", "hello\n"), test::symlink("bin/sh", "app"),
+                 test::hardlink("bin/app2", "bin/app")}};
   img.cmd = {"--serve"};
   img.env = {"PATH=/bin", "LANG=C"};
   return img;
@@ -160,7 +158,8 @@ TEST_CASE("oci::ImageWriter output passes skopeo, umoci and podman load", "[oci]
   // umoci 0.4.7 (Debian 12) reads no zstd layers: it checks the gzip layout, skopeo both.
   Digest d_layout = convert(src, parse_reference("oci:" + t / "layout:v1", true), archive::Compression::gzip);
   Digest d_zstd = convert(src, parse_reference("oci:" + t / "zstd:v1", true), archive::Compression::zstd);
-  Digest d_archive = convert(src, parse_reference("oci-archive:" + t / "img.tar:v2", true), archive::Compression::gzip);
+  Digest d_archive =
+      convert(src, parse_reference("oci-archive:" + t / "img.tar:v2", true), archive::Compression::gzip);
   convert(src, parse_reference("docker-archive:" + t / "docker.tar:localhost/whittle-oci-test:1", true),
           archive::Compression::gzip);
 
@@ -189,13 +188,16 @@ TEST_CASE("oci::ImageWriter output passes skopeo, umoci and podman load", "[oci]
   }
   if (test::run_command("command -v podman") == 0 && ::geteuid() == 0) {
     // A private store, so the test leaves the machine's images alone.
-    std::string podman = "podman --root " + t / "storage" + " --runroot " + t / "run" + " --storage-driver vfs";
+    std::string podman =
+        "podman --root " + t / "storage" + " --runroot " + t / "run" + " --storage-driver vfs";
     int rc = test::run_command(podman + " load -i " + t / "docker.tar", &out);
     INFO(out);
     REQUIRE(rc == 0);
     CHECK(out.find("localhost/whittle-oci-test:1") != std::string::npos);
     REQUIRE(test::run_command(podman + " load -i " + t / "img.tar", &out) == 0);
-    REQUIRE(test::run_command(podman + " image inspect localhost/whittle-oci-test:1 --format '{{.RootFS.Layers}}'", &out) == 0);
+    REQUIRE(test::run_command(
+                podman + " image inspect localhost/whittle-oci-test:1 --format '{{.RootFS.Layers}}'", &out) ==
+            0);
     CHECK(out.find(src.layers[1].diff_id.str()) != std::string::npos);
     test::run_command(podman + " rmi -a -f");
   } else {
@@ -223,7 +225,8 @@ TEST_CASE("oci::ImageWriter output is reproducible", "[oci]")
   }
   // A second conversion of an output gives the same manifest again (a fixed point).
   Image once = open_image(parse_reference("oci:" + t / "a"));
-  CHECK(convert(once, parse_reference("oci:" + t / "c", true), archive::Compression::zstd) == once.manifest_digest);
+  CHECK(convert(once, parse_reference("oci:" + t / "c", true), archive::Compression::zstd) ==
+        once.manifest_digest);
 
   SECTION("SOURCE_DATE_EPOCH sets archive mtimes")
   {
@@ -251,15 +254,17 @@ TEST_CASE("oci::ImageWriter leaves nothing at the destination after a failure", 
   test::write_file(blob, data);
 
   fs::create_directories(t / "out");
-  for (std::string text : {"oci:" + t / "out/layout", "oci-archive:" + t / "out/a.tar", "docker-archive:" + t / "out/d.tar"}) {
+  for (std::string text :
+       {"oci:" + t / "out/layout", "oci-archive:" + t / "out/a.tar", "docker-archive:" + t / "out/d.tar"}) {
     INFO(text);
     CHECK_THROWS_AS(convert(src, parse_reference(text, true), archive::Compression::gzip), BadInput);
     CHECK(fs::is_empty(t / "out"));
   }
   // An existing destination survives a failed write untouched.
   test::write_file(t / "out/a.tar", "old");
-  CHECK_THROWS_AS(convert(src, parse_reference("oci-archive:" + t / "out/a.tar", true), archive::Compression::gzip),
-                  BadInput);
+  CHECK_THROWS_AS(
+      convert(src, parse_reference("oci-archive:" + t / "out/a.tar", true), archive::Compression::gzip),
+      BadInput);
   CHECK(test::read_file(t / "out/a.tar") == "old");
   CHECK(leftovers(t / "out").empty());
 

@@ -1,9 +1,8 @@
+#include <catch2/catch.hpp>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/oci/manifest.hpp>
 #include <whittle/oci/media_types.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -17,10 +16,12 @@ const std::string k_d2 = "sha256:" + std::string(64, '2');
 json
 manifest_json()
 {
-  return {{"schemaVersion", 2},
-          {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-          {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", k_d1}, {"size", 10}}},
-          {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", k_d2}, {"size", 20}}}}};
+  return {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", k_d1}, {"size", 10}}},
+      {"layers",
+       {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", k_d2}, {"size", 20}}}}};
 }
 
 } // namespace
@@ -108,7 +109,8 @@ TEST_CASE("oci::Index parse, serialize and errors", "[oci]")
   CHECK(idx.manifests[0].platform->architecture == "amd64");
   CHECK(Index::parse(idx.serialize(), "again").serialize() == idx.serialize());
 
-  CHECK_THROWS_WITH(Index::parse("{", "index.json of `d`"), Catch::Contains("index.json of `d`: invalid JSON"));
+  CHECK_THROWS_WITH(Index::parse("{", "index.json of `d`"),
+                    Catch::Contains("index.json of `d`: invalid JSON"));
   json bad = j;
   bad.erase("manifests");
   CHECK_THROWS_WITH(Index::parse(bad.dump(), "index.json"), Catch::Contains("missing field `manifests`"));
@@ -117,7 +119,8 @@ TEST_CASE("oci::Index parse, serialize and errors", "[oci]")
   CHECK_THROWS_WITH(Index::parse(bad.dump(), "index.json"), Catch::Contains("not an index"));
   bad = j;
   bad["manifests"][0].erase("digest");
-  CHECK_THROWS_WITH(Index::parse(bad.dump(), "index.json"), Catch::Contains("entry 0: missing field `digest`"));
+  CHECK_THROWS_WITH(Index::parse(bad.dump(), "index.json"),
+                    Catch::Contains("entry 0: missing field `digest`"));
 
   CHECK(is_layer_media_type("application/vnd.oci.image.layer.v1.tar+zstd"));
   CHECK(is_layer_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"));
@@ -142,7 +145,8 @@ TEST_CASE("oci::ImageConfig accessors keep unknown fields", "[oci]")
               {"ExposedPorts", {{"8080/tcp", json::object()}, {"53/udp", json::object()}}},
               {"Labels", {{"a", "1"}}}}},
             {"rootfs", {{"type", "layers"}, {"diff_ids", {k_d1, k_d2}}}},
-            {"history", {{{"created", "2024"}, {"created_by", "RUN x"}}, {{"empty_layer", true}, {"comment", "c"}}}}};
+            {"history",
+             {{{"created", "2024"}, {"created_by", "RUN x"}}, {{"empty_layer", true}, {"comment", "c"}}}}};
   ImageConfig c = ImageConfig::parse(j.dump(), "config");
   CHECK(c.platform().str() == "linux/arm/v7");
   CHECK(c.entrypoint() == std::vector<std::string>{"/bin/app"});

@@ -1,11 +1,9 @@
-#include <whittle/oci/reference.hpp>
-#include <whittle/util/error.hpp>
-
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <sys/stat.h>
+#include <whittle/oci/reference.hpp>
+#include <whittle/util/error.hpp>
 
 using namespace whittle;
 using namespace whittle::oci;
@@ -22,16 +20,17 @@ TEST_CASE("oci::parse_reference transport forms", "[oci]")
   };
   const std::string d = "sha256:" + std::string(64, 'a');
   std::vector<Case> cases = {
-    {"oci:/tmp/x", Transport::oci_layout, "/tmp/x", "", ""},
-    {"oci:/tmp/x:latest", Transport::oci_layout, "/tmp/x", "latest", ""},
-    {"oci:rel/dir:v1.2", Transport::oci_layout, "rel/dir", "v1.2", ""},
-    {"oci:dir:docker.io/library/app:1", Transport::oci_layout, "dir", "docker.io/library/app:1", ""},
-    {"oci:dir@" + d, Transport::oci_layout, "dir", "", d},
-    {"oci-archive:img.tar", Transport::oci_archive, "img.tar", "", ""},
-    {"oci-archive:/a/img.tar:tag", Transport::oci_archive, "/a/img.tar", "tag", ""},
-    {"docker-archive:img.tar", Transport::docker_archive, "img.tar", "", ""},
-    {"docker-archive:img.tar:app", Transport::docker_archive, "img.tar", "app", ""},
-    {"docker-archive:img.tar:localhost/app:1.0", Transport::docker_archive, "img.tar", "localhost/app:1.0", ""},
+      {"oci:/tmp/x", Transport::oci_layout, "/tmp/x", "", ""},
+      {"oci:/tmp/x:latest", Transport::oci_layout, "/tmp/x", "latest", ""},
+      {"oci:rel/dir:v1.2", Transport::oci_layout, "rel/dir", "v1.2", ""},
+      {"oci:dir:docker.io/library/app:1", Transport::oci_layout, "dir", "docker.io/library/app:1", ""},
+      {"oci:dir@" + d, Transport::oci_layout, "dir", "", d},
+      {"oci-archive:img.tar", Transport::oci_archive, "img.tar", "", ""},
+      {"oci-archive:/a/img.tar:tag", Transport::oci_archive, "/a/img.tar", "tag", ""},
+      {"docker-archive:img.tar", Transport::docker_archive, "img.tar", "", ""},
+      {"docker-archive:img.tar:app", Transport::docker_archive, "img.tar", "app", ""},
+      {"docker-archive:img.tar:localhost/app:1.0", Transport::docker_archive, "img.tar", "localhost/app:1.0",
+       ""},
   };
   for (const auto& c : cases) {
     INFO(c.text);
@@ -48,21 +47,21 @@ TEST_CASE("oci::parse_reference refuses malformed references with UsageError", "
 {
   const std::string d = "sha256:" + std::string(64, 'a');
   for (const std::string& text : std::vector<std::string>{
-         "",
-         "oci:",
-         "oci::tag",
-         "oci:dir:",
-         "oci:dir:bad tag",
-         "oci:dir:-x",
-         "oci:dir@sha256:abc",
-         "oci:dir:tag@" + d,
-         "oci-archive:x.tar@" + d,
-         "docker-archive:",
-         "docker-archive:x.tar:@0",
-         "docker-archive:x.tar:bad name!",
-         "docker://alpine:latest",
-         "containers-storage:alpine",
-         "/nonexistent/whittle/image",
+           "",
+           "oci:",
+           "oci::tag",
+           "oci:dir:",
+           "oci:dir:bad tag",
+           "oci:dir:-x",
+           "oci:dir@sha256:abc",
+           "oci:dir:tag@" + d,
+           "oci-archive:x.tar@" + d,
+           "docker-archive:",
+           "docker-archive:x.tar:@0",
+           "docker-archive:x.tar:bad name!",
+           "docker://alpine:latest",
+           "containers-storage:alpine",
+           "/nonexistent/whittle/image",
        }) {
     INFO(text);
     CHECK_THROWS_AS(parse_reference(text), UsageError);

@@ -31,7 +31,6 @@ whiteout(const std::string& path)
   return test::file(path, "");
 }
 
-
 // Applies the image with extraction into t/"root" and checks that the directory matches the tree.
 ApplyResult
 apply_and_extract(const test::TestDir& t, const oci::Image& image)
@@ -127,8 +126,8 @@ TEST_CASE("rootfs::apply_layers resolves hardlinks to lower layers and replaces 
   fx.layers = {
       {test::file("usr/bin/perl5.36", std::string(100, 'p'), 0755), test::dir("d/"), test::file("d/x", "xx"),
        test::symlink("bin", "usr/bin")},
-      {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"), test::fifo("run/initctl"),
-       test::file("deep/er/path", "implicit parents")},
+      {test::hardlink("usr/bin/perl", "usr/bin/perl5.36"), test::file("d", "now a file"),
+       test::fifo("run/initctl"), test::file("deep/er/path", "implicit parents")},
   };
   oci::Image image = open_fixture(t, fx);
   ApplyResult r = apply_and_extract(t, image);

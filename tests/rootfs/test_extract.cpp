@@ -47,7 +47,6 @@ lstat_of(const std::string& p)
   return st;
 }
 
-
 } // namespace
 
 TEST_CASE("rootfs::Extractor writes files, links and nodes with their metadata", "[rootfs]")
@@ -228,7 +227,7 @@ TEST_CASE("rootfs::Extractor writes runs of zeros as holes, with the same conten
   Extractor x(t / "root", Owners::preserve);
   std::string sparse = "head" + std::string(8 << 20, '\0') + "tail";
   std::string trailing = "data" + std::string(4 << 20, '\0'); // ends in a hole: the size must still hold
-  std::string small(100, '\0');                                 // too short to be worth a hole
+  std::string small(100, '\0');                               // too short to be worth a hole
   write(x, "/var/log/lastlog", sparse);
   write(x, "/var/log/faillog", trailing);
   write(x, "/etc/zeros", small);

@@ -12,7 +12,6 @@ using namespace whittle;
 
 namespace {
 
-
 std::string
 setup(const test::TestDir& t)
 {

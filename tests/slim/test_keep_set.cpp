@@ -210,8 +210,9 @@ TEST_CASE("slim::plan_keep_set keeps what the healthcheck touched, not what othe
   health.target = "CMD-SHELL test -s /var/cache/app/seed.db";
   health.ok = true;
   health.files = {{"/usr/bin/sh", static_cast<uint16_t>(trace::Access::stat), "dash"},
-                  {"/usr/bin/dash", static_cast<uint16_t>(trace::Access::exec) |
-                                        static_cast<uint16_t>(trace::Access::read), ""},
+                  {"/usr/bin/dash",
+                   static_cast<uint16_t>(trace::Access::exec) | static_cast<uint16_t>(trace::Access::read),
+                   ""},
                   {"/var/cache/app/seed.db", static_cast<uint16_t>(trace::Access::stat), ""},
                   {"/etc/nothing", static_cast<uint16_t>(trace::Access::missing), ""}};
   run.probes = {exec_probe, health};

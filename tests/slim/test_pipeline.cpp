@@ -57,8 +57,7 @@ TEST_CASE("slim::restore_pristine gives back what the app changed, from the laye
   CHECK(src.overrides.count("/data/untouched") == 0);
 }
 
-TEST_CASE("slim::restore_pristine sees a rewrite whose size and mtime were put back, by its ctime",
-          "[slim]")
+TEST_CASE("slim::restore_pristine sees a rewrite whose size and mtime were put back, by its ctime", "[slim]")
 {
   test::TestDir t;
   test::FixtureImage img;

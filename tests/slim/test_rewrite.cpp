@@ -226,8 +226,8 @@ TEST_CASE("slim::plan_layer gives a new non-root user what the app wrote; tmpfs 
   root.dir_node("/etc", 0755);
   root.file("/etc/app.conf", "conf", 0644);
   KeepPlan plan;
-  for (const auto& p : {"/var", "/var/lib", "/var/lib/app", "/var/lib/app/cache", "/var/log.txt", "/etc",
-                        "/etc/app.conf"}) {
+  for (const auto& p :
+       {"/var", "/var/lib", "/var/lib/app", "/var/lib/app/cache", "/var/log.txt", "/etc", "/etc/app.conf"}) {
     plan.keep.add(p, "profile");
   }
   plan.written_dirs = {"/var/lib/app", "/var/lib/app/cache"};

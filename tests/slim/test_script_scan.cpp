@@ -65,8 +65,7 @@ TEST_CASE("slim::scan_script: command position", "[slim][script]")
        {"b", "c", "d", "env", "nohup", "timeout", "xargs", "a"}},
       {"nice -n 5 a; setsid -f b; stdbuf -oL c; gosu app d; su-exec app:app e; setpriv --reuid=1 "
        "--init-groups f; tini -- g\n",
-       {"a", "b", "c", "d", "e", "f", "g", "gosu", "nice", "setpriv", "setsid", "stdbuf", "su-exec",
-        "tini"}},
+       {"a", "b", "c", "d", "e", "f", "g", "gosu", "nice", "setpriv", "setsid", "stdbuf", "su-exec", "tini"}},
       {"find / -name x -exec a {} \\; -execdir b {} +\n", {"a", "b", "find"}},
       {"sh -c 'a; b' && bash -ec \"c | d\"\n", {"a", "b", "bash", "c", "d", "sh"}},
       {"eval 'a && b'; trap 'c' EXIT; trap - INT\n", {"a", "b", "c"}},
@@ -229,7 +228,8 @@ TEST_CASE("slim::is_shell_script and shell_invocation", "[slim][script]")
   CHECK_FALSE(is_shell_script("#!/bin/busybox awk\n"));
   CHECK_FALSE(is_shell_script("#!/usr/bin/zsh\n"));
   CHECK_FALSE(is_shell_script("echo hi\n"));
-  CHECK_FALSE(is_shell_script("\x7f" "ELF"));
+  CHECK_FALSE(is_shell_script("\x7f"
+                              "ELF"));
 
   CHECK(shell_invocation({"/bin/sh", "-c", "a; b", "x"}).text == "a; b");
   CHECK(shell_invocation({"sh", "-ec", "a"}).text == "a");

@@ -11,7 +11,6 @@ using namespace whittle;
 
 namespace {
 
-
 int
 run_whittle(const std::string& args, std::string* out)
 {
@@ -70,8 +69,8 @@ TEST_CASE("whittle slim repairs what the verify run missed and lists candidates 
   std::string entrypoint = "'[\"/bin/sh\",\"-c\",\"if [ \\\"$(busybox id -u)\\\" = 0 ]; then echo ok; else "
                            "busybox test -e /usr/bin/sed && echo ok; fi\"]'";
   std::string out;
-  REQUIRE(run_whittle("slim " + sample + " -o oci:" + (t / "slim") + ":s --no-seccomp --entrypoint " + entrypoint +
-                          " --artifacts " + (t / "art"),
+  REQUIRE(run_whittle("slim " + sample + " -o oci:" + (t / "slim") + ":s --no-seccomp --entrypoint " +
+                          entrypoint + " --artifacts " + (t / "art"),
                       &out) == 0);
   INFO(out);
   auto report = nlohmann::json::parse(test::read_file(t / "art/report.json"));
@@ -88,8 +87,9 @@ TEST_CASE("whittle slim repairs what the verify run missed and lists candidates 
   CHECK(out.find("repair round 1 for 65532:65532") != std::string::npos);
 
   // Without repair 65532 fails (sed is missing) and root, the last candidate, verifies.
-  REQUIRE(run_whittle("slim " + sample + " -o oci:" + (t / "norepair") + ":s --no-repair --no-seccomp --entrypoint " +
-                          entrypoint + " --artifacts " + (t / "art2"),
+  REQUIRE(run_whittle("slim " + sample + " -o oci:" + (t / "norepair") +
+                          ":s --no-repair --no-seccomp --entrypoint " + entrypoint + " --artifacts " +
+                          (t / "art2"),
                       &out) == 0);
   report = nlohmann::json::parse(test::read_file(t / "art2/report.json"));
   REQUIRE(report["candidates"].size() == 2);

@@ -3,24 +3,22 @@
 #include <archive.h>
 #include <archive_entry.h>
 #define CATCH_CONFIG_EXTERNAL_INTERFACES
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <zlib.h>
-#include <zstd.h>
-
-#include <boost/filesystem.hpp>
-
 #include <array>
+#include <boost/filesystem.hpp>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 namespace fs = boost::filesystem;
 using nlohmann::json;
@@ -317,7 +315,9 @@ build_image(const FixtureImage& image)
   std::string mt_suffix = image.compression == "gzip" ? "+gzip" : image.compression == "zstd" ? "+zstd" : "";
   for (const auto& entries : image.layers) {
     std::string tar = make_tar(entries);
-    std::string blob = image.compression == "gzip" ? gzip(tar) : image.compression == "zstd" ? zstd(tar) : tar;
+    std::string blob = image.compression == "gzip"   ? gzip(tar)
+                       : image.compression == "zstd" ? zstd(tar)
+                                                     : tar;
     std::string hex = sha256_hex(blob);
     b.blobs[hex] = blob;
     b.layer_hex.push_back(hex);

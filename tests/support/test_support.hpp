@@ -26,10 +26,20 @@ private:
 // One entry of a generated layer.
 struct FixtureEntry
 {
-  enum class Kind { file, dir, symlink, hardlink, fifo, chardev, raw, blockdev } kind = Kind::file;
-  std::string path;         // exactly as written into the tar (may be hostile)
-  std::string content;      // file content
-  std::string target;       // link target
+  enum class Kind
+  {
+    file,
+    dir,
+    symlink,
+    hardlink,
+    fifo,
+    chardev,
+    raw,
+    blockdev
+  } kind = Kind::file;
+  std::string path;    // exactly as written into the tar (may be hostile)
+  std::string content; // file content
+  std::string target;  // link target
   uint32_t mode = 0644;
   uint32_t uid = 0, gid = 0;
   int64_t mtime = 1700000000;
@@ -42,7 +52,7 @@ FixtureEntry dir(const std::string& path, uint32_t mode = 0755);
 FixtureEntry symlink(const std::string& path, const std::string& target);
 FixtureEntry hardlink(const std::string& path, const std::string& target);
 FixtureEntry fifo(const std::string& path);
-FixtureEntry chardev(const std::string& path, uint32_t major, uint32_t minor); // mode 0666
+FixtureEntry chardev(const std::string& path, uint32_t major, uint32_t minor);  // mode 0666
 FixtureEntry blockdev(const std::string& path, uint32_t major, uint32_t minor); // mode 0666
 
 // Writes an uncompressed tar (pax) of the entries, in the given order; returns the bytes.
@@ -63,7 +73,7 @@ struct FixtureImage
   std::string working_dir;
   std::map<std::string, std::string> labels;
   std::vector<std::string> exposed_ports; // "80/tcp"
-  std::string architecture = ""; // default: host's GOARCH
+  std::string architecture = "";          // default: host's GOARCH
   std::string tag = "latest";
 };
 

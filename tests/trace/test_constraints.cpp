@@ -386,8 +386,9 @@ TEST_CASE("trace::capability_mask and names_of_capabilities", "[trace][constrain
         ((uint64_t{1} << CAP_CHOWN) | (uint64_t{1} << CAP_NET_BIND_SERVICE)));
   CHECK(trace::capability_mask({}) == 0);
   CHECK(trace::names_of_capabilities(trace::docker_default_caps()) ==
-        std::vector<std::string>{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-                                 "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP"});
+        std::vector<std::string>{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+                                 "SETPCAP", "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD",
+                                 "AUDIT_WRITE", "SETFCAP"});
   CHECK(trace::names_of_capabilities(uint64_t{1} << CAP_CHECKPOINT_RESTORE) ==
         std::vector<std::string>{"CHECKPOINT_RESTORE"});
   CHECK_THROWS_AS(trace::capability_mask({"NOT_A_CAP"}), UsageError);

@@ -3,12 +3,11 @@
 // ready, failed and timed out checks.
 #include "trace_fixture.hpp"
 
+#include <catch2/catch.hpp>
+#include <csignal>
 #include <whittle/trace/healthcheck.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/util/error.hpp>
-
-#include <catch2/catch.hpp>
-#include <csignal>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
@@ -197,11 +196,12 @@ TEST_CASE("trace: the image's HEALTHCHECK runs as a probe in the sandbox", "[ptr
   }
   SECTION("a command too long for the sandbox is refused before the app starts")
   {
-    CHECK_THROWS_AS(test::trace_tracee(dir, {"spin"},
-                                       [](trace::TraceOptions& o) {
-                                         o.healthcheck = check({"/bin/sh", "-c", std::string(3000, 'x')}, "x");
-                                       }),
-                    BadInput);
+    CHECK_THROWS_AS(
+        test::trace_tracee(dir, {"spin"},
+                           [](trace::TraceOptions& o) {
+                             o.healthcheck = check({"/bin/sh", "-c", std::string(3000, 'x')}, "x");
+                           }),
+        BadInput);
   }
 }
 

@@ -2,12 +2,11 @@
 // rootfs keeps its content).
 #include "trace_fixture.hpp"
 
-#include <whittle/trace/profile.hpp>
-
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <glob.h>
 #include <sys/stat.h>
+#include <whittle/trace/profile.hpp>
 
 using namespace whittle;
 
@@ -39,9 +38,8 @@ TEST_CASE("hostile: an app that never exits is ended by the timeout", "[ptrace][
   }
   test::TestDir dir;
   auto start = std::chrono::steady_clock::now();
-  auto out = test::trace_tracee(dir, {"spin"}, [](trace::TraceOptions& o) {
-    o.timeout = std::chrono::milliseconds(800);
-  });
+  auto out = test::trace_tracee(dir, {"spin"},
+                                [](trace::TraceOptions& o) { o.timeout = std::chrono::milliseconds(800); });
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(out.timed_out);
   CHECK(out.profile.runs.at(0).signal == SIGTERM);

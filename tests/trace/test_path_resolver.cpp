@@ -1,10 +1,8 @@
-#include <whittle/trace/path_resolver.hpp>
-
 #include <catch2/catch.hpp>
 #include <support/test_support.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whittle/trace/path_resolver.hpp>
 
 using namespace whittle;
 using trace::Follow;

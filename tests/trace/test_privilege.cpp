@@ -1,12 +1,11 @@
 // Needs-root decisions from syscall arguments, with fake tracee memory (no sandbox needed).
-#include <whittle/trace/privilege.hpp>
-
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/syscall.h>
+#include <whittle/trace/privilege.hpp>
 
 using namespace whittle;
 
@@ -146,9 +145,9 @@ TEST_CASE("trace::switched_user and capability_of", "[trace][constraints]")
   CHECK(sw(SYS_setresuid, {101, 101, 101}, ids_of(0, 102)) == std::string("101:102"));
   CHECK(sw(SYS_setreuid, {unchanged, 7}, ids_of(0, 0)) == std::string("7:0"));
   CHECK(sw(SYS_setreuid, {8, unchanged}, ids_of(0, 0)) == std::string("8:0"));
-  CHECK(sw(SYS_setuid, {0}, ids_of(0, 0)) == std::nullopt);          // to root: no switch
-  CHECK(sw(SYS_setuid, {33}, ids_of(1000, 1000)) == std::nullopt);   // not from root
-  CHECK(sw(SYS_setgid, {33}, ids_of(0, 0)) == std::nullopt);         // a gid alone is no identity
+  CHECK(sw(SYS_setuid, {0}, ids_of(0, 0)) == std::nullopt);        // to root: no switch
+  CHECK(sw(SYS_setuid, {33}, ids_of(1000, 1000)) == std::nullopt); // not from root
+  CHECK(sw(SYS_setgid, {33}, ids_of(0, 0)) == std::nullopt);       // a gid alone is no identity
   auto cap = [](int nr) {
     const char* c = trace::capability_of(*trace::find_syscall(nr));
     return c == nullptr ? std::string() : std::string(c);
@@ -176,7 +175,8 @@ TEST_CASE("trace::needs_root_reason: chmod of another user's file from root", "[
     args.resize(6, 0);
     return trace::needs_root_reason(*trace::find_syscall(nr), args.data(), ids, with_owner(owner));
   };
-  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 999) == std::string("chmod /var/x owned by 999"));
+  CHECK(chmod_reason(SYS_chmod, {0x1000, 0700}, ids_of(0, 0), 999) ==
+        std::string("chmod /var/x owned by 999"));
   CHECK(chmod_reason(SYS_fchmodat, {3, 0x1000, 0700}, ids_of(0, 0), 999) ==
         std::string("chmod /var/x owned by 999"));
   CHECK(chmod_reason(SYS_fchmod, {5, 0700}, ids_of(0, 0), 7) == std::string("chmod /fd/5 owned by 7"));

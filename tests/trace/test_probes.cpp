@@ -2,11 +2,6 @@
 // whose files are recorded apart.
 #include "trace_fixture.hpp"
 
-#include <whittle/trace/http_probe.hpp>
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
-
 #include <arpa/inet.h>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -15,6 +10,10 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/http_probe.hpp>
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;

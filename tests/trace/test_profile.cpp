@@ -1,10 +1,9 @@
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <support/test_support.hpp>
 #include <sys/stat.h>
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
 
 using namespace whittle;
 using whittle::trace::Access;
@@ -202,7 +201,8 @@ TEST_CASE("trace::escape_profile_string keeps any bytes in valid UTF-8", "[trace
   CHECK(q.runs.at(0).argv == p.runs[0].argv);
 }
 
-TEST_CASE("trace::Profile switched_user and capabilities: written, read, kept per run", "[trace][constraints]")
+TEST_CASE("trace::Profile switched_user and capabilities: written, read, kept per run",
+          "[trace][constraints]")
 {
   trace::Profile p = sample();
   std::string plain = trace::serialize_profile(p);
@@ -222,7 +222,9 @@ TEST_CASE("trace::Profile switched_user and capabilities: written, read, kept pe
   CHECK(m.runs[1].switched_user == "101:102");
   CHECK(m.runs[1].capabilities.size() == 3);
   CHECK_THROWS_AS(
-      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"switched_user":101}]})", "x"), BadInput);
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"switched_user":101}]})", "x"),
+      BadInput);
   CHECK_THROWS_AS(
-      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"capabilities":"CHOWN"}]})", "x"), BadInput);
+      trace::parse_profile(R"({"schema":"whittle/profile/v1","runs":[{"capabilities":"CHOWN"}]})", "x"),
+      BadInput);
 }

@@ -106,9 +106,9 @@ TEST_CASE("trace::make_plan guards /proc and /sys and mounts nosuid,nodev", "[tr
       INFO(ro);
       CHECK(d.find(std::string("readonly ") + ro + "\n") != std::string::npos);
     }
-    for (const char* m : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/acpi",
-                          "/proc/scsi", "/proc/latency_stats", "/proc/timer_stats", "/sys/firmware",
-                          "/sys/devices/virtual/powercap"}) {
+    for (const char* m :
+         {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/acpi", "/proc/scsi",
+          "/proc/latency_stats", "/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap"}) {
       INFO(m);
       CHECK(d.find(std::string("mask ") + m + "\n") != std::string::npos);
     }
@@ -151,7 +151,8 @@ TEST_CASE("trace::make_plan range-checks the ids of the image's /etc/passwd and 
   {
     test::write_file(passwd, "root:x:0:0::/root:/bin/sh\nbad:x:4294967295:1::/:/bin/sh\n");
     o.user = "bad";
-    CHECK_THROWS_WITH(trace::make_plan(o), Catch::Contains("/etc/passwd line 2") && Catch::Contains("4294967295"));
+    CHECK_THROWS_WITH(trace::make_plan(o),
+                      Catch::Contains("/etc/passwd line 2") && Catch::Contains("4294967295"));
   }
   SECTION("overflow is refused, not wrapped")
   {
@@ -221,7 +222,8 @@ TEST_CASE("trace::make_plan with run constraints", "[trace][constraints]")
   // An image directory: its mode is copied at mount time; a missing one is made and gets 1777.
   CHECK(d.find("tmpfs /var/cache copy-up nosuid,nodev\n") != std::string::npos);
   CHECK(d.find("tmpfs /tmp copy-up mode=1777 nosuid,nodev\n") != std::string::npos);
-  CHECK(d.find("root read-only\ncapabilities 0x1\nseccomp allow 2 calls, others ENOSYS\n") != std::string::npos);
+  CHECK(d.find("root read-only\ncapabilities 0x1\nseccomp allow 2 calls, others ENOSYS\n") !=
+        std::string::npos);
   // After /sys and before whittle's /etc files: those land on a tmpfs at /etc too.
   CHECK(d.find("mount sysfs /sys") < d.find("tmpfs /var/cache"));
   CHECK(d.find("tmpfs /tmp") < d.find("/etc/hosts"));

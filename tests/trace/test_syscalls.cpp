@@ -1,7 +1,3 @@
-#include <whittle/trace/seccomp_filter.hpp>
-#include <whittle/trace/syscall_policy.hpp>
-#include <whittle/trace/syscalls.hpp>
-
 #include <array>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -19,6 +15,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/trace/syscall_policy.hpp>
+#include <whittle/trace/syscalls.hpp>
 
 using namespace whittle;
 
@@ -305,7 +304,8 @@ TEST_CASE("trace::build_trace_filter deny form refuses in the kernel with the ru
   CHECK(WEXITSTATUS(status) == (1 | 2 | 4 | 8 | 16 | 32));
 }
 
-TEST_CASE("trace::build_trace_filter with recording stops every call outside the baseline", "[trace][constraints]")
+TEST_CASE("trace::build_trace_filter with recording stops every call outside the baseline",
+          "[trace][constraints]")
 {
   std::vector<sock_filter> prog = trace::build_trace_filter(trace::FilterAction::trace, true);
   // As above: without a tracer a stop fails the call with ENOSYS.

@@ -2,10 +2,6 @@
 // asserts the exact files of the profile.
 #include "trace_fixture.hpp"
 
-#include <whittle/trace/profile.hpp>
-#include <whittle/util/error.hpp>
-#include <whittle/util/sha256.hpp>
-
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
@@ -19,6 +15,9 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <whittle/trace/profile.hpp>
+#include <whittle/util/error.hpp>
+#include <whittle/util/sha256.hpp>
 
 using namespace whittle;
 using Lines = std::vector<std::string>;
@@ -303,7 +302,8 @@ TEST_CASE("trace: user, workdir and env", "[ptrace]")
     if (!test::have_other_ids()) {
       return;
     }
-    auto out = test::trace_tracee(dir, {"create", "/data/x"}, [](trace::TraceOptions& o) { o.sandbox.user = "app"; });
+    auto out = test::trace_tracee(dir, {"create", "/data/x"},
+                                  [](trace::TraceOptions& o) { o.sandbox.user = "app"; });
     CHECK(out.profile.runs.at(0).user == "1000:1000");
     CHECK(out.profile.runs.at(0).exit_code == 1); // /data is root's
   }

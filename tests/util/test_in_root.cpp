@@ -1,12 +1,11 @@
 #include "support/test_support.hpp"
 
-#include <whittle/util/in_root.hpp>
-
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <whittle/util/in_root.hpp>
 
 using namespace whittle;
 
@@ -16,7 +15,7 @@ TEST_CASE("util in_root: lookups stay below the root and open regular files only
   test::write_file(t / "host/secret", "host secret");
   test::write_file(t / "root/etc/os-release", "ID=test\n");
   REQUIRE(::mkfifo((t / "root/etc/fifo").c_str(), 0644) == 0);
-  REQUIRE(::symlink("/", (t / "root/escape").c_str()) == 0);                    // as an image holds it
+  REQUIRE(::symlink("/", (t / "root/escape").c_str()) == 0);                   // as an image holds it
   REQUIRE(::symlink((t / "host").c_str(), (t / "root/hostdir").c_str()) == 0); // as a racing app makes it
   REQUIRE(::symlink("os-release", (t / "root/etc/link").c_str()) == 0);
   util::Fd root = util::open_root(t / "root");

@@ -1,7 +1,6 @@
+#include <catch2/catch.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
-
-#include <catch2/catch.hpp>
 
 using whittle::util::terminal_safe;
 
@@ -14,7 +13,8 @@ TEST_CASE("util::terminal_safe escapes what a terminal would act on", "[util]")
   CHECK(terminal_safe("tab\there\r\x7f") == "tab\\there\\x0d\\x7f");
   CHECK(terminal_safe(std::string("nul\0x", 5)) == "nul\\x00x");
   // U+009B (CSI) as UTF-8 is escaped; other multi-byte characters, and invalid bytes, pass unchanged.
-  CHECK(terminal_safe("a\xc2\x9b" "31m") == "a\\x9b31m");
+  CHECK(terminal_safe("a\xc2\x9b"
+                      "31m") == "a\\x9b31m");
   CHECK(terminal_safe("caf\xc3\xa9 \xc5\x9b") == "caf\xc3\xa9 \xc5\x9b");
   CHECK(terminal_safe("bad\xff\xfe") == "bad\xff\xfe");
   CHECK(terminal_safe("trailing\xc2") == "trailing\xc2");

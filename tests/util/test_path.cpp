@@ -1,6 +1,5 @@
-#include <whittle/util/path.hpp>
-
 #include <catch2/catch.hpp>
+#include <whittle/util/path.hpp>
 
 using namespace whittle::util;
 
@@ -35,17 +34,17 @@ TEST_CASE("util::glob_match", "[util]")
     bool match;
   };
   const Case cases[] = {
-    {"/usr/share/doc/**", "/usr/share/doc", true},
-    {"/usr/share/doc/**", "/usr/share/doc/a/b/c", true},
-    {"/usr/share/doc/**", "/usr/share/docs", false},
-    {"/usr/lib/*.so", "/usr/lib/libc.so", true},
-    {"/usr/lib/*.so", "/usr/lib/x/libc.so", false},
-    {"**/*.pyc", "/usr/lib/python3/__pycache__/a.pyc", true},
-    {"/usr/**/locale/**", "/usr/share/locale/de/LC_MESSAGES/x.mo", true},
-    {"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt", true},
-    {"/lib/ld-linux-x86-64.so.?", "/lib/ld-linux-x86-64.so.2", true},
-    {"/usr/lib/[a-c]*", "/usr/lib/bz", true},
-    {"/usr/lib/[!a-c]*", "/usr/lib/bz", false},
+      {"/usr/share/doc/**", "/usr/share/doc", true},
+      {"/usr/share/doc/**", "/usr/share/doc/a/b/c", true},
+      {"/usr/share/doc/**", "/usr/share/docs", false},
+      {"/usr/lib/*.so", "/usr/lib/libc.so", true},
+      {"/usr/lib/*.so", "/usr/lib/x/libc.so", false},
+      {"**/*.pyc", "/usr/lib/python3/__pycache__/a.pyc", true},
+      {"/usr/**/locale/**", "/usr/share/locale/de/LC_MESSAGES/x.mo", true},
+      {"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt", true},
+      {"/lib/ld-linux-x86-64.so.?", "/lib/ld-linux-x86-64.so.2", true},
+      {"/usr/lib/[a-c]*", "/usr/lib/bz", true},
+      {"/usr/lib/[!a-c]*", "/usr/lib/bz", false},
   };
   for (const auto& c : cases) {
     INFO(c.pattern << " vs " << c.path);

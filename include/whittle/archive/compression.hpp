@@ -1,15 +1,19 @@
 #pragma once
 // Layer compressions and their streaming codecs. Decoders enforce a bomb limit; encoders are deterministic
 // (fixed levels; gzip headers carry no name, no mtime, OS=unknown) so equal input gives equal bytes.
-#include <whittle/util/byte_stream.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>
+#include <whittle/util/byte_stream.hpp>
 
 namespace whittle::archive {
 
-enum class Compression { none, gzip, zstd };
+enum class Compression
+{
+  none,
+  gzip,
+  zstd
+};
 
 // "none", "gzip", "zstd".
 std::string to_string(Compression c);

@@ -6,15 +6,24 @@
 
 namespace whittle::archive {
 
-enum class EntryType { regular, directory, symlink, hardlink, char_device, block_device, fifo };
+enum class EntryType
+{
+  regular,
+  directory,
+  symlink,
+  hardlink,
+  char_device,
+  block_device,
+  fifo
+};
 
 std::string to_string(EntryType t);
 
 struct TarEntry
 {
-  std::string path;        // as stored in the archive (not yet cleaned): callers must validate
+  std::string path; // as stored in the archive (not yet cleaned): callers must validate
   EntryType type = EntryType::regular;
-  uint32_t mode = 0644;    // permission bits incl. setuid/setgid/sticky (no type bits)
+  uint32_t mode = 0644; // permission bits incl. setuid/setgid/sticky (no type bits)
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::string uname;

@@ -6,13 +6,12 @@
 // output no archive stored, so they count against the decode limits (compression.hpp): once the holes of
 // a layer pass ratio_floor bytes at more than max_ratio times the tar bytes read, or max_output in all,
 // reading a sparse file's content fails naming the entry (its header is still read, so inspect works).
-#include <whittle/archive/compression.hpp>
-#include <whittle/archive/tar_entry.hpp>
-#include <whittle/util/byte_stream.hpp>
-
 #include <exception>
 #include <memory>
 #include <string>
+#include <whittle/archive/compression.hpp>
+#include <whittle/archive/tar_entry.hpp>
+#include <whittle/util/byte_stream.hpp>
 
 struct archive;
 
@@ -66,7 +65,7 @@ private:
   std::string m_current;
   DataSource m_data{*this};
   int64_t m_header_offset = 0;
-  uint64_t m_src_bytes = 0;       // bytes read from m_src so far
+  uint64_t m_src_bytes = 0; // bytes read from m_src so far
   bool m_src_eof = false;
   bool m_ended = false;           // next() returned false
   std::exception_ptr m_src_error; // thrown by m_src inside libarchive's callback, rethrown outside it

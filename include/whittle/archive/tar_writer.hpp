@@ -2,12 +2,11 @@
 // Streaming tar writer to a ByteSink (libarchive, pax restricted format). Deterministic: the caller
 // decides order and metadata; the writer adds nothing time- or host-dependent (no atime/ctime, no
 // uname lookups, no pax headers beyond what the entry needs).
-#include <whittle/archive/tar_entry.hpp>
-#include <whittle/util/byte_stream.hpp>
-
 #include <exception>
 #include <memory>
 #include <string>
+#include <whittle/archive/tar_entry.hpp>
+#include <whittle/util/byte_stream.hpp>
 
 struct archive;
 
@@ -37,7 +36,7 @@ private:
   struct ::archive* m_ar;
   bool m_finished = false;
   bool m_discard = false;          // set by the destructor of an unfinished writer: output goes nowhere
-  std::unique_ptr<char[]> m_buf;  // content copy buffer
+  std::unique_ptr<char[]> m_buf;   // content copy buffer
   std::exception_ptr m_sink_error; // thrown by m_sink inside libarchive's callback, rethrown outside it
 };
 

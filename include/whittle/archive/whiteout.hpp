@@ -14,7 +14,12 @@ namespace whittle::archive {
 inline constexpr std::string_view k_whiteout_prefix = ".wh.";
 inline constexpr std::string_view k_opaque_whiteout = ".wh..wh..opq";
 
-enum class WhiteoutKind { none, remove, opaque };
+enum class WhiteoutKind
+{
+  none,
+  remove,
+  opaque
+};
 
 struct Whiteout
 {

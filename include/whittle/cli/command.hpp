@@ -1,15 +1,15 @@
 #pragma once
 // The subcommand table (ninja's kTools, crun's commands[]): one entry per `cli/<cmd>.cpp`.
-#include <whittle/cli/args.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
+#include <whittle/cli/args.hpp>
 
 namespace whittle::cli {
 
 // Documented exit codes, stable for scripts.
-enum ExitCode : int {
+enum ExitCode : int
+{
   k_exit_ok = 0,
   k_exit_failed = 1, // bad image, failed check, runtime failure
   k_exit_usage = 2,

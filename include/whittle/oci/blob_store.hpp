@@ -2,11 +2,10 @@
 // Read access to the blobs of an image source (umoci's cas.Engine). Implemented by an OCI layout
 // directory, an oci-archive and a docker-archive (both read in place from the tar file: members are
 // indexed once, then read with pread, so nothing is extracted).
-#include <whittle/oci/descriptor.hpp>
-#include <whittle/util/byte_stream.hpp>
-
 #include <memory>
 #include <string>
+#include <whittle/oci/descriptor.hpp>
+#include <whittle/util/byte_stream.hpp>
 
 namespace whittle::oci {
 

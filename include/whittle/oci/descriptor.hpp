@@ -1,13 +1,11 @@
 #pragma once
 // OCI content descriptors, platforms, and their JSON forms.
-#include <whittle/oci/digest.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <whittle/oci/digest.hpp>
 
 namespace whittle::oci {
 

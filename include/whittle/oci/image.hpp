@@ -1,20 +1,19 @@
 #pragma once
 // Opening an image: reference -> (index ->) manifest -> config, all verified; and its layer streams.
+#include <memory>
+#include <optional>
 #include <whittle/archive/compression.hpp>
 #include <whittle/oci/blob_store.hpp>
 #include <whittle/oci/image_config.hpp>
 #include <whittle/oci/manifest.hpp>
 #include <whittle/oci/reference.hpp>
 
-#include <memory>
-#include <optional>
-
 namespace whittle::oci {
 
 struct Layer
 {
-  Descriptor descriptor;          // as in the manifest
-  Digest diff_id;                 // from the config
+  Descriptor descriptor; // as in the manifest
+  Digest diff_id;        // from the config
   archive::Compression compression;
 };
 

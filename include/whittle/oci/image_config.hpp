@@ -1,14 +1,12 @@
 #pragma once
 // The image configuration. The raw JSON is kept whole so that fields whittle does not model survive a
 // convert unchanged; accessors read and write the fields whittle uses.
-#include <whittle/oci/descriptor.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+#include <whittle/oci/descriptor.hpp>
 
 namespace whittle::oci {
 

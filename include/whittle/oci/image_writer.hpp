@@ -20,12 +20,11 @@
 //   layer's digest then equals its diff_id. The manifest digest returned (and reported by open_image of
 //   the result) is that of the equivalent Docker v2s2 manifest, which the archive does not store.
 // Equal inputs give byte-identical outputs (same files, same tar bytes, same manifest digest).
+#include <memory>
+#include <string>
 #include <whittle/archive/compression.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/reference.hpp>
-
-#include <memory>
-#include <string>
 
 namespace whittle::oci {
 

@@ -1,9 +1,8 @@
 #pragma once
 // Image manifests (OCI v1 and Docker v2 schema 2) and indexes (OCI index, Docker manifest list).
-#include <whittle/oci/descriptor.hpp>
-
 #include <string>
 #include <vector>
+#include <whittle/oci/descriptor.hpp>
 
 namespace whittle::oci {
 

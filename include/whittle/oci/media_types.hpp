@@ -9,9 +9,12 @@ inline constexpr std::string_view k_oci_config = "application/vnd.oci.image.conf
 inline constexpr std::string_view k_oci_layer = "application/vnd.oci.image.layer.v1.tar";
 inline constexpr std::string_view k_oci_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
 inline constexpr std::string_view k_oci_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
-inline constexpr std::string_view k_oci_layer_nondist = "application/vnd.oci.image.layer.nondistributable.v1.tar";
-inline constexpr std::string_view k_oci_layer_nondist_gzip = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
-inline constexpr std::string_view k_docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view k_oci_layer_nondist =
+    "application/vnd.oci.image.layer.nondistributable.v1.tar";
+inline constexpr std::string_view k_oci_layer_nondist_gzip =
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+inline constexpr std::string_view k_docker_manifest_list =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr std::string_view k_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr std::string_view k_docker_config = "application/vnd.docker.container.image.v1+json";
 inline constexpr std::string_view k_docker_layer = "application/vnd.docker.image.rootfs.diff.tar";

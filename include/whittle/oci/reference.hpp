@@ -1,19 +1,23 @@
 #pragma once
 // Image references in skopeo's transport syntax.
-#include <whittle/oci/digest.hpp>
-
 #include <optional>
 #include <string>
+#include <whittle/oci/digest.hpp>
 
 namespace whittle::oci {
 
-enum class Transport { oci_layout, oci_archive, docker_archive };
+enum class Transport
+{
+  oci_layout,
+  oci_archive,
+  docker_archive
+};
 
 struct ImageRef
 {
   Transport transport = Transport::oci_layout;
-  std::string path;          // directory (oci) or file (archives)
-  std::string tag;           // oci/oci-archive: the ref.name to select/write; docker-archive: "" or NAME:TAG
+  std::string path; // directory (oci) or file (archives)
+  std::string tag;  // oci/oci-archive: the ref.name to select/write; docker-archive: "" or NAME:TAG
   std::optional<Digest> digest; // oci:DIR@sha256:...
 
   // Original text, for messages and reports.

@@ -44,7 +44,8 @@ std::string run_flags(const Hardening& h);
 std::string security_context(const Hardening& h);
 
 // Writes every artifact into dir (created if missing) atomically per file, the hints and seccomp.json
-// (when it has an allow list) from report.hardening; adds their names to report.artifacts (report.json last, so it lists all). Returns the paths written. Throws Error.
+// (when it has an allow list) from report.hardening; adds their names to report.artifacts (report.json last,
+// so it lists all). Returns the paths written. Throws Error.
 std::vector<std::string> write_artifacts(const std::string& dir, Report& report,
                                          const trace::Profile& profile, const std::string& architecture);
 

@@ -19,9 +19,9 @@
 // become warnings. KeepOptions::script_scan = false (--no-script-scan) turns it off.
 //
 // Strong and weak reasons: what was traced, named explicitly or needed to load (profile, entrypoint,
-// include-*, elf, shebang, script-command, symlink, parent, written-dir, verify-repair) is never stripped; what came in wholesale (a
-// directory's subtree from --include-path, a rule's keep glob) is dropped when a strip group matches it,
-// unless strip is off. --exclude-pattern removes anything.
+// include-*, elf, shebang, script-command, symlink, parent, written-dir, verify-repair) is never stripped;
+// what came in wholesale (a directory's subtree from --include-path, a rule's keep glob) is dropped when a
+// strip group matches it, unless strip is off. --exclude-pattern removes anything.
 #include <map>
 #include <set>
 #include <string>
@@ -84,7 +84,7 @@ struct KeepOptions
   // Paths a failed verify looked up and did not find (slim's self-repair): kept with their closure,
   // reason verify-repair (strong). Those not in the image are ignored.
   std::vector<std::string> repair_paths;
-  bool script_scan = true;             // keep what executed shell scripts can run (--no-script-scan)
+  bool script_scan = true; // keep what executed shell scripts can run (--no-script-scan)
 };
 
 struct KeepPlan

@@ -36,9 +36,10 @@ ExtractedImage extract_image(oci::Image image, const std::string& dir);
 
 // Makes an extraction that an app has run in usable as a pristine one: every regular file the profile
 // says was written, created or removed, or whose type, size or mtime on disk no longer matches the tree,
-// or whose ctime is at or after src.changed_since when that is known (hardlink groups as one), gets its original content back from the layers as an override file in
-// `dir`. Returns false (nothing usable) when some content cannot be recovered that way; the caller then
-// extracts afresh. Reads only the layers that hold such files. Throws BadInput/Error from the layers.
+// or whose ctime is at or after src.changed_since when that is known (hardlink groups as one), gets its
+// original content back from the layers as an override file in `dir`. Returns false (nothing usable) when
+// some content cannot be recovered that way; the caller then extracts afresh. Reads only the layers that hold
+// such files. Throws BadInput/Error from the layers.
 bool restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::string& dir,
                       size_t* restored = nullptr);
 

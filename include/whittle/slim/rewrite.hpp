@@ -105,7 +105,8 @@ struct ImageResult
 // empty; User is options.user's when it changed; options.labels are added (replacing equal keys); OnBuild
 // is dropped (config_notes says so), since a `FROM` of the slimmed image would run its triggers against
 // a root that no longer has what they expect.
-oci::ImageConfig output_config(const oci::ImageConfig& src, const oci::Digest& diff_id, const ImageOptions& options);
+oci::ImageConfig output_config(const oci::ImageConfig& src, const oci::Digest& diff_id,
+                               const ImageOptions& options);
 
 // What output_config drops or cannot keep, as sentences for the report's warnings ("" fields quoted).
 std::vector<std::string> config_notes(const oci::ImageConfig& src);

@@ -24,8 +24,9 @@ int restrict_capabilities(uint64_t keep) noexcept;
 
 // As podman applies `--cap-drop=ALL --cap-add ...` (RunConstraints::capabilities), called after
 // drop_bounding(keep) and the switch to the app's user (with PR_SET_KEEPCAPS for a non-root one):
-// effective and permitted become keep; for a non-root user (ambient) inheritable and ambient too, so keep survives its execve;
-// for root inheritable and ambient are empty. Allocates nothing. Returns 0, or -1 with errno set.
+// effective and permitted become keep; for a non-root user (ambient) inheritable and ambient too, so keep
+// survives its execve; for root inheritable and ambient are empty. Allocates nothing. Returns 0, or -1 with
+// errno set.
 int apply_capabilities(uint64_t keep, bool ambient) noexcept;
 
 // Capability names without CAP_ ("CHOWN", "NET_BIND_SERVICE") to a mask and back; an unknown name throws

@@ -8,7 +8,7 @@ namespace whittle::trace {
 
 struct ChildError
 {
-  int err = 0;        // errno of the failing call (0 when none applies)
+  int err = 0;            // errno of the failing call (0 when none applies)
   char message[240] = {}; // "verb `object`" of the failed step
 };
 

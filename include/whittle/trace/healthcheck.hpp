@@ -29,7 +29,7 @@ struct HealthcheckProbe
 
 inline constexpr std::chrono::milliseconds k_healthcheck_gap{250};
 inline constexpr std::chrono::milliseconds k_healthcheck_timeout{30000}; // docker's default Timeout
-inline constexpr int k_healthcheck_retries = 3;                         // docker's default Retries
+inline constexpr int k_healthcheck_retries = 3;                          // docker's default Retries
 
 // When whittle runs the checks of one traced run.
 struct HealthcheckSchedule

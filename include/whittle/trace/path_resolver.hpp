@@ -7,22 +7,26 @@
 // looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle supplies (/etc/hosts,
 // /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded apart.
 #include <optional>
-#include <whittle/util/fd.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+#include <whittle/util/fd.hpp>
 
 namespace whittle::trace {
 
-enum class Follow { no, yes };
+enum class Follow
+{
+  no,
+  yes
+};
 
 struct Resolved
 {
-  std::string path;        // canonical image path reached (after the links that were followed)
-  bool special = false;    // under a special prefix: path is then the lexical path, not resolved further
-  bool exists = false;     // the final path exists in the rootfs (never set for special paths)
+  std::string path;     // canonical image path reached (after the links that were followed)
+  bool special = false; // under a special prefix: path is then the lexical path, not resolved further
+  bool exists = false;  // the final path exists in the rootfs (never set for special paths)
   bool is_dir = false;
   bool is_symlink = false; // the final component is a symlink that was not followed
   // Symlinks met on the way, in order: (image path of the link, its target as stored).

@@ -14,14 +14,13 @@
 //     assumed, and a user who sets the sysctl overrides with `--user`.
 // Only the app's own calls count: the sandbox's setgroups/setgid/setuid before the exec are not the app's
 // (the tracer drops calls of an init child that has not exec'd yet).
-#include <whittle/trace/syscalls.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
+#include <whittle/trace/syscalls.hpp>
 
 namespace whittle::trace {
 
@@ -57,8 +56,8 @@ std::optional<CallerIds> read_caller_ids(pid_t pid);
 // Returns why the call `s` with `args` made by a caller with `ids` needs root ("setuid 33", "bind port 80",
 // "chown /var/x to 33:33", "setgroups 33,44"), or nullopt when it does not (or is no privilege call, or its
 // arguments cannot be read). Never throws.
-std::optional<std::string> needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids,
-                                             const TraceeAccess& access);
+std::optional<std::string> needs_root_reason(const SyscallInfo& s, const uint64_t args[6],
+                                             const CallerIds& ids, const TraceeAccess& access);
 
 // The capability (name without CAP_) a call that needs_root_reason() flagged uses: CHOWN for the chown
 // family, FOWNER for the chmod family, SETUID for set*uid, SETGID for set*gid and setgroups,

@@ -42,7 +42,12 @@ public:
   // With plan.constraints (verify): the rootfs is read-only (mounts.hpp), tmpfs ops as planned, the app
   // and probes hold exactly the constraints' capability mask (ambient too for a non-root user, as podman
   // gives --cap-add) instead of Docker's default set, and the allow list is installed last before execve.
-  enum class Filter { trace, notify, none };
+  enum class Filter
+  {
+    trace,
+    notify,
+    none
+  };
   explicit Sandbox(SandboxPlan plan, Filter filter = Filter::trace, bool record_syscalls = false);
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;

@@ -2,10 +2,10 @@
 // The sandbox as data (bubblewrap's SetupOp list): every mount, directory and symlink the sandbox init
 // makes inside the rootfs, the identity and program of the app. Built from options and the rootfs before
 // anything is mounted, so it is unit-testable without root and printable under --debug.
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
-#include <optional>
 #include <whittle/trace/limits.hpp>
 #include <whittle/trace/run_constraints.hpp>
 #include <whittle/util/id_shift.hpp>
@@ -99,7 +99,7 @@ struct SandboxPlan
   // As SandboxOptions::constraints: the rootfs read-only, tmpfs ops, the capability mask and the seccomp
   // allow list of the app (sandbox.cpp).
   std::optional<RunConstraints> constraints;
-  bool idmap_rootfs = false;     // as SandboxOptions::idmap_rootfs
+  bool idmap_rootfs = false; // as SandboxOptions::idmap_rootfs
 };
 
 // runc's and podman's lists (runc libcontainer/specconv, containers/common pkg/config): /proc and /sys

@@ -10,10 +10,6 @@
 // Existence (missing vs present, create vs overwrite) is decided at the entry stop from the rootfs, so no
 // syscall-exit stop is ever needed. Signals are passed on unchanged; group-stops use PTRACE_LISTEN.
 // All ptrace calls happen on the thread that called seize() and run().
-#include <whittle/trace/path_resolver.hpp>
-#include <whittle/trace/profile.hpp>
-#include <whittle/trace/syscalls.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -25,6 +21,9 @@
 #include <sys/types.h>
 #include <unordered_map>
 #include <vector>
+#include <whittle/trace/path_resolver.hpp>
+#include <whittle/trace/profile.hpp>
+#include <whittle/trace/syscalls.hpp>
 
 namespace whittle::trace {
 

@@ -7,10 +7,10 @@
 // descriptor showed it is a regular file: opening a FIFO would block, a device would run its driver.
 // Callers resolve image symlinks themselves (trace/path_resolver, slim's closure): a symlink met on the
 // way here means the tree changed underneath, and the lookup fails.
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <ctime>
 #include <sys/stat.h>
 #include <whittle/util/fd.hpp>
 

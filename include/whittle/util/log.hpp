@@ -4,7 +4,13 @@
 
 namespace whittle::util {
 
-enum class Verbosity { quiet, normal, verbose, debug };
+enum class Verbosity
+{
+  quiet,
+  normal,
+  verbose,
+  debug
+};
 
 void set_verbosity(Verbosity v);
 Verbosity verbosity();

@@ -1,10 +1,9 @@
 #pragma once
 // Incremental SHA-256 through OpenSSL's EVP interface (uses SHA-NI where the CPU has it).
-#include <whittle/util/byte_stream.hpp>
-
 #include <array>
 #include <cstdint>
 #include <string>
+#include <whittle/util/byte_stream.hpp>
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
