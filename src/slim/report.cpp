@@ -34,7 +34,12 @@ analyse_writes(const rootfs::Tree& tree, const KeepPlan& plan)
     }
     for (const auto& p : tree.descendants(d)) {
       const rootfs::Node* n = tree.find(p);
-      if (plan.keep.contains(p) && n && n->type != rootfs::NodeType::directory) {
+      // An empty file the app itself wrote (a log the package ships empty) loses nothing under a tmpfs:
+      // podman copies it up, and on an empty volume the app's own open for writing creates it again.
+      bool empty_and_written =
+          n && n->type == rootfs::NodeType::regular && n->size == 0 &&
+          std::find(plan.written_files.begin(), plan.written_files.end(), p) != plan.written_files.end();
+      if (plan.keep.contains(p) && n && n->type != rootfs::NodeType::directory && !empty_and_written) {
         h.read_only_rootfs = false;
         h.why_not = "a tmpfs on " + d + " would hide " + p;
         break;

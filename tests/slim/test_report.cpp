@@ -43,6 +43,37 @@ TEST_CASE("slim::analyse_writes: read-only only when every written dir can be a 
   CHECK(h.why_not.find("/app/data/seed.db") != std::string::npos);
 }
 
+TEST_CASE("slim::analyse_writes: an empty file the app wrote does not block a tmpfs, others do", "[slim]")
+{
+  test::FakeRoot root;
+  image(root);
+  root.file("/var/log/app/access.log", "");
+  root.file("/var/log/app/shipped.log", "");
+  root.file("/var/log/app/old.log", "history");
+  KeepPlan plan;
+  plan.keep.add("/app/main", "profile");
+  plan.keep.add("/var/log/app/access.log", "profile");
+  plan.written_dirs = {"/var/log/app"};
+  plan.written_files = {"/var/log/app/access.log"};
+  WriteHints h = analyse_writes(root.tree, plan);
+  CHECK(h.read_only_rootfs);
+  CHECK(h.writable_paths == std::vector<std::string>{"/var/log/app"});
+
+  // Empty but never written by the app: it may be opened without O_CREAT, so a tmpfs could hide it.
+  plan.keep.add("/var/log/app/shipped.log", "profile");
+  h = analyse_writes(root.tree, plan);
+  CHECK_FALSE(h.read_only_rootfs);
+  CHECK(h.why_not.find("/var/log/app/shipped.log") != std::string::npos);
+
+  // Written but not empty: its content would be hidden.
+  plan.keep.remove("/var/log/app/shipped.log");
+  plan.keep.add("/var/log/app/old.log", "profile");
+  plan.written_files.push_back("/var/log/app/old.log");
+  h = analyse_writes(root.tree, plan);
+  CHECK_FALSE(h.read_only_rootfs);
+  CHECK(h.why_not.find("/var/log/app/old.log") != std::string::npos);
+}
+
 TEST_CASE("slim::make_report counts, groups removals and renders artifacts", "[slim]")
 {
   test::FakeRoot root;
