@@ -168,17 +168,17 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
     CHECK(f.text == "image content\n");
     auto denied = capture(dir, {"cat", "/srv/f.txt"}, constrained({"/srv"}));
     CHECK(denied.exit_code() == 1);
-    auto o = capture(dir, {"owner", "/srv/f.txt"}, constrained({"/srv"}));
+    auto o = capture(dir, {"mode", "/srv/f.txt"}, constrained({"/srv"}));
     CHECK(o.text == "mode 640 uid 1000 gid 1000\n");
-    auto s = capture(dir, {"owner", "/srv/sub"}, constrained({"/srv"}));
+    auto s = capture(dir, {"mode", "/srv/sub"}, constrained({"/srv"}));
     CHECK(s.text == "mode 700 uid 1000 gid 1000\n");
   }
   SECTION("the tmpfs root keeps the directory's mode but belongs to root (runc 1.1.5, podman 4.3.1)")
   {
-    auto o = capture(dir, {"owner", "/srv"}, constrained({"/srv"}));
+    auto o = capture(dir, {"mode", "/srv"}, constrained({"/srv"}));
     CHECK(o.text == "mode 750 uid 0 gid 0\n");
     // A path the image lacks: made, and a tmpfs of mode 1777.
-    auto m = capture(dir, {"owner", "/scratch"}, constrained({"/scratch"}));
+    auto m = capture(dir, {"mode", "/scratch"}, constrained({"/scratch"}));
     CHECK(m.text == "mode 1777 uid 0 gid 0\n");
   }
   SECTION("the tmpfs is rw,nosuid,nodev and not noexec: a program copied up runs")

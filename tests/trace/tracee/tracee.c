@@ -440,11 +440,11 @@ main(int argc, char** argv)
     }
     return 0;
   }
-  if (strcmp(cmd, "owner") == 0 && argc == 3) {
+  if (strcmp(cmd, "mode") == 0 && argc == 3) {
     /* "mode M uid U gid G" of a path (not followed). */
     struct stat st;
     if (lstat(argv[2], &st) != 0) {
-      printf("owner %s\n", strerror(errno));
+      printf("mode %s\n", strerror(errno));
       return 1;
     }
     printf("mode %o uid %u gid %u\n", (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
