@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <arpa/inet.h>
+#include <charconv>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
@@ -173,6 +175,14 @@ parse_caller_ids(const std::string& status)
     } else if (key == "Gid:") {
       uint32_t real = 0, saved = 0;
       have_gid = static_cast<bool>(fields >> real >> ids.egid >> saved >> ids.fsgid);
+    } else if (key == "CapEff:") {
+      std::string hex;
+      fields >> hex;
+      uint64_t v = 0;
+      auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
+      if (ec == std::errc() && end == hex.data() + hex.size()) {
+        ids.cap_eff = v;
+      }
     } else if (key == "Groups:") {
       uint32_t g = 0;
       while (fields >> g) {
@@ -237,8 +247,12 @@ needs_root_reason(const SyscallInfo& s, const uint64_t args[6], const CallerIds&
     if (name == "chmod" || name == "fchmod" || name == "fchmodat" || name == "fchmodat2") {
       return chmod_other(s, args, ids, access);
     }
-    if (ids.euid != 0) {
-      return std::nullopt; // an unprivileged caller may only swap among its own ids
+    // An unprivileged caller may only swap among its own ids, unless it kept the capability across its
+    // own uid switch (setpriv changes the uid first, then the groups).
+    bool uid_call = name == "setuid" || name == "setreuid" || name == "setresuid";
+    uint64_t needed = uint64_t{1} << (uid_call ? CAP_SETUID : CAP_SETGID);
+    if (ids.euid != 0 && (ids.cap_eff & needed) == 0) {
+      return std::nullopt;
     }
     if (name == "setuid") {
       return id_change(s, args, 1, ids.euid);
@@ -310,6 +324,27 @@ switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids
     return std::nullopt;
   }
   return std::to_string(uid) + ":" + std::to_string(ids.egid);
+}
+
+std::optional<uint32_t>
+switched_group(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids)
+{
+  if (ids.euid != 0 && (ids.cap_eff & (uint64_t{1} << CAP_SETGID)) == 0) {
+    return std::nullopt;
+  }
+  std::string name = s.name;
+  uint32_t gid = k_unchanged;
+  if (name == "setgid") {
+    gid = id_arg(args[0]);
+  } else if (name == "setregid" || name == "setresgid") {
+    gid = id_arg(args[1]) != k_unchanged ? id_arg(args[1]) : id_arg(args[0]);
+  } else {
+    return std::nullopt;
+  }
+  if (gid == k_unchanged || gid == 0) {
+    return std::nullopt;
+  }
+  return gid;
 }
 
 } // namespace whittle::trace

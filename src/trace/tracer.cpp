@@ -433,6 +433,13 @@ Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64
       util::verbose("the app switched to user " + *to);
       m_switched_user = *to;
     }
+  } else if (m_switched_user.size() > 2 &&
+             m_switched_user.compare(m_switched_user.size() - 2, 2, ":0") == 0) {
+    // The uid changed first and the group only now (setpriv): complete the identity.
+    if (std::optional<uint32_t> g = trace::switched_group(s, args, *ids)) {
+      m_switched_user = m_switched_user.substr(0, m_switched_user.size() - 1) + std::to_string(*g);
+      util::verbose("the app switched to user " + m_switched_user);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+#include <linux/capability.h>
 // Needs-root decisions from syscall arguments, with fake tracee memory (no sandbox needed).
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -66,6 +67,11 @@ TEST_CASE("trace::needs_root_reason: set*id and setgroups only from root, only t
   CHECK(reason(SYS_setresgid, {7, 7, 7}, root) == std::string("setresgid 7"));
   // Not root: only its own ids are allowed, so nothing needs root.
   CHECK(reason(SYS_setuid, {33}, ids_of(1000, 1000)) == std::nullopt);
+  // ... unless it kept the capability across its own uid switch (setpriv: uid first, then the groups).
+  auto kept = ids_of(100, 0);
+  kept.cap_eff = uint64_t{1} << CAP_SETGID;
+  CHECK(reason(SYS_setresgid, {101, 101, 101}, kept) == std::string("setresgid 101"));
+  CHECK(reason(SYS_setuid, {33}, kept) == std::nullopt); // CAP_SETGID is not CAP_SETUID
 
   FakeMemory groups;
   uint32_t list[] = {33, 44};
@@ -129,6 +135,10 @@ TEST_CASE("trace::parse_caller_ids reads /proc/PID/status", "[trace]")
   CHECK(ids->egid == 6);
   CHECK(ids->fsgid == 8);
   CHECK(ids->groups == std::vector<uint32_t>{5, 9});
+  CHECK(ids->cap_eff == 0);
+  auto capped = trace::parse_caller_ids("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\n");
+  REQUIRE(capped);
+  CHECK(capped->cap_eff == 0xa80425fbu);
   CHECK_FALSE(trace::parse_caller_ids("Name:\tx\n"));
   CHECK(trace::read_caller_ids(getpid()).has_value());
 }
@@ -148,6 +158,18 @@ TEST_CASE("trace::switched_user and capability_of", "[trace][constraints]")
   CHECK(sw(SYS_setuid, {0}, ids_of(0, 0)) == std::nullopt);        // to root: no switch
   CHECK(sw(SYS_setuid, {33}, ids_of(1000, 1000)) == std::nullopt); // not from root
   CHECK(sw(SYS_setgid, {33}, ids_of(0, 0)) == std::nullopt);       // a gid alone is no identity
+  // The group a switch completes later (setpriv): from root, or from a caller that kept CAP_SETGID.
+  auto grp = [](int nr, std::vector<uint64_t> args, const trace::CallerIds& ids) {
+    args.resize(6, 0);
+    return trace::switched_group(*trace::find_syscall(nr), args.data(), ids);
+  };
+  auto kept = ids_of(100, 0);
+  kept.cap_eff = uint64_t{1} << CAP_SETGID;
+  CHECK(grp(SYS_setresgid, {101, 101, 101}, kept) == std::optional<uint32_t>(101));
+  CHECK(grp(SYS_setgid, {33}, ids_of(0, 0)) == std::optional<uint32_t>(33));
+  CHECK(grp(SYS_setresgid, {101, 101, 101}, ids_of(100, 0)) == std::nullopt); // no capability
+  CHECK(grp(SYS_setgid, {0}, ids_of(0, 0)) == std::nullopt);                  // to root
+  CHECK(grp(SYS_setuid, {33}, ids_of(0, 0)) == std::nullopt);                 // not a group call
   auto cap = [](int nr) {
     const char* c = trace::capability_of(*trace::find_syscall(nr));
     return c == nullptr ? std::string() : std::string(c);

@@ -32,6 +32,7 @@ struct CallerIds
   uint32_t fsuid = 0;
   uint32_t fsgid = 0;
   std::vector<uint32_t> groups; // supplementary groups
+  uint64_t cap_eff = 0;         // effective capabilities (1 << CAP_*)
 };
 
 // What needs_root_reason() may read from the caller: memory (false when unreadable), and the tracee path
@@ -47,7 +48,8 @@ struct TraceeAccess
 
 // Interface.
 
-// Parses the Uid:, Gid: and Groups: lines of a /proc/PID/status text. Returns nullopt if they are missing.
+// Parses the Uid:, Gid:, Groups: and CapEff: lines of a /proc/PID/status text. Returns nullopt if they are
+// missing.
 std::optional<CallerIds> parse_caller_ids(const std::string& status);
 
 // Reads /proc/PID/status; nullopt when the process is gone.
@@ -68,5 +70,10 @@ const char* capability_of(const SyscallInfo& s);
 // effective uid the call sets, the caller's current effective gid: set*gid comes first in every
 // privilege drop), or nullopt (no uid switch, a switch to root, or a non-root caller).
 std::optional<std::string> switched_user(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids);
+
+// The non-root group a set*gid call makes effective when its caller may change groups (effective uid 0, or
+// CAP_SETGID kept across its own uid switch, as `setpriv --reuid U --regid G` does: uid first), or nullopt.
+// Completes a switched_user recorded before the group changed ("100:0" then setresgid 101: "100:101").
+std::optional<uint32_t> switched_group(const SyscallInfo& s, const uint64_t args[6], const CallerIds& ids);
 
 } // namespace whittle::trace
