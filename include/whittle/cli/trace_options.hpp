@@ -12,7 +12,8 @@
 
 namespace whittle::cli {
 
-// --entrypoint, --cmd, --env, --cwd, --mount, --timeout, --network, --syscalls, --probe, --probe-exec,
+// --entrypoint, --cmd, --env, --cwd, --mount, --timeout, --network, --no-seccomp (--syscalls: accepted, the
+// default), --probe, --probe-exec,
 // --continue-after, --memory, --pids, --disk, --workdir, --keep-workdir (as in `whittle trace`).
 std::vector<FlagSpec> trace_flags();
 
