@@ -17,6 +17,9 @@
 #include <whittle/util/fd.hpp>
 
 using namespace whittle;
+using test::capture;
+using test::contains;
+using test::mount_line;
 
 namespace {
 
@@ -28,54 +31,6 @@ sandbox_available()
     return false;
   }
   return true;
-}
-
-struct Captured
-{
-  trace::TraceOutcome out;
-  std::string text;
-  int exit_code() const { return out.profile.runs.at(0).exit_code; }
-};
-
-Captured
-capture(const test::TestDir& dir, const std::vector<std::string>& args,
-        const std::function<void(trace::TraceOptions&)>& tweak)
-{
-  std::string path = dir / "stdout.txt";
-  util::Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  REQUIRE(fd);
-  Captured c;
-  c.out = test::trace_tracee(dir, args, [&](trace::TraceOptions& o) {
-    o.stdout_fd = fd.get();
-    if (tweak) {
-      tweak(o);
-    }
-  });
-  c.text = test::read_file(path);
-  return c;
-}
-
-bool
-contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-
-std::string
-mount_line(const std::string& mountinfo, const std::string& point)
-{
-  std::istringstream in(mountinfo);
-  std::string line;
-  std::string found;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mp;
-    f >> id >> parent >> dev >> root >> mp;
-    if (mp == point) {
-      found = line;
-    }
-  }
-  return found;
 }
 
 // The mount options field (6th) of a mountinfo line, with commas around for exact word tests.
@@ -146,14 +101,14 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
   SECTION("a write outside a tmpfs fails with EROFS; the same write runs without constraints")
   {
     auto ro = capture(dir, {"try-create", "/data/new.txt"}, constrained({"/srv"}));
-    CHECK(ro.text == "errno=" + std::to_string(EROFS) + "\n");
+    CHECK(ro.stdout_text == "errno=" + std::to_string(EROFS) + "\n");
     auto rw = capture(dir, {"try-create", "/data/new.txt"}, {});
-    CHECK(rw.text == "errno=0\n");
+    CHECK(rw.stdout_text == "errno=0\n");
   }
   SECTION("inside a tmpfs a write works and the host's rootfs is untouched")
   {
     auto c = capture(dir, {"try-create", "/srv/new.txt"}, constrained({"/srv"}));
-    CHECK(c.text == "errno=0\n");
+    CHECK(c.stdout_text == "errno=0\n");
     struct stat st;
     CHECK(lstat((srv + "/new.txt").c_str(), &st) != 0);
   }
@@ -165,26 +120,26 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
       o.sandbox.constraints = read_only_with({"/srv"});
       o.sandbox.constraints->capabilities = uint64_t{1} << CAP_DAC_OVERRIDE;
     });
-    CHECK(f.text == "image content\n");
+    CHECK(f.stdout_text == "image content\n");
     auto denied = capture(dir, {"cat", "/srv/f.txt"}, constrained({"/srv"}));
     CHECK(denied.exit_code() == 1);
     auto o = capture(dir, {"mode", "/srv/f.txt"}, constrained({"/srv"}));
-    CHECK(o.text == "mode 640 uid 1000 gid 1000\n");
+    CHECK(o.stdout_text == "mode 640 uid 1000 gid 1000\n");
     auto s = capture(dir, {"mode", "/srv/sub"}, constrained({"/srv"}));
-    CHECK(s.text == "mode 700 uid 1000 gid 1000\n");
+    CHECK(s.stdout_text == "mode 700 uid 1000 gid 1000\n");
   }
   SECTION("the tmpfs root keeps the directory's mode but belongs to root (runc 1.1.5, podman 4.3.1)")
   {
     auto o = capture(dir, {"mode", "/srv"}, constrained({"/srv"}));
-    CHECK(o.text == "mode 750 uid 0 gid 0\n");
+    CHECK(o.stdout_text == "mode 750 uid 0 gid 0\n");
     // A path the image lacks: made, and a tmpfs of mode 1777.
     auto m = capture(dir, {"mode", "/scratch"}, constrained({"/scratch"}));
-    CHECK(m.text == "mode 1777 uid 0 gid 0\n");
+    CHECK(m.stdout_text == "mode 1777 uid 0 gid 0\n");
   }
   SECTION("the tmpfs is rw,nosuid,nodev and not noexec: a program copied up runs")
   {
     auto mi = capture(dir, {"cat", "/proc/self/mountinfo"}, constrained({"/srv"}));
-    std::string line = mount_line(mi.text, "/srv");
+    std::string line = mount_line(mi.stdout_text, "/srv");
     INFO(line);
     CHECK(contains(line, " - tmpfs "));
     std::string opts = mount_options(line);
@@ -192,7 +147,7 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
     CHECK(contains(opts, ",nosuid,"));
     CHECK(contains(opts, ",nodev,"));
     CHECK(!contains(opts, ",noexec,"));
-    std::string rootline = mount_line(mi.text, "/");
+    std::string rootline = mount_line(mi.stdout_text, "/");
     INFO(rootline);
     CHECK(contains(mount_options(rootline), ",ro,"));
     auto ex = capture(dir, {"exec", "/srv/prog", "exit", "3"}, constrained({"/srv"}));
@@ -208,9 +163,9 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
     };
     // /srv (0750, the user's in the image) is root's 0750 once mounted: the user cannot even enter it.
     auto top = capture(dir, {"try-create", "/srv/new.txt"}, as_user({"/srv"}));
-    CHECK(top.text == "errno=" + std::to_string(EACCES) + "\n");
+    CHECK(top.stdout_text == "errno=" + std::to_string(EACCES) + "\n");
     auto sub = capture(dir, {"try-create", "/srv/sub/new.txt"}, as_user({"/srv"}));
-    CHECK(sub.text == "errno=" + std::to_string(EACCES) + "\n");
+    CHECK(sub.stdout_text == "errno=" + std::to_string(EACCES) + "\n");
     // A tmpfs at the parent (/var, 0755 root) keeps /var/app the user's: writes below work.
     std::string parent = root + "/var";
     REQUIRE(mkdir(parent.c_str(), 0755) == 0);
@@ -219,7 +174,7 @@ TEST_CASE("constraints: read-only root, tmpfs paths as podman's --tmpfs", "[ptra
     REQUIRE(mkdir(own.c_str(), 0700) == 0);
     REQUIRE(lchown(own.c_str(), shift.to_outer(1000), shift.to_outer(1000)) == 0);
     auto below = capture(dir, {"try-create", "/var/app/new.txt"}, as_user({"/var"}));
-    CHECK(below.text == "errno=0\n");
+    CHECK(below.stdout_text == "errno=0\n");
   }
   SECTION("bad tmpfs paths are refused before anything runs")
   {
@@ -244,20 +199,20 @@ TEST_CASE("constraints: the app holds exactly the capability mask", "[ptrace][co
       o.sandbox.constraints = rc;
     });
     REQUIRE(c.exit_code() == 0);
-    CHECK(status_line(c.text, "CapEff") == "CapEff:\t" + hex16(mask));
-    CHECK(status_line(c.text, "CapPrm") == "CapPrm:\t" + hex16(mask));
-    CHECK(status_line(c.text, "CapBnd") == "CapBnd:\t" + hex16(mask));
-    CHECK(status_line(c.text, "CapInh") == "CapInh:\t" + hex16(0));
-    CHECK(status_line(c.text, "CapAmb") == "CapAmb:\t" + hex16(0));
+    CHECK(status_line(c.stdout_text, "CapEff") == "CapEff:\t" + hex16(mask));
+    CHECK(status_line(c.stdout_text, "CapPrm") == "CapPrm:\t" + hex16(mask));
+    CHECK(status_line(c.stdout_text, "CapBnd") == "CapBnd:\t" + hex16(mask));
+    CHECK(status_line(c.stdout_text, "CapInh") == "CapInh:\t" + hex16(0));
+    CHECK(status_line(c.stdout_text, "CapAmb") == "CapAmb:\t" + hex16(0));
   }
   SECTION("--cap-drop=ALL: nothing at all")
   {
     auto c = capture(dir, {"cat", "/proc/self/status"},
                      [&](trace::TraceOptions& o) { o.sandbox.constraints = trace::RunConstraints{}; });
     REQUIRE(c.exit_code() == 0);
-    CHECK(status_line(c.text, "CapEff") == "CapEff:\t" + hex16(0));
-    CHECK(status_line(c.text, "CapBnd") == "CapBnd:\t" + hex16(0));
-    CHECK(contains(c.text, "NoNewPrivs:\t1"));
+    CHECK(status_line(c.stdout_text, "CapEff") == "CapEff:\t" + hex16(0));
+    CHECK(status_line(c.stdout_text, "CapBnd") == "CapBnd:\t" + hex16(0));
+    CHECK(contains(c.stdout_text, "NoNewPrivs:\t1"));
   }
   SECTION("a non-root user gets the mask as ambient capabilities, as podman's --cap-add")
   {
@@ -271,15 +226,15 @@ TEST_CASE("constraints: the app holds exactly the capability mask", "[ptrace][co
       o.sandbox.user = "1000:1000";
     });
     REQUIRE(c.exit_code() == 0);
-    CHECK(contains(c.text, "Uid:\t1000\t1000\t1000\t1000"));
+    CHECK(contains(c.stdout_text, "Uid:\t1000\t1000\t1000\t1000"));
     for (const char* key : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
-      CHECK(status_line(c.text, key) == std::string(key) + ":\t" + hex16(mask));
+      CHECK(status_line(c.stdout_text, key) == std::string(key) + ":\t" + hex16(mask));
     }
   }
   SECTION("without constraints the trace keeps Docker's default set")
   {
     auto c = capture(dir, {"cat", "/proc/self/status"}, {});
-    CHECK(status_line(c.text, "CapEff") == "CapEff:\t" + hex16(trace::docker_default_caps()));
+    CHECK(status_line(c.stdout_text, "CapEff") == "CapEff:\t" + hex16(trace::docker_default_caps()));
   }
 }
 
@@ -293,7 +248,7 @@ TEST_CASE("constraints: the seccomp allow list from a recorded trace", "[ptrace]
   auto traced = capture(dir, {"sysinfo"}, [](trace::TraceOptions& o) { o.all_syscalls = true; });
   REQUIRE(traced.out.profile.syscalls);
   std::set<std::string> recorded = *traced.out.profile.syscalls;
-  CHECK(traced.text == "errno=0\n");
+  CHECK(traced.stdout_text == "errno=0\n");
   CHECK(recorded.count("sysinfo") == 1);
   for (const auto& name : trace::seccomp_baseline()) {
     CHECK(recorded.count(name) == 1);
@@ -306,7 +261,7 @@ TEST_CASE("constraints: the seccomp allow list from a recorded trace", "[ptrace]
       o.sandbox.constraints = rc;
     });
     CHECK(c.exit_code() == 0);
-    CHECK(c.text == "errno=0\n");
+    CHECK(c.stdout_text == "errno=0\n");
   }
   SECTION("a call left out of the list fails with ENOSYS; names libseccomp does not know are ignored")
   {
@@ -319,7 +274,7 @@ TEST_CASE("constraints: the seccomp allow list from a recorded trace", "[ptrace]
       o.sandbox.constraints = rc;
     });
     CHECK(c.exit_code() == 0);
-    CHECK(c.text == "errno=" + std::to_string(ENOSYS) + "\n");
+    CHECK(c.stdout_text == "errno=" + std::to_string(ENOSYS) + "\n");
   }
   SECTION("with the notify mechanism the record is the same")
   {

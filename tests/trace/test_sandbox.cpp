@@ -14,6 +14,9 @@
 #include <whittle/util/fd.hpp>
 
 using namespace whittle;
+using test::capture;
+using test::contains;
+using test::mount_line;
 
 namespace {
 
@@ -25,56 +28,6 @@ sandbox_available()
     return false;
   }
   return true;
-}
-
-struct Captured
-{
-  trace::TraceOutcome out;
-  std::string stdout_text;
-  int exit_code() const { return out.profile.runs.at(0).exit_code; }
-};
-
-// Traces the tracee with its stdout captured in a file of the test dir.
-Captured
-capture(const test::TestDir& dir, const std::vector<std::string>& args,
-        const std::function<void(trace::TraceOptions&)>& tweak = {})
-{
-  std::string path = dir / "stdout.txt";
-  util::Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  REQUIRE(fd);
-  Captured c;
-  c.out = test::trace_tracee(dir, args, [&](trace::TraceOptions& o) {
-    o.stdout_fd = fd.get();
-    if (tweak) {
-      tweak(o);
-    }
-  });
-  c.stdout_text = test::read_file(path);
-  return c;
-}
-
-bool
-contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
-}
-
-// The mountinfo line whose mount point is `point`, or "".
-std::string
-mount_line(const std::string& mountinfo, const std::string& point)
-{
-  std::istringstream in(mountinfo);
-  std::string line;
-  std::string found;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mp;
-    f >> id >> parent >> dev >> root >> mp;
-    if (mp == point) {
-      found = line; // the last one is the one on top
-    }
-  }
-  return found;
 }
 
 bool

@@ -1,11 +1,15 @@
 #include "trace_fixture.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
+#include <fcntl.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/trace/idmap.hpp>
 #include <whittle/trace/profile.hpp>
 #include <whittle/trace/rootless.hpp>
+#include <whittle/util/fd.hpp>
 #include <whittle/util/id_shift.hpp>
 
 namespace whittle::test {
@@ -103,6 +107,48 @@ file_lines(const trace::Profile& p)
     out.push_back(line);
   }
   return out;
+}
+
+Captured
+capture(const TestDir& dir, const std::vector<std::string>& args,
+        const std::function<void(trace::TraceOptions&)>& tweak)
+{
+  std::string path = dir / "stdout.txt";
+  util::Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  REQUIRE(fd);
+  Captured c;
+  c.out = trace_tracee(dir, args, [&](trace::TraceOptions& o) {
+    o.stdout_fd = fd.get();
+    if (tweak) {
+      tweak(o);
+    }
+  });
+  c.stdout_text = read_file(path);
+  return c;
+}
+
+bool
+contains(const std::string& text, const std::string& part)
+{
+  return text.find(part) != std::string::npos;
+}
+
+// The mountinfo line whose mount point is `point`, or "".
+std::string
+mount_line(const std::string& mountinfo, const std::string& point)
+{
+  std::istringstream in(mountinfo);
+  std::string line;
+  std::string found;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    f >> id >> parent >> dev >> root >> mp;
+    if (mp == point) {
+      found = line; // the last one is the one on top
+    }
+  }
+  return found;
 }
 
 } // namespace whittle::test

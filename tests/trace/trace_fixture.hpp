@@ -29,4 +29,19 @@ trace::TraceOutcome trace_tracee(const TestDir& dir, const std::vector<std::stri
 // "path:access,access" lines of the profile's files (sorted), for exact comparisons.
 std::vector<std::string> file_lines(const trace::Profile& p);
 
+// A trace of the tracee with its stdout captured in a file of the test dir.
+struct Captured
+{
+  trace::TraceOutcome out;
+  std::string stdout_text;
+  int exit_code() const { return out.profile.runs.at(0).exit_code; }
+};
+Captured capture(const TestDir& dir, const std::vector<std::string>& args,
+                 const std::function<void(trace::TraceOptions&)>& tweak = {});
+
+bool contains(const std::string& text, const std::string& part);
+
+// The mountinfo line whose mount point is `point` (the last, i.e. the one on top), or "".
+std::string mount_line(const std::string& mountinfo, const std::string& point);
+
 } // namespace whittle::test
