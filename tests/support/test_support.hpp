@@ -61,6 +61,8 @@ std::string make_tar(const std::vector<FixtureEntry>& entries);
 std::string gzip(const std::string& data);
 std::string zstd(const std::string& data);
 std::string sha256_hex(const std::string& data);
+// The digest of a file, read in blocks (the hostile suites hash the 60+ MiB whittle binary per case).
+std::string sha256_file(const std::string& path);
 
 struct FixtureImage
 {
