@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test unit test-asan demo bench clean format check-format
+.PHONY: all deps build test unit build-asan test-asan demo bench clean format check-format
 
 all: build
 
@@ -16,9 +16,15 @@ $(BUILD)/build.ninja $(BUILD)/Makefile:
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Every test (unit, integration, e2e on real Debian images) through ctest.
-test: build
-	cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 3000
+# Every test (unit, integration, e2e on real Debian images) through ctest. The e2e suites' Debian images are
+# built in the background meanwhile (scripts/e2e-images.sh, log in $(BUILD)/e2e-images.log): their builds
+# wait on the network and the disk while compiling and the unit tests use the CPUs, and ctest runs the e2e
+# suites last (a suite whose image is still being built waits for it). A failed compile stops the builds.
+test: deps $(BUILD)/Makefile
+	setsid ./scripts/e2e-images.sh $(abspath $(BUILD))/e2e-cache >$(BUILD)/e2e-images.log 2>&1 & images=$$!; \
+	  if ! cmake --build $(BUILD) -j $(JOBS); then kill -TERM -$$images 2>/dev/null; wait $$images; exit 1; fi; \
+	  (cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 3000); status=$$?; \
+	  wait $$images; grep '^e2e-images:' $(BUILD)/e2e-images.log || true; exit $$status
 
 # Unit and integration tests only (fast).
 unit: build
@@ -28,9 +34,11 @@ unit: build
 # rootless attacker/corpus run (hostile_rootless) is left to `make test`: under ASan it would run the same
 # code as `hostile` again, as other users, for a quarter of CI's time.
 ASAN_BUILD ?= build-asan
-test-asan: deps
+build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHITTLE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j 1 -L unit -E '^hostile_rootless$$' --timeout 3000
 

@@ -8,7 +8,8 @@
 #                 e2e_python_image, e2e_nginx_stock_image, e2e_redis_image, e2e_healthcheck_image, e2e_retry_job_image,
 #                 e2e_nginx_image (set $E2E_IMG_* below)
 #   podman        e2e_pull REF, e2e_load FILE, e2e_run IMAGE [OPTS] [-- CMD], e2e_serve IMAGE NAME [OPTS],
-#                 e2e_stop NAME, e2e_image_user IMAGE, e2e_port_free PORT, e2e_remove_at_exit IMAGE...
+#                 e2e_stop NAME, e2e_image_user IMAGE, e2e_port_free PORT,
+#                 e2e_require_port_free PORT WHAT, e2e_slim_suite_start [TOOL...], e2e_remove_at_exit IMAGE...
 #   hardening     e2e_run_line ART IMAGE [OPT...], e2e_run_line_has ART WHAT, e2e_start DIR NAME READY LINE,
 #                 e2e_http URL TAG, e2e_container_users NAME, e2e_json FILE EXPR, e2e_hardening_slim ARG...,
 #                 e2e_hardening_checks, e2e_report_candidates REPORT USER, e2e_kept_by_reason REASON,
@@ -412,9 +413,26 @@ e2e_stop() {
   podman rm -f "$1" >/dev/null 2>&1 || true
 }
 
-# e2e_port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+# e2e_port_free PORT: true when nothing accepts a TCP connection on 127.0.0.1:PORT (any protocol: an HTTP
+# check would take a Redis or other non-HTTP listener for a free port).
 e2e_port_free() {
-  ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null
+  ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null
+}
+
+# e2e_require_port_free PORT WHAT: fails the suite when PORT is taken (WHAT names the image that listens there).
+e2e_require_port_free() {
+  e2e_port_free "$1" || e2e_fail "port $1 is in use on 127.0.0.1 ($2 listens there)"
+}
+
+# e2e_slim_suite_start [TOOL...]: the start of every suite that slims an image and runs the result: root,
+# podman, skopeo, umoci, python3, zcat, tar and each TOOL, a whittle that has `slim`, and a work directory
+# ($E2E_WORK, also $W), removed at exit unless WHITTLE_E2E_KEEP=1 or the suite failed.
+e2e_slim_suite_start() {
+  e2e_require podman skopeo umoci python3 zcat tar "$@"
+  e2e_require_root
+  e2e_require_whittle slim
+  e2e_workdir
+  W=$E2E_WORK
 }
 
 # e2e_run_line ARTIFACTS_DIR IMAGE [OPTION...]: the `podman run` line of ARTIFACTS_DIR/run-flags.txt, exactly

@@ -28,33 +28,19 @@ esac
 : "${WHITTLE:=$WHITTLE_SRC/build/whittle}"
 [ -x "$WHITTLE" ] || { echo "run_rootless: no whittle binary at $WHITTLE (set WHITTLE)" >&2; exit 1; }
 
+# shellcheck source=tests/support/rootless_users.sh
+. "$here/../support/rootless_users.sh"
 # PROBE: creating a user needs root; CI runs this as root, where .ci/run fails on the skip marker.
-if [ "$(id -u)" != 0 ]; then
-  echo "WHITTLE-SKIP: run_rootless.sh creates its own unprivileged test user and needs root for that"
-  exit 77
-fi
-for tool in useradd usermod userdel runuser newuidmap newgidmap; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "WHITTLE-SKIP: $tool is missing (scripts/install-deps.sh installs uidmap; passwd and util-linux are base)"
-    exit 77
-  fi
-done
+rootless_probe run_rootless.sh
 
 # SETUP: a directory every user may traverse, holding the binary, the slim rules, the user's home and
 # a sticky temp directory (the suite's work directory and whittle's own are made there).
 root=$(mktemp -d /tmp/whittle-e2e-rootless-XXXXXX) || exit 1
 user=whittle-e2e-$$
-created=""
-range=""
 keep=0 # set when the suite failed: its work directory (under $root) is kept for a look
 # shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
-  if [ -n "$created" ]; then
-    if [ -n "$range" ]; then
-      usermod --del-subuids "$range" --del-subgids "$range" "$user" 2>/dev/null
-    fi
-    userdel -f "$user" 2>/dev/null
-  fi
+  rootless_remove_users
   if [ "${WHITTLE_E2E_KEEP:-0}" = 1 ] || [ "$keep" = 1 ]; then
     echo "run_rootless: kept $root"
   else
@@ -65,27 +51,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 chmod 755 "$root"
-mkdir -p "$root/bin" "$root/home" "$root/tmp" || exit 1
+mkdir -p "$root/bin" "$root/tmp" || exit 1
 chmod 1777 "$root/tmp"
 cp "$WHITTLE" "$root/bin/whittle" && cp -r "$WHITTLE_SRC/profiles" "$root/profiles" || exit 1
 chmod -R a+rX "$root/bin" "$root/profiles"
 
-if ! useradd --system --no-create-home --home-dir "$root/home" --shell /usr/sbin/nologin --user-group "$user"; then
-  echo "run_rootless: useradd $user failed" >&2
-  exit 1
-fi
-created=1
-chown "$user:" "$root/home"
-chmod 700 "$root/home"
-# A subordinate range above every range already given out (and above the first million ids).
-start=$(cat /etc/subuid /etc/subgid 2>/dev/null |
-  awk -F: 'BEGIN { m = 1000000 } NF >= 3 { e = $2 + $3; if (e > m) m = e } END { printf "%d\n", m }')
-start=$(((start + 65535) / 65536 * 65536))
-range="$start-$((start + 65535))"
-if ! usermod --add-subuids "$range" --add-subgids "$range" "$user"; then
-  echo "run_rootless: usermod --add-subuids $range $user failed" >&2
-  exit 1
-fi
+rootless_add_user "$user" "$root/home" || exit 1
+rootless_add_range "$user" || exit 1
+range=$ROOTLESS_RANGE
 
 # The wrapper the suite calls as $WHITTLE: the rest of the suite's environment passes through. Each call
 # notes the uid whittle ran as, checked below.

@@ -8,14 +8,10 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-e2e_require podman skopeo umoci python3 curl zcat tar
-e2e_require_root
-e2e_require_whittle slim
-e2e_workdir
-W=$E2E_WORK
+e2e_slim_suite_start curl
 port=$E2E_NGINX_STOCK_PORT
 base=http://127.0.0.1:$port
-e2e_port_free "$port" || e2e_fail "port $port is in use on 127.0.0.1 (the stock nginx test image listens there)"
+e2e_require_port_free "$port" "the stock nginx test image"
 
 e2e_nginx_stock_image
 

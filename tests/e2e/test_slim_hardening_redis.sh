@@ -9,14 +9,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-e2e_require podman skopeo umoci python3 zcat tar
-e2e_require_root
-e2e_require_whittle slim
-e2e_workdir
-W=$E2E_WORK
+e2e_slim_suite_start
 port=$E2E_REDIS_PORT
-python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null \
-  && e2e_fail "port $port is in use on 127.0.0.1 (the redis test image listens there)"
+e2e_require_port_free "$port" "the redis test image"
 
 e2e_redis_image
 

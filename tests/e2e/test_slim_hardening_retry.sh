@@ -9,11 +9,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-e2e_require podman skopeo umoci python3 zcat tar
-e2e_require_root
-e2e_require_whittle slim
-e2e_workdir
-W=$E2E_WORK
+e2e_slim_suite_start
 
 e2e_retry_job_image
 

@@ -12,11 +12,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-e2e_require podman skopeo umoci python3 zcat tar
-e2e_require_root
-e2e_require_whittle slim build
-e2e_workdir
-W=$E2E_WORK
+e2e_slim_suite_start
+e2e_require_whittle build
 
 e2e_python_image
 e2e_run "$E2E_IMG_NAME" >"$W/orig.out"

@@ -32,33 +32,18 @@ if [ $# -gt 0 ]; then
   single_args=("$@")
 fi
 
+# shellcheck source=tests/support/rootless_users.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/support/rootless_users.sh"
 # PROBE: creating users needs root; CI runs this as root, where .ci/run fails on the skip marker.
-if [ "$(id -u)" != 0 ]; then
-  echo "WHITTLE-SKIP: run_rootless.sh creates its own unprivileged test users and needs root for that"
-  exit 77
-fi
-for tool in useradd usermod userdel runuser newuidmap newgidmap; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "WHITTLE-SKIP: $tool is missing (scripts/install-deps.sh installs uidmap; passwd and util-linux are base)"
-    exit 77
-  fi
-done
+rootless_probe run_rootless.sh
 
 # SETUP
 root=$(mktemp -d /tmp/whittle-rootless-XXXXXX) || exit 1
 ranged=whittle-sub-$$
 single=whittle-one-$$
-created=()
-range=""
 # shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
-  local u
-  for u in "${created[@]}"; do
-    if [ "$u" = "$ranged" ] && [ -n "$range" ]; then
-      usermod --del-subuids "$range" --del-subgids "$range" "$u" 2>/dev/null
-    fi
-    userdel -f "$u" 2>/dev/null
-  done
+  rootless_remove_users
   if [ "${WHITTLE_KEEP_ROOTLESS:-0}" = 1 ]; then
     echo "run_rootless: kept $root"
   else
@@ -75,25 +60,10 @@ cp "$whittle" "$root/bin/whittle" && cp "$tests" "$root/bin/whittle_tests_hostil
 chmod -R a+rX "$root/bin" "$root/profiles"
 
 for u in "$ranged" "$single"; do
-  if ! useradd --system --no-create-home --home-dir "$root/home-$u" --shell /usr/sbin/nologin --user-group "$u"; then
-    echo "run_rootless: useradd $u failed" >&2
-    exit 1
-  fi
-  created+=("$u")
-  mkdir -p "$root/home-$u"
-  chown "$u:" "$root/home-$u"
-  chmod 700 "$root/home-$u"
+  rootless_add_user "$u" "$root/home-$u" || exit 1
 done
-
-# A subordinate range above every range already given out (and above the first million ids).
-start=$(cat /etc/subuid /etc/subgid 2>/dev/null |
-  awk -F: 'BEGIN { m = 1000000 } NF >= 3 { e = $2 + $3; if (e > m) m = e } END { printf "%d\n", m }')
-start=$(((start + 65535) / 65536 * 65536))
-range="$start-$((start + 65535))"
-if ! usermod --add-subuids "$range" --add-subgids "$range" "$ranged"; then
-  echo "run_rootless: usermod --add-subuids $range $ranged failed" >&2
-  exit 1
-fi
+rootless_add_range "$ranged" || exit 1
+range=$ROOTLESS_RANGE
 
 run_as() {
   local u=$1 what=$2 home=$root/home-$1
