@@ -14,6 +14,7 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/remove_tree.hpp>
 
 namespace whittle::rootfs {
 
@@ -54,33 +55,6 @@ bool
 unsupported(int err)
 {
   return err == ENOTSUP || err == EOPNOTSUPP || err == EPERM || err == EACCES || err == EINVAL;
-}
-
-// Removes the entry `name` of directory fd `dirfd`, descending into directories without following links.
-void
-remove_at(int dirfd, const std::string& name, const std::string& shown)
-{
-  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) {
-    return;
-  }
-  if (errno != EISDIR && errno != EPERM) {
-    throw_errno("remove `" + shown + "`");
-  }
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    throw_errno("open `" + shown + "` for removal");
-  }
-  util::Fd dir(fd);
-  std::optional<std::vector<std::string>> names = util::entry_names(dir.get());
-  if (!names) {
-    throw_errno("read directory `" + shown + "`");
-  }
-  for (const auto& n : *names) {
-    remove_at(dir.get(), n, shown + "/" + n);
-  }
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    throw_errno("remove directory `" + shown + "`");
-  }
 }
 
 struct timespec
@@ -351,7 +325,7 @@ Extractor::remove(const std::string& path)
     }
     parent = parent_owned.get();
   }
-  remove_at(parent, util::base_name(path), path);
+  util::remove_all_at(parent, util::base_name(path), path);
 }
 
 void

@@ -30,59 +30,6 @@ temp_root()
 
 namespace {
 
-// Empties the directory open at dir, relative to its descriptor at every level: no path is ever built,
-// so a tree deeper than PATH_MAX (a hostile layer of 2000 nested directories below a long work path) is
-// removed like any other, and a symlink is unlinked, never followed. A read-only directory is made
-// writable first. Returns 0, or the errno of the first failure.
-int
-empty_directory(int dir)
-{
-  ::fchmod(dir, 0700);
-  std::optional<std::vector<std::string>> names = entry_names(dir);
-  if (!names) {
-    return errno;
-  }
-  int result = 0;
-  for (const auto& name : *names) {
-    if (::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT) {
-      continue;
-    }
-    if (errno != EISDIR && errno != EPERM) {
-      result = result != 0 ? result : errno;
-      continue;
-    }
-    Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    int err = sub ? empty_directory(sub.get()) : errno;
-    sub.close();
-    if (err == 0 && ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-      err = errno;
-    }
-    result = result != 0 ? result : err;
-  }
-  return result;
-}
-
-} // namespace
-
-void
-remove_all(const std::string& path)
-{
-  if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
-    return;
-  }
-  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  int err = dir ? empty_directory(dir.get()) : errno;
-  dir.close();
-  if (err == 0 && ::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-    err = errno;
-  }
-  if (err != 0) {
-    throw Error(errno_message("remove `" + path + "`", err));
-  }
-}
-
-namespace {
-
 // Work and temp entries of a whittle killed (SIGKILL, OOM, power loss) are removed by the next run that
 // creates one in the same directory, once their process is gone and they are this old (the age guards
 // against a live whittle in another pid namespace sharing the directory).

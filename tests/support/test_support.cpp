@@ -307,20 +307,19 @@ read_file(const std::string& path)
 {
   // Sized first, read in one piece: the hostile suites read a 60+ MiB binary, and a stream copy of it
   // (stringbuf growth, then str()) cost them seconds per case.
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::runtime_error("read_file: cannot open " + path);
   }
   std::string data;
-  auto size = in.tellg();
-  if (size > 0) {
+  boost::system::error_code ec;
+  uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > 0) {
     data.resize(static_cast<size_t>(size));
-    in.seekg(0);
-    in.read(data.data(), size);
+    in.read(data.data(), static_cast<std::streamsize>(size));
     data.resize(static_cast<size_t>(in.gcount()));
   }
   // A file that grew, or one whose size says nothing (a pipe, /proc): the rest, streamed.
-  in.clear();
   std::array<char, 65536> buf;
   while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
     data.append(buf.data(), static_cast<size_t>(in.gcount()));

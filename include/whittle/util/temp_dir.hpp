@@ -3,6 +3,7 @@
 // and renamed into place by an explicit commit(); the destructor never commits, it removes (ccache's
 // AtomicFile), so after any failure nothing is left at the destination.
 #include <string>
+#include <whittle/util/remove_tree.hpp>
 
 namespace whittle::util {
 
@@ -75,9 +76,6 @@ private:
 
 // Returns $TMPDIR or "/tmp".
 std::string temp_root();
-
-// Removes a path recursively; ignores a missing path. Throws Error on other failures.
-void remove_all(const std::string& path);
 
 // The file inside a kept work directory that tells clean_stale to leave it.
 inline constexpr const char* k_kept_marker = ".whittle-kept";
