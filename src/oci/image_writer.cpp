@@ -105,6 +105,130 @@ docker_repo_tag(const std::string& tag)
   return tag.find(':', slash == std::string::npos ? 0 : slash) == std::string::npos ? tag + ":latest" : tag;
 }
 
+// The files of an image archive: archive name -> path on disk (sorted: a reproducible order).
+using ArchiveFiles = std::map<std::string, std::string>;
+
+std::string
+blob_path(const std::string& root, const Digest& d)
+{
+  return root + "/blobs/sha256/" + d.hex;
+}
+
+// Returns layer d as the manifest lists it (media type of the transport, no annotations or platform).
+// Throws Error naming `what` when d is no blob staged under root.
+Descriptor
+manifest_layer(const std::string& root, const Descriptor& d, bool docker, const std::string& what)
+{
+  struct stat st;
+  if (d.digest.algorithm != "sha256" || ::stat(blob_path(root, d.digest).c_str(), &st) != 0 ||
+      static_cast<int64_t>(st.st_size) != d.size) {
+    throw Error(what + ": layer " + d.digest.str() + " was not written by this writer");
+  }
+  Descriptor l = d;
+  l.media_type = docker ? docker_layer_type(d.media_type) : oci_layer_type(d.media_type);
+  l.annotations.clear();
+  l.platform.reset();
+  return l;
+}
+
+// Writes oci-layout and an index.json listing `manifest` (of m) under root, and removes the staged
+// blobs the image does not refer to (an abandoned layer), so equal images give equal directories.
+// Returns the layout's files.
+ArchiveFiles
+finish_oci_layout(const std::string& root, const Manifest& m, const Descriptor& manifest)
+{
+  std::set<Digest> used{m.config.digest, manifest.digest};
+  for (const auto& l : m.layers) {
+    used.insert(l.digest);
+  }
+  Index index;
+  index.media_type = std::string(mt::k_oci_index);
+  index.manifests.push_back(manifest);
+  write_small_file(
+      root + "/oci-layout",
+      detail::canonical_dump(json{{"imageLayoutVersion", mt::k_oci_layout_version}}, "oci-layout"));
+  write_small_file(root + "/index.json", index.serialize());
+  for (fs::directory_iterator it(root + "/blobs/sha256"), end; it != end; ++it) {
+    std::string name = it->path().filename().string();
+    if (!used.count(Digest::sha256(name))) {
+      util::remove_all(it->path().string());
+    }
+  }
+  ArchiveFiles files;
+  for (const auto& d : used) {
+    files["blobs/sha256/" + d.hex] = blob_path(root, d);
+  }
+  files["index.json"] = root + "/index.json";
+  files["oci-layout"] = root + "/oci-layout";
+  return files;
+}
+
+// Writes docker's manifest.json for m (tagged `tag`) under root. Returns the docker-archive's files: the
+// layers, the config and manifest.json.
+ArchiveFiles
+finish_docker_archive(const std::string& root, const Manifest& m, const std::string& tag)
+{
+  ArchiveFiles files;
+  json layer_names = json::array();
+  for (const auto& l : m.layers) {
+    layer_names.push_back(l.digest.hex + ".tar");
+    files[l.digest.hex + ".tar"] = blob_path(root, l.digest);
+  }
+  files[m.config.digest.hex + ".json"] = blob_path(root, m.config.digest);
+  std::string repo_tag = docker_repo_tag(tag);
+  json entry = {{"Config", m.config.digest.hex + ".json"},
+                {"RepoTags", repo_tag.empty() ? json::array() : json::array({repo_tag})},
+                {"Layers", layer_names}};
+  write_small_file(root + "/manifest.json", detail::canonical_dump(json::array({entry}), "manifest.json"));
+  files["manifest.json"] = root + "/manifest.json";
+  return files;
+}
+
+// Writes files as a tar archive to the file at path (`what` names the archive in errors), each preceded
+// by its parent directories' entries, every entry with this mtime. Throws Error.
+void
+write_archive(const std::string& path, const std::string& what, const ArchiveFiles& files, int64_t mtime)
+{
+  util::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
+    throw_errno("create `" + path + "`");
+  }
+  util::FdSink sink(fd.get(), path);
+  archive::TarWriter tar(sink, what);
+  std::set<std::string> dirs_written;
+  for (const auto& [name, file] : files) {
+    // Parent directory entries first (OCI archives carry blobs/ and blobs/sha256/, as skopeo writes them).
+    for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+      std::string dir = name.substr(0, slash);
+      if (dirs_written.insert(dir).second) {
+        archive::TarEntry e;
+        e.path = dir + "/";
+        e.type = archive::EntryType::directory;
+        e.mode = 0755;
+        e.mtime = mtime;
+        tar.add(e);
+      }
+    }
+    util::Fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st;
+    if (!in || ::fstat(in.get(), &st) != 0) {
+      throw_errno("open `" + file + "`");
+    }
+    archive::TarEntry e;
+    e.path = name;
+    e.type = archive::EntryType::regular;
+    e.mode = 0644;
+    e.size = static_cast<uint64_t>(st.st_size);
+    e.mtime = mtime;
+    util::FdSource content(in.get(), file, 0, e.size);
+    tar.add(e, &content);
+  }
+  tar.finish();
+  if (!fd.close()) {
+    throw_errno("close `" + path + "`");
+  }
+}
+
 class FileBlobWriter : public BlobWriter
 {
 public:
@@ -166,8 +290,6 @@ struct ImageWriter::Impl
   std::string root;                  // directory holding blobs/sha256
   std::atomic<uint64_t> counter{0};
   bool committed = false;
-
-  std::string blob_path(const Digest& d) const { return root + "/blobs/sha256/" + d.hex; }
 };
 
 ImageWriter::ImageWriter(ImageRef dest) : m_dest(std::move(dest)), m_impl(std::make_unique<Impl>())
@@ -245,16 +367,7 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
   m.config = add_blob(config.serialize(), std::string(docker ? mt::k_docker_config : mt::k_oci_config));
   m.annotations = manifest_annotations;
   for (const auto& d : layers) {
-    struct stat st;
-    if (d.digest.algorithm != "sha256" || ::stat(im.blob_path(d.digest).c_str(), &st) != 0 ||
-        static_cast<int64_t>(st.st_size) != d.size) {
-      throw Error("write " + m_dest.str() + ": layer " + d.digest.str() + " was not written by this writer");
-    }
-    Descriptor l = d;
-    l.media_type = docker ? docker_layer_type(d.media_type) : oci_layer_type(d.media_type);
-    l.annotations.clear();
-    l.platform.reset();
-    m.layers.push_back(l);
+    m.layers.push_back(manifest_layer(im.root, d, docker, "write " + m_dest.str()));
   }
   if (docker && !manifest_annotations.empty()) {
     throw Error("write " + m_dest.str() + ": docker-archive cannot hold manifest annotations");
@@ -263,94 +376,18 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
   Digest manifest_digest = Digest::of(manifest_bytes);
   const int64_t mtime = source_date_epoch();
 
-  // The blobs the image refers to; anything else staged (an abandoned layer) is left out.
-  std::set<Digest> used{m.config.digest};
-  for (const auto& l : m.layers) {
-    used.insert(l.digest);
-  }
-
-  std::map<std::string, std::string> files; // archive name -> path on disk (sorted: reproducible order)
-  if (!docker) {
-    Descriptor md = add_blob(manifest_bytes, m.media_type);
-    used.insert(md.digest);
-    md.annotations[std::string(mt::k_ref_name_annotation)] = m_dest.tag.empty() ? "latest" : m_dest.tag;
-    Index index;
-    index.media_type = std::string(mt::k_oci_index);
-    index.manifests.push_back(md);
-    write_small_file(
-        im.root + "/oci-layout",
-        detail::canonical_dump(json{{"imageLayoutVersion", mt::k_oci_layout_version}}, "oci-layout"));
-    write_small_file(im.root + "/index.json", index.serialize());
-    // Prune staged blobs nothing refers to, so equal images give equal directories.
-    for (fs::directory_iterator it(im.root + "/blobs/sha256"), end; it != end; ++it) {
-      std::string name = it->path().filename().string();
-      if (!used.count(Digest::sha256(name))) {
-        util::remove_all(it->path().string());
-      }
-    }
-    for (const auto& d : used) {
-      files["blobs/sha256/" + d.hex] = im.blob_path(d);
-    }
-    files["index.json"] = im.root + "/index.json";
-    files["oci-layout"] = im.root + "/oci-layout";
+  ArchiveFiles files;
+  if (docker) {
+    files = finish_docker_archive(im.root, m, m_dest.tag);
   } else {
-    json layer_names = json::array();
-    for (const auto& l : m.layers) {
-      layer_names.push_back(l.digest.hex + ".tar");
-      files[l.digest.hex + ".tar"] = im.blob_path(l.digest);
-    }
-    files[m.config.digest.hex + ".json"] = im.blob_path(m.config.digest);
-    std::string repo_tag = docker_repo_tag(m_dest.tag);
-    json entry = {{"Config", m.config.digest.hex + ".json"},
-                  {"RepoTags", repo_tag.empty() ? json::array() : json::array({repo_tag})},
-                  {"Layers", layer_names}};
-    write_small_file(im.root + "/manifest.json",
-                     detail::canonical_dump(json::array({entry}), "manifest.json"));
-    files["manifest.json"] = im.root + "/manifest.json";
+    Descriptor md = add_blob(manifest_bytes, m.media_type);
+    md.annotations[std::string(mt::k_ref_name_annotation)] = m_dest.tag.empty() ? "latest" : m_dest.tag;
+    files = finish_oci_layout(im.root, m, md);
   }
-
   if (m_dest.transport == Transport::oci_layout) {
     im.out->commit(true);
   } else {
-    const std::string& tmp = im.out->temp_path();
-    util::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) {
-      throw_errno("create `" + tmp + "`");
-    }
-    util::FdSink sink(fd.get(), tmp);
-    archive::TarWriter tar(sink, "`" + m_dest.path + "`");
-    std::set<std::string> dirs_written;
-    for (const auto& [name, path] : files) {
-      // Parent directory entries first (OCI archives carry blobs/ and blobs/sha256/, as skopeo writes them).
-      for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
-        std::string dir = name.substr(0, slash);
-        if (dirs_written.insert(dir).second) {
-          archive::TarEntry e;
-          e.path = dir + "/";
-          e.type = archive::EntryType::directory;
-          e.mode = 0755;
-          e.mtime = mtime;
-          tar.add(e);
-        }
-      }
-      util::Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      struct stat st;
-      if (!in || ::fstat(in.get(), &st) != 0) {
-        throw_errno("open `" + path + "`");
-      }
-      archive::TarEntry e;
-      e.path = name;
-      e.type = archive::EntryType::regular;
-      e.mode = 0644;
-      e.size = static_cast<uint64_t>(st.st_size);
-      e.mtime = mtime;
-      util::FdSource content(in.get(), path, 0, e.size);
-      tar.add(e, &content);
-    }
-    tar.finish();
-    if (!fd.close()) {
-      throw_errno("close `" + tmp + "`");
-    }
+    write_archive(im.out->temp_path(), "`" + m_dest.path + "`", files, mtime);
     im.out->commit();
   }
   im.committed = true;

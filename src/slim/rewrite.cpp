@@ -130,153 +130,200 @@ plan_user(const std::string& original_user, const trace::Profile& profile, UserM
   return p;
 }
 
-std::vector<LayerEntry>
-plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
-           const LayerOptions& options)
+namespace {
+
+// Layer entries by canonical image path (sorted: the layer's order).
+using EntryMap = std::map<std::string, LayerEntry>;
+
+// An entry's mtime: clamped to SOURCE_DATE_EPOCH when that is set.
+int64_t
+clamp_mtime(int64_t t, const LayerOptions& options)
 {
-  std::map<std::string, LayerEntry> out;
-  std::map<std::string, std::string> group_first; // hardlink group primary -> first kept name
-  auto clamp = [&](int64_t t) {
-    return options.source_date_epoch && t > *options.source_date_epoch ? *options.source_date_epoch : t;
-  };
+  return options.source_date_epoch && t > *options.source_date_epoch ? *options.source_date_epoch : t;
+}
+
+// The entry of kept node n at path. group_first maps a hardlink group's primary to the first kept name:
+// the first member kept carries the content, the others become hardlinks to it.
+LayerEntry
+entry_of(const std::string& path, const rootfs::Node& n, const LayerOptions& options,
+         std::map<std::string, std::string>& group_first)
+{
+  LayerEntry le;
+  archive::TarEntry& e = le.entry;
+  e.path = tar_name(path);
+  e.mode = n.mode;
+  e.uid = n.uid;
+  e.gid = n.gid;
+  e.mtime = clamp_mtime(n.mtime, options);
+  e.xattrs = n.xattrs;
+  switch (n.type) {
+  case rootfs::NodeType::directory:
+    e.type = archive::EntryType::directory;
+    break;
+  case rootfs::NodeType::symlink:
+    e.type = archive::EntryType::symlink;
+    e.link_target = n.link_target;
+    break;
+  case rootfs::NodeType::char_device:
+  case rootfs::NodeType::block_device:
+    e.type = n.type == rootfs::NodeType::char_device ? archive::EntryType::char_device
+                                                     : archive::EntryType::block_device;
+    e.dev_major = n.dev_major;
+    e.dev_minor = n.dev_minor;
+    break;
+  case rootfs::NodeType::fifo:
+    e.type = archive::EntryType::fifo;
+    break;
+  case rootfs::NodeType::regular: {
+    std::string key = n.hardlink_of.empty() ? path : n.hardlink_of;
+    auto [it, first] = group_first.emplace(key, path);
+    if (first) {
+      e.type = archive::EntryType::regular;
+      e.size = n.size;
+      le.source = path;
+    } else {
+      e.type = archive::EntryType::hardlink;
+      e.link_target = tar_name(it->second);
+    }
+    break;
+  }
+  }
+  return le;
+}
+
+// The entries of every kept path the tree holds, but the root.
+EntryMap
+kept_entries(const rootfs::Tree& tree, const KeepPlan& plan, const LayerOptions& options)
+{
+  EntryMap out;
+  std::map<std::string, std::string> group_first;
   for (const auto& path : plan.keep.paths()) {
     if (path == "/") {
       continue;
     }
-    const rootfs::Node* n = tree.find(path);
-    if (!n) {
-      continue;
+    if (const rootfs::Node* n = tree.find(path)) {
+      out.emplace(path, entry_of(path, *n, options, group_first));
     }
-    LayerEntry le;
-    archive::TarEntry& e = le.entry;
-    e.path = tar_name(path);
-    e.mode = n->mode;
-    e.uid = n->uid;
-    e.gid = n->gid;
-    e.mtime = clamp(n->mtime);
-    e.xattrs = n->xattrs;
-    switch (n->type) {
-    case rootfs::NodeType::directory:
-      e.type = archive::EntryType::directory;
-      break;
-    case rootfs::NodeType::symlink:
-      e.type = archive::EntryType::symlink;
-      e.link_target = n->link_target;
-      break;
-    case rootfs::NodeType::char_device:
-    case rootfs::NodeType::block_device:
-      e.type = n->type == rootfs::NodeType::char_device ? archive::EntryType::char_device
-                                                        : archive::EntryType::block_device;
-      e.dev_major = n->dev_major;
-      e.dev_minor = n->dev_minor;
-      break;
-    case rootfs::NodeType::fifo:
-      e.type = archive::EntryType::fifo;
-      break;
-    case rootfs::NodeType::regular: {
-      std::string key = n->hardlink_of.empty() ? path : n->hardlink_of;
-      auto [it, first] = group_first.emplace(key, path);
-      if (first) {
-        e.type = archive::EntryType::regular;
-        e.size = n->size;
-        le.source = path;
-      } else {
-        e.type = archive::EntryType::hardlink;
-        e.link_target = tar_name(it->second);
-      }
-      break;
-    }
-    }
-    out.emplace(path, std::move(le));
   }
+  return out;
+}
 
+// Hands what the app wrote to the new non-root user: the written directories (and the tmpfs ones writable
+// by all, as podman's tmpfs root is owned by root) and the files it wrote in place.
+void
+grant_written_paths(EntryMap& out, const KeepPlan& plan, const LayerOptions& options)
+{
   const UserPlan& u = options.user;
-  if (u.changed && u.non_root) {
-    for (const auto& d : plan.written_dirs) {
-      auto it = out.find(d);
-      if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
-        it->second.entry.uid = u.uid;
-        it->second.entry.gid = u.gid;
-        it->second.entry.mode |= 0700;
-      }
-    }
-    for (const auto& d : options.tmpfs_paths) {
-      auto it = out.find(d);
-      if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
-        it->second.entry.mode |= 01777;
-      }
-    }
-    // Files the app wrote in place (a log it appends to, a pid file it rewrites) as well: the new user
-    // must be able to write them where no tmpfs covers them.
-    for (const auto& f : plan.written_files) {
-      auto it = out.find(f);
-      if (it != out.end() && (it->second.entry.type == archive::EntryType::regular ||
-                              it->second.entry.type == archive::EntryType::hardlink)) {
-        it->second.entry.uid = u.uid;
-        it->second.entry.gid = u.gid;
-        it->second.entry.mode |= 0600;
-      }
+  for (const auto& d : plan.written_dirs) {
+    auto it = out.find(d);
+    if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
+      it->second.entry.uid = u.uid;
+      it->second.entry.gid = u.gid;
+      it->second.entry.mode |= 0700;
     }
   }
-  if (u.add_nonroot_entries) {
-    struct Db
-    {
-      const char* path;
-      const char* fresh;
-      std::string line;
-      size_t id_field;
-    };
-    const std::string id = std::to_string(k_nonroot_id);
-    Db dbs[] = {
-        {"/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n",
-         "nonroot:x:" + id + ":" + id + ":nonroot:/home/nonroot:/sbin/nologin", 2},
-        {"/etc/group", "root:x:0:\n", "nonroot:x:" + id + ":", 2},
-    };
-    for (const auto& db : dbs) {
-      rootfs::Resolution r = tree.resolve(db.path);
-      std::string target = r.node && r.node->type == rootfs::NodeType::regular ? r.path : db.path;
-      std::string text = db.fresh;
-      int64_t mtime = options.source_date_epoch.value_or(0);
-      if (r.node && r.node->type == rootfs::NodeType::regular) {
-        text = files.read_small(r.path);
-        mtime = clamp(r.node->mtime);
-      }
-      std::string updated = with_entry(text, "nonroot", id, db.line, db.id_field);
-      auto it = out.find(target);
-      if (it == out.end()) {
-        if (!out.count("/etc") && tree.find("/etc") == nullptr) {
-          LayerEntry dir;
-          dir.entry.path = "etc";
-          dir.entry.type = archive::EntryType::directory;
-          dir.entry.mode = 0755;
-          dir.entry.mtime = options.source_date_epoch.value_or(0);
-          out.emplace("/etc", dir);
-        } else if (!out.count("/etc")) {
-          const rootfs::Node* etc = tree.find("/etc");
-          LayerEntry dir;
-          dir.entry.path = "etc";
-          dir.entry.type = archive::EntryType::directory;
-          dir.entry.mode = etc->mode;
-          dir.entry.uid = etc->uid;
-          dir.entry.gid = etc->gid;
-          dir.entry.mtime = clamp(etc->mtime);
-          out.emplace("/etc", dir);
-        }
-        LayerEntry le;
-        le.entry.path = tar_name(target);
-        le.entry.type = archive::EntryType::regular;
-        le.entry.mode = r.node ? r.node->mode : 0644;
-        le.entry.mtime = mtime;
-        it = out.emplace(target, le).first;
-      }
-      LayerEntry& le = it->second;
-      if (le.entry.type == archive::EntryType::hardlink) {
-        continue; // a hardlinked passwd: left as it is rather than breaking the link
-      }
-      le.entry.size = updated.size();
-      le.source.clear();
-      le.data = updated;
+  for (const auto& d : options.tmpfs_paths) {
+    auto it = out.find(d);
+    if (it != out.end() && it->second.entry.type == archive::EntryType::directory) {
+      it->second.entry.mode |= 01777;
     }
+  }
+  // Files the app wrote in place (a log it appends to, a pid file it rewrites) as well: the new user
+  // must be able to write them where no tmpfs covers them.
+  for (const auto& f : plan.written_files) {
+    auto it = out.find(f);
+    if (it != out.end() && (it->second.entry.type == archive::EntryType::regular ||
+                            it->second.entry.type == archive::EntryType::hardlink)) {
+      it->second.entry.uid = u.uid;
+      it->second.entry.gid = u.gid;
+      it->second.entry.mode |= 0600;
+    }
+  }
+}
+
+// Adds an /etc directory entry unless out has one: the tree's /etc as it is, or a fresh one.
+void
+ensure_etc(EntryMap& out, const rootfs::Tree& tree, const LayerOptions& options)
+{
+  if (out.count("/etc")) {
+    return;
+  }
+  LayerEntry dir;
+  dir.entry.path = "etc";
+  dir.entry.type = archive::EntryType::directory;
+  if (const rootfs::Node* etc = tree.find("/etc")) {
+    dir.entry.mode = etc->mode;
+    dir.entry.uid = etc->uid;
+    dir.entry.gid = etc->gid;
+    dir.entry.mtime = clamp_mtime(etc->mtime, options);
+  } else {
+    dir.entry.mode = 0755;
+    dir.entry.mtime = options.source_date_epoch.value_or(0);
+  }
+  out.emplace("/etc", dir);
+}
+
+// Adds the nonroot user and group to /etc/passwd and /etc/group (the files the paths resolve to, or new
+// ones), unless an entry with that name or id is there already.
+void
+add_nonroot_entries(EntryMap& out, const rootfs::Tree& tree, const RootFiles& files,
+                    const LayerOptions& options)
+{
+  struct Db
+  {
+    const char* path;
+    const char* fresh;
+    std::string line;
+    size_t id_field;
+  };
+  const std::string id = std::to_string(k_nonroot_id);
+  Db dbs[] = {
+      {"/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\n",
+       "nonroot:x:" + id + ":" + id + ":nonroot:/home/nonroot:/sbin/nologin", 2},
+      {"/etc/group", "root:x:0:\n", "nonroot:x:" + id + ":", 2},
+  };
+  for (const auto& db : dbs) {
+    rootfs::Resolution r = tree.resolve(db.path);
+    std::string target = r.node && r.node->type == rootfs::NodeType::regular ? r.path : db.path;
+    std::string text = db.fresh;
+    int64_t mtime = options.source_date_epoch.value_or(0);
+    if (r.node && r.node->type == rootfs::NodeType::regular) {
+      text = files.read_small(r.path);
+      mtime = clamp_mtime(r.node->mtime, options);
+    }
+    std::string updated = with_entry(text, "nonroot", id, db.line, db.id_field);
+    auto it = out.find(target);
+    if (it == out.end()) {
+      ensure_etc(out, tree, options);
+      LayerEntry le;
+      le.entry.path = tar_name(target);
+      le.entry.type = archive::EntryType::regular;
+      le.entry.mode = r.node ? r.node->mode : 0644;
+      le.entry.mtime = mtime;
+      it = out.emplace(target, le).first;
+    }
+    LayerEntry& le = it->second;
+    if (le.entry.type == archive::EntryType::hardlink) {
+      continue; // a hardlinked passwd: left as it is rather than breaking the link
+    }
+    le.entry.size = updated.size();
+    le.source.clear();
+    le.data = updated;
+  }
+}
+
+} // namespace
+
+std::vector<LayerEntry>
+plan_layer(const rootfs::Tree& tree, const RootFiles& files, const KeepPlan& plan,
+           const LayerOptions& options)
+{
+  EntryMap out = kept_entries(tree, plan, options);
+  if (options.user.changed && options.user.non_root) {
+    grant_written_paths(out, plan, options);
+  }
+  if (options.user.add_nonroot_entries) {
+    add_nonroot_entries(out, tree, files, options);
   }
   std::vector<LayerEntry> result;
   result.reserve(out.size());

@@ -61,36 +61,13 @@ read_link(const std::string& path)
   return n <= 0 ? "" : std::string(buf, static_cast<size_t>(n));
 }
 
-// Access bits of an open flags word.
-uint16_t
-open_access(uint64_t flags, bool& creates, Follow& follow)
+// Reads len bytes at addr of pid's memory; false when they cannot all be read.
+bool
+read_tracee(pid_t pid, uint64_t addr, void* buf, size_t len)
 {
-  uint16_t bits = 0;
-  if ((flags & O_PATH) != 0) {
-    bits = bit(Access::stat);
-  } else {
-    switch (flags & O_ACCMODE) {
-    case O_RDONLY:
-      bits = bit(Access::read);
-      break;
-    case O_WRONLY:
-      bits = bit(Access::write);
-      break;
-    default:
-      bits = bit(Access::read) | bit(Access::write);
-      break;
-    }
-  }
-  if ((flags & O_TRUNC) != 0) {
-    bits |= bit(Access::write);
-  }
-  if ((flags & O_DIRECTORY) != 0) {
-    bits |= bit(Access::dir);
-  }
-  creates = (flags & O_CREAT) != 0 && (flags & O_TMPFILE) != O_TMPFILE;
-  bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-  follow = (flags & O_NOFOLLOW) != 0 || excl ? Follow::no : Follow::yes;
-  return bits;
+  iovec local = {buf, len};
+  iovec remote = {reinterpret_cast<void*>(addr), len};
+  return addr != 0 && process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
 } // namespace
@@ -331,10 +308,11 @@ Tracer::record(int group, const Resolved& r, uint16_t bits, bool creates, bool r
 }
 
 void
-Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
-                    bool creates, bool removes, bool empty_path_ok)
+Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, const PathAccess& a,
+                    bool empty_path_ok)
 {
   std::string absolute;
+  Follow follow = a.follow;
   if (path.empty()) {
     if (!empty_path_ok) {
       return; // ENOENT: nothing looked up
@@ -353,12 +331,12 @@ Tracer::record_path(int group, pid_t pid, int dirfd, const std::string& path, ui
   if (absolute.empty()) {
     return;
   }
-  record(group, m_resolver.resolve(absolute, follow), bits, creates, removes);
+  record(group, m_resolver.resolve(absolute, follow), a.bits, a.creates, a.removes);
 }
 
 void
-Tracer::record_beneath(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
-                       bool creates, bool in_root)
+Tracer::record_beneath(int group, pid_t pid, int dirfd, const std::string& path, const PathAccess& a,
+                       bool in_root)
 {
   // RESOLVE_IN_ROOT: the dirfd's directory is the root of the walk. RESOLVE_BENEATH: the same, but an
   // absolute path fails (EXDEV), so nothing is looked up.
@@ -373,7 +351,7 @@ Tracer::record_beneath(int group, pid_t pid, int dirfd, const std::string& path,
   if (floor.special || !floor.exists || !floor.is_dir) {
     return;
   }
-  record(group, m_resolver.resolve(path, follow, floor.path), bits, creates, false);
+  record(group, m_resolver.resolve(path, a.follow, floor.path), a.bits, a.creates, false);
 }
 
 void
@@ -387,11 +365,7 @@ Tracer::check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64
     return;
   }
   TraceeAccess access;
-  access.read = [pid](uint64_t addr, void* buf, size_t len) {
-    iovec local = {buf, len};
-    iovec remote = {reinterpret_cast<void*>(addr), len};
-    return addr != 0 && process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
-  };
+  access.read = [pid](uint64_t addr, void* buf, size_t len) { return read_tracee(pid, addr, buf, len); };
   access.path = [this, pid](int dirfd, uint64_t path_addr) {
     std::string path;
     if (path_addr == 0 || !read_string(pid, path_addr, path) || path.empty()) {
@@ -457,6 +431,96 @@ Tracer::note_syscall(pid_t pid, int nr)
   m_syscalls.insert(syscall_name(nr));
 }
 
+// A path call's arguments, decoded: what recording needs beyond the raw argument words.
+struct Tracer::DecodedCall
+{
+  uint64_t at_flags = 0; // the AT_* flags word, 0 when the call has none
+  uint64_t resolve = 0;  // openat2's RESOLVE_* flags
+  PathAccess access;     // what the call does to its first path
+  std::string first;     // the first path, when decoding had to read it already
+};
+
+bool
+Tracer::decode_call(pid_t pid, const SyscallInfo& s, const uint64_t args[6], DecodedCall& call)
+{
+  call.at_flags = s.at_flags_arg >= 0 ? args[s.at_flags_arg] : 0;
+  if (s.skip_if_flag != 0 && (call.at_flags & s.skip_if_flag) != 0) {
+    // fstat's form, newfstatat(fd, "", AT_EMPTY_PATH): the descriptor was recorded when it was opened.
+    // Only a non-empty path is a lookup to record.
+    if (!read_string(pid, args[s.shape == PathShape::dirfd_path ? 1 : 0], call.first) || call.first.empty()) {
+      return false;
+    }
+  }
+  uint64_t open_flags = 0;
+  if ((s.kind & k_sys_openat2) != 0) {
+    open_how how = {};
+    if (!read_tracee(pid, args[2], &how, sizeof how)) {
+      return false;
+    }
+    open_flags = how.flags;
+    call.resolve = how.resolve;
+  } else if (s.open_flags_arg >= 0) {
+    open_flags = args[s.open_flags_arg];
+  }
+  call.access = path_access(s, call.at_flags, open_flags);
+  return true;
+}
+
+void
+Tracer::record_paths(int group, pid_t pid, const SyscallInfo& s, const uint64_t args[6], DecodedCall& call)
+{
+  const PathAccess& a = call.access;
+  bool empty_ok = (call.at_flags & AT_EMPTY_PATH) != 0;
+  std::string& p0 = call.first;
+  switch (s.shape) {
+  case PathShape::none:
+    return;
+  case PathShape::path:
+    if (read_string(pid, args[0], p0)) {
+      record_path(group, pid, AT_FDCWD, p0, a, false);
+    }
+    return;
+  case PathShape::dirfd_path:
+    if ((call.resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) != 0) {
+      if (read_string(pid, args[1], p0)) {
+        record_beneath(group, pid, static_cast<int>(args[0]), p0, a, (call.resolve & RESOLVE_IN_ROOT) != 0);
+      }
+      return;
+    }
+    if (!p0.empty() || read_string(pid, args[1], p0) || empty_ok) {
+      record_path(group, pid, static_cast<int>(args[0]), p0, a, empty_ok);
+    }
+    return;
+  case PathShape::other_path:
+  case PathShape::string_path:
+    // a0 is no lookup (an inotify fd, a mount source, a symlink's contents).
+    if (read_string(pid, args[1], p0)) {
+      record_path(group, pid, AT_FDCWD, p0, a, false);
+    }
+    return;
+  case PathShape::string_dirfd_path:
+    if (read_string(pid, args[2], p0)) {
+      record_path(group, pid, static_cast<int>(args[1]), p0, a, false);
+    }
+    return;
+  case PathShape::path_path:
+  case PathShape::dirfd_path_dirfd_path: {
+    bool at = s.shape == PathShape::dirfd_path_dirfd_path;
+    std::string p1;
+    bool have0 = read_string(pid, at ? args[1] : args[0], p0);
+    bool have1 = read_string(pid, at ? args[3] : args[1], p1);
+    if (have0) {
+      record_path(group, pid, at ? static_cast<int>(args[0]) : AT_FDCWD, p0, a, empty_ok);
+    }
+    if (have1) {
+      record_path(group, pid, at ? static_cast<int>(args[2]) : AT_FDCWD, p1,
+                  second_path_access(s, call.at_flags), false);
+    }
+    return;
+  }
+  }
+}
+
 void
 Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
 {
@@ -474,136 +538,16 @@ Tracer::record_syscall(pid_t pid, int nr, const uint64_t args[6])
   if (s->shape == PathShape::none) {
     return;
   }
-  uint64_t at_flags = s->at_flags_arg >= 0 ? args[s->at_flags_arg] : 0;
-  bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0;
-  std::string p0, p1;
-  if (s->skip_if_flag != 0 && (at_flags & s->skip_if_flag) != 0) {
-    // fstat's form, newfstatat(fd, "", AT_EMPTY_PATH): the descriptor was recorded when it was opened.
-    // Only a non-empty path is a lookup to record.
-    if (!read_string(pid, args[s->shape == PathShape::dirfd_path ? 1 : 0], p0) || p0.empty()) {
-      return;
-    }
+  DecodedCall call;
+  if (!decode_call(pid, *s, args, call)) {
+    return;
   }
-  Follow follow =
-      (s->kind & k_sys_nofollow) != 0 || (at_flags & AT_SYMLINK_NOFOLLOW) != 0 ? Follow::no : Follow::yes;
-  uint16_t bits = 0;
-  bool creates = false;
-  bool removes = false;
-  uint64_t resolve = 0; // openat2's RESOLVE_* flags
-  if ((s->kind & k_sys_open) != 0) {
-    uint64_t flags = 0;
-    if ((s->kind & k_sys_creat) != 0) {
-      flags = O_CREAT | O_WRONLY | O_TRUNC;
-    } else if ((s->kind & k_sys_openat2) != 0) {
-      open_how how = {};
-      iovec local = {&how, sizeof how};
-      iovec remote = {reinterpret_cast<void*>(args[2]), sizeof how};
-      if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof how)) {
-        return;
-      }
-      flags = how.flags;
-      resolve = how.resolve;
-    } else if (s->open_flags_arg >= 0) {
-      flags = args[s->open_flags_arg];
-    }
-    bits = open_access(flags, creates, follow);
-  } else if ((s->kind & k_sys_exec) != 0) {
-    bits = bit(Access::exec) | bit(Access::read);
-    follow = Follow::yes;
-    if ((at_flags & AT_SYMLINK_NOFOLLOW) != 0) {
-      follow = Follow::no;
-    }
-  } else if ((s->kind & k_sys_readlink) != 0) {
-    bits = bit(Access::readlink);
-  } else if ((s->kind & k_sys_chdir) != 0) {
-    bits = bit(Access::dir);
-  } else if ((s->kind & k_sys_mkdir) != 0) {
-    bits = std::strstr(s->name, "mkdir") != nullptr ? bit(Access::dir) : 0;
-    creates = true;
-    bits |= bit(Access::stat);
-  } else if ((s->kind & k_sys_unlink) != 0) {
-    removes = true;
-  } else if ((s->kind & k_sys_modify) != 0) {
-    bits = bit(Access::write);
-  } else {
-    bits = bit(Access::stat);
-  }
-
-  if (creates || removes ||
+  // The resolver caches the tree, which this call may change.
+  if (call.access.creates || call.access.removes ||
       (s->kind & (k_sys_rename | k_sys_symlink | k_sys_link | k_sys_mkdir | k_sys_unlink)) != 0) {
     m_resolver.invalidate();
   }
-  switch (s->shape) {
-  case PathShape::none:
-    return;
-  case PathShape::path:
-    if (read_string(pid, args[0], p0)) {
-      record_path(group, pid, AT_FDCWD, p0, bits, follow, creates, removes, false);
-    }
-    return;
-  case PathShape::dirfd_path:
-    if ((resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) != 0) {
-      if (read_string(pid, args[1], p0)) {
-        record_beneath(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates,
-                       (resolve & RESOLVE_IN_ROOT) != 0);
-      }
-      return;
-    }
-    if (!p0.empty() || read_string(pid, args[1], p0) || empty_ok) {
-      record_path(group, pid, static_cast<int>(args[0]), p0, bits, follow, creates, removes, empty_ok);
-    }
-    return;
-  case PathShape::other_path:
-    if (read_string(pid, args[1], p0)) {
-      record_path(group, pid, AT_FDCWD, p0, bits, follow, creates, removes, false);
-    }
-    return;
-  case PathShape::string_path:
-    if (read_string(pid, args[1], p1)) {
-      record_path(group, pid, AT_FDCWD, p1, 0, Follow::no, true, false, false);
-    }
-    return;
-  case PathShape::string_dirfd_path:
-    if (read_string(pid, args[2], p1)) {
-      record_path(group, pid, static_cast<int>(args[1]), p1, 0, Follow::no, true, false, false);
-    }
-    return;
-  case PathShape::path_path:
-  case PathShape::dirfd_path_dirfd_path: {
-    bool at = s->shape == PathShape::dirfd_path_dirfd_path;
-    int fd0 = at ? static_cast<int>(args[0]) : AT_FDCWD;
-    int fd1 = at ? static_cast<int>(args[2]) : AT_FDCWD;
-    uint64_t a0 = at ? args[1] : args[0];
-    uint64_t a1 = at ? args[3] : args[1];
-    bool have0 = read_string(pid, a0, p0);
-    bool have1 = read_string(pid, a1, p1);
-    if ((s->kind & k_sys_rename) != 0) {
-      if (have0) {
-        record_path(group, pid, fd0, p0, 0, Follow::no, false, true, false);
-      }
-      if (have1) {
-        record_path(group, pid, fd1, p1, bit(Access::write), Follow::no, true, false, false);
-      }
-    } else if ((s->kind & k_sys_link) != 0) {
-      // linkat follows the old path only with AT_SYMLINK_FOLLOW.
-      Follow f0 = (at_flags & AT_SYMLINK_FOLLOW) != 0 ? Follow::yes : Follow::no;
-      if (have0) {
-        record_path(group, pid, fd0, p0, bit(Access::read), f0, false, false, empty_ok);
-      }
-      if (have1) {
-        record_path(group, pid, fd1, p1, 0, Follow::no, true, false, false);
-      }
-    } else {
-      if (have0) {
-        record_path(group, pid, fd0, p0, bits, follow, false, false, false);
-      }
-      if (have1) {
-        record_path(group, pid, fd1, p1, bits, follow, false, false, false);
-      }
-    }
-    return;
-  }
-  }
+  record_paths(group, pid, *s, args, call);
 }
 
 int

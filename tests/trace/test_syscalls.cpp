@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <whittle/trace/profile.hpp>
 #include <whittle/trace/seccomp_filter.hpp>
 #include <whittle/trace/syscall_policy.hpp>
 #include <whittle/trace/syscalls.hpp>
@@ -64,6 +65,186 @@ TEST_CASE("trace::syscall_table describes the path syscalls", "[trace]")
   CHECK(trace::syscall_name(SYS_read) == "read");
   CHECK(trace::syscall_name(SYS_openat) == "openat");
   CHECK(trace::syscall_name(99999) == "syscall_99999");
+}
+
+namespace {
+
+const trace::SyscallInfo&
+row(const std::string& name)
+{
+  for (const auto& s : trace::syscall_table()) {
+    if (name == s.name) {
+      return s;
+    }
+  }
+  FAIL("no table row for " << name);
+  throw std::logic_error("unreachable");
+}
+
+// "read|write follow create", "none nofollow remove": a PathAccess in words, so a failed CHECK shows what
+// differs.
+std::string
+words(const trace::PathAccess& a)
+{
+  std::string out;
+  for (uint16_t b = 1; b != 0 && b <= a.bits; b = static_cast<uint16_t>(b << 1)) {
+    if ((a.bits & b) != 0) {
+      out += (out.empty() ? "" : "|") + trace::to_string(static_cast<trace::Access>(b));
+    }
+  }
+  out += out.empty() ? "none" : "";
+  out += a.follow == trace::Follow::yes ? " follow" : " nofollow";
+  out += a.creates ? " create" : "";
+  out += a.removes ? " remove" : "";
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("trace::path_access gives each path syscall of the table its access kind", "[trace]")
+{
+  using trace::Access;
+  using trace::Follow;
+  constexpr auto bit = [](Access a) { return static_cast<uint16_t>(a); };
+  const uint16_t read = bit(Access::read), write = bit(Access::write), exec = bit(Access::exec),
+                 stat = bit(Access::stat), readlink = bit(Access::readlink), dir = bit(Access::dir);
+  struct Expect
+  {
+    const char* name;
+    trace::PathAccess first; // without AT_ flags, the open family with O_RDONLY
+  };
+  const Follow yes = Follow::yes, no = Follow::no;
+  const std::vector<Expect> expected = {
+      {"open", {read, yes}},
+      {"openat", {read, yes}},
+      {"openat2", {read, yes}},
+      {"creat", {write, yes, true}},
+      {"stat", {stat, yes}},
+      {"lstat", {stat, no}},
+      {"newfstatat", {stat, yes}},
+      {"statx", {stat, yes}},
+      {"access", {stat, yes}},
+      {"faccessat", {stat, yes}},
+      {"faccessat2", {stat, yes}},
+      {"statfs", {stat, yes}},
+      {"uselib", {stat, yes}},
+      {"acct", {stat, yes}},
+      {"mount", {stat, yes}},
+      {"umount2", {stat, yes}},
+      {"swapon", {stat, yes}},
+      {"swapoff", {stat, yes}},
+      {"pivot_root", {stat, no}},
+      {"open_tree", {stat, yes}},
+      {"name_to_handle_at", {stat, yes}},
+      {"inotify_add_watch", {stat, yes}},
+      {"getxattr", {stat, yes}},
+      {"lgetxattr", {stat, no}},
+      {"listxattr", {stat, yes}},
+      {"llistxattr", {stat, no}},
+      {"execve", {static_cast<uint16_t>(exec | read), yes}},
+      {"execveat", {static_cast<uint16_t>(exec | read), yes}},
+      {"readlink", {readlink, no}},
+      {"readlinkat", {readlink, no}},
+      {"chdir", {dir, yes}},
+      {"chroot", {dir, yes}},
+      {"mkdir", {static_cast<uint16_t>(dir | stat), no, true}},
+      {"mkdirat", {static_cast<uint16_t>(dir | stat), no, true}},
+      {"mknod", {stat, no, true}},
+      {"mknodat", {stat, no, true}},
+      {"unlink", {0, no, false, true}},
+      {"unlinkat", {0, no, false, true}},
+      {"rmdir", {0, no, false, true}},
+      {"rename", {0, no, false, true}},
+      {"renameat", {0, no, false, true}},
+      {"renameat2", {0, no, false, true}},
+      {"link", {read, no}},
+      {"linkat", {read, no}},
+      {"symlink", {0, no, true}},
+      {"symlinkat", {0, no, true}},
+      {"truncate", {write, yes}},
+      {"chmod", {write, yes}},
+      {"fchmodat", {write, yes}},
+      {"fchmodat2", {write, yes}},
+      {"chown", {write, yes}},
+      {"lchown", {write, no}},
+      {"fchownat", {write, yes}},
+      {"utime", {write, yes}},
+      {"utimes", {write, yes}},
+      {"futimesat", {write, yes}},
+      {"utimensat", {write, yes}},
+      {"setxattr", {write, yes}},
+      {"lsetxattr", {write, no}},
+      {"removexattr", {write, yes}},
+      {"lremovexattr", {write, no}},
+  };
+  // Every path row has an expectation, so a new row must say what it records.
+  std::set<std::string> path_rows;
+  for (const auto& s : trace::syscall_table()) {
+    if (s.shape != trace::PathShape::none) {
+      path_rows.insert(s.name);
+    }
+  }
+  std::set<std::string> listed;
+  for (const Expect& e : expected) {
+    INFO(e.name);
+    listed.insert(e.name);
+    CHECK(words(trace::path_access(row(e.name), 0, O_RDONLY)) == words(e.first));
+  }
+  CHECK(listed == path_rows);
+
+  SECTION("the second path of a two-path call")
+  {
+    for (const char* n : {"rename", "renameat", "renameat2"}) {
+      INFO(n);
+      CHECK(words(trace::second_path_access(row(n), 0)) == "write nofollow create");
+    }
+    for (const char* n : {"link", "linkat"}) {
+      INFO(n);
+      CHECK(words(trace::second_path_access(row(n), 0)) == "none nofollow create");
+    }
+    CHECK(words(trace::second_path_access(row("pivot_root"), 0)) == "stat nofollow");
+  }
+  SECTION("the AT_ flags")
+  {
+    CHECK(words(trace::path_access(row("newfstatat"), AT_SYMLINK_NOFOLLOW, 0)) == "stat nofollow");
+    CHECK(words(trace::path_access(row("statx"), AT_SYMLINK_NOFOLLOW, 0)) == "stat nofollow");
+    CHECK(words(trace::path_access(row("execveat"), AT_SYMLINK_NOFOLLOW, 0)) == "read|exec nofollow");
+    CHECK(words(trace::path_access(row("fchownat"), AT_SYMLINK_NOFOLLOW, 0)) == "write nofollow");
+    CHECK(words(trace::path_access(row("utimensat"), AT_SYMLINK_NOFOLLOW, 0)) == "write nofollow");
+    // linkat follows its old path only when asked to.
+    CHECK(words(trace::path_access(row("linkat"), AT_SYMLINK_FOLLOW, 0)) == "read follow");
+    CHECK(words(trace::path_access(row("linkat"), AT_SYMLINK_NOFOLLOW, 0)) == "read nofollow");
+  }
+  SECTION("the open flags")
+  {
+    struct OpenCase
+    {
+      uint64_t flags;
+      const char* access;
+    };
+    for (const OpenCase& c : std::vector<OpenCase>{
+             {O_RDONLY, "read follow"},
+             {O_WRONLY, "write follow"},
+             {O_RDWR, "read|write follow"},
+             {O_RDONLY | O_TRUNC, "read|write follow"},
+             {O_PATH, "stat follow"},
+             {O_PATH | O_NOFOLLOW, "stat nofollow"},
+             {O_RDONLY | O_DIRECTORY, "read|dir follow"},
+             {O_WRONLY | O_CREAT, "write follow create"},
+             {O_WRONLY | O_CREAT | O_EXCL, "write nofollow create"},
+             {O_RDONLY | O_NOFOLLOW, "read nofollow"},
+             {O_RDWR | O_TMPFILE, "read|write|dir follow"}, // an unnamed file: nothing created at the path
+         }) {
+      INFO(c.flags);
+      CHECK(words(trace::open_access(c.flags)) == c.access);
+      for (const char* n : {"open", "openat", "openat2"}) {
+        INFO(n);
+        CHECK(words(trace::path_access(row(n), 0, c.flags)) == c.access);
+      }
+    }
+    // creat's flags are implied: O_CREAT|O_WRONLY|O_TRUNC whatever its mode argument holds.
+    CHECK(words(trace::path_access(row("creat"), 0, O_RDONLY)) == "write follow create");
+  }
 }
 
 TEST_CASE("trace::build_trace_filter stops exactly the path syscalls", "[trace]")

@@ -123,11 +123,17 @@ private:
   int assign_child_of_init(pid_t child);
   std::string base_dir(pid_t pid, int dirfd);
   bool read_string(pid_t pid, uint64_t addr, std::string& out);
-  void record_path(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
-                   bool creates, bool removes, bool empty_path_ok);
+  struct DecodedCall;
+  // Reads what the call of row s does (its flags, openat2's open_how) into call; false when nothing is
+  // looked up or the tracee's memory cannot be read.
+  bool decode_call(pid_t pid, const SyscallInfo& s, const uint64_t args[6], DecodedCall& call);
+  // Reads the call's paths and records each as the call touches it.
+  void record_paths(int group, pid_t pid, const SyscallInfo& s, const uint64_t args[6], DecodedCall& call);
+  void record_path(int group, pid_t pid, int dirfd, const std::string& path, const PathAccess& a,
+                   bool empty_path_ok);
   // openat2 with RESOLVE_IN_ROOT or RESOLVE_BENEATH: path is resolved below the dirfd's directory.
-  void record_beneath(int group, pid_t pid, int dirfd, const std::string& path, uint16_t bits, Follow follow,
-                      bool creates, bool in_root);
+  void record_beneath(int group, pid_t pid, int dirfd, const std::string& path, const PathAccess& a,
+                      bool in_root);
   void record(int group, const Resolved& r, uint16_t bits, bool creates, bool removes, int depth = 0);
   void add(int group, const std::string& path, uint16_t bits, const std::string& link_target = "");
   void check_privilege(pid_t pid, int group, const SyscallInfo& s, const uint64_t args[6]);
