@@ -226,7 +226,8 @@ private:
     return path;
   }
 
-  template <class C> void read_dynamic(ElfInfo& info, const Segment& dynamic, const std::vector<Segment>& loads)
+  template <class C>
+  void read_dynamic(ElfInfo& info, const Segment& dynamic, const std::vector<Segment>& loads)
   {
     using Dyn = typename C::Dyn;
     if (dynamic.offset > m_in.size() || dynamic.filesz > m_in.size() - dynamic.offset) {

@@ -256,7 +256,9 @@ TEST_CASE("util::read_elf caps the program header table at the kernel's 64 KiB",
   // A 64-bit header followed by `n` PT_NULL program headers.
   auto with_phdrs = [](uint16_t n) {
     std::string b(64 + size_t(n) * 56, '\0');
-    b.replace(0, 4, "\x7f" "ELF");
+    b.replace(0, 4,
+              "\x7f"
+              "ELF");
     b[4] = 2;
     b[5] = 1;
     b[32] = 64; // e_phoff
@@ -328,8 +330,14 @@ TEST_CASE("util::FdElfInput reads regular files only", "[util]")
 
 TEST_CASE("util::is_elf_magic", "[util]")
 {
-  CHECK(is_elf_magic("\x7f" "ELF\x02", 5));
-  CHECK(is_elf_magic("\x7f" "ELF", 4));
-  CHECK_FALSE(is_elf_magic("\x7f" "EL", 3));
+  CHECK(is_elf_magic("\x7f"
+                     "ELF\x02",
+                     5));
+  CHECK(is_elf_magic("\x7f"
+                     "ELF",
+                     4));
+  CHECK_FALSE(is_elf_magic("\x7f"
+                           "EL",
+                           3));
   CHECK_FALSE(is_elf_magic("#!/bin/sh", 9));
 }
