@@ -1,18 +1,22 @@
-// libFuzzer target: the ELF reader and the shebang parser over the same bytes.
+// libFuzzer target: the ELF reader (all of it, and the execve view of it) and the shebang parser over the
+// same bytes.
 #include <cstdint>
 #include <string>
-#include <whittle/slim/elf.hpp>
+#include <whittle/util/elf_reader.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/shebang.hpp>
 
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
   using namespace whittle;
   std::string bytes(reinterpret_cast<const char*>(data), size);
+  util::BytesElfInput in(bytes);
   try {
-    slim::read_elf(slim::BytesElfInput(bytes), "fuzz elf");
+    util::read_elf(in, "fuzz elf");
   } catch (const Error&) {
   }
-  slim::parse_shebang(bytes.substr(0, 256));
+  util::elf_interpreter(in);
+  util::parse_shebang(bytes);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/shebang.hpp>
 
 namespace whittle::slim {
 
@@ -508,7 +509,7 @@ private:
     if ((node.mode & 0111) == 0) {
       return;
     }
-    auto sb = parse_shebang(m_files.head(path, 256));
+    auto sb = util::parse_shebang(m_files.head(path, util::k_shebang_max));
     if (!sb) {
       return;
     }

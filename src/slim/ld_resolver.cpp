@@ -7,6 +7,9 @@
 
 namespace whittle::slim {
 
+using util::ElfClass;
+using util::ElfInfo;
+
 namespace {
 
 constexpr uint16_t k_em_386 = 3;
@@ -217,9 +220,9 @@ LdResolver::elf(const std::string& path)
   if (node && node->type == rootfs::NodeType::regular && node->size >= 52) {
     util::Fd fd = m_files.open(path);
     if (fd) {
-      FdElfInput in(fd.get());
+      util::FdElfInput in(fd.get());
       try {
-        auto parsed = read_elf(in, path);
+        auto parsed = util::read_elf(in, path);
         if (parsed) {
           info = std::make_unique<ElfInfo>(std::move(*parsed));
         }

@@ -3,9 +3,9 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <whittle/slim/elf.hpp>
 #include <whittle/slim/script_scan.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/shebang.hpp>
 
 namespace whittle::slim {
 
@@ -1283,7 +1283,7 @@ scan_script(std::string_view text)
 bool
 is_shell_script(const std::string& head)
 {
-  auto sb = parse_shebang(head);
+  auto sb = util::parse_shebang(head);
   if (!sb) {
     return false;
   }

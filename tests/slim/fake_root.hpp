@@ -1,7 +1,7 @@
 #pragma once
 // A hand-made image root for slim tests: a rootfs::Tree with the metadata plus a directory holding the
 // content of its regular files (what a pristine extraction would hold).
-#include "elf_builder.hpp"
+#include "support/elf_builder.hpp"
 #include "support/test_support.hpp"
 
 #include <sys/stat.h>

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 #include <whittle/rootfs/tree.hpp>
-#include <whittle/slim/elf.hpp>
 #include <whittle/slim/root_files.hpp>
+#include <whittle/util/elf_reader.hpp>
 
 namespace whittle::slim {
 
@@ -50,7 +50,7 @@ public:
 
   // The parsed ELF headers of the regular file at canonical path `path` (cached). Returns nullptr if it is
   // missing, unreadable or not ELF; a malformed ELF also gives nullptr and adds a warning.
-  const ElfInfo* elf(const std::string& path);
+  const util::ElfInfo* elf(const std::string& path);
 
   // The load closure of `path` run as a program (or, for a library, dlopen'ed by a program of its own
   // class). Returns an empty result if `path` does not resolve to an ELF file. Never throws on image
@@ -65,26 +65,26 @@ public:
 private:
   struct Obj;
   std::vector<std::string> expand(const std::string& list, const std::string& origin,
-                                  const ElfInfo& main) const;
+                                  const util::ElfInfo& main) const;
   std::optional<LoadedObject> find_in(const std::vector<std::string>& dirs, const std::string& name,
-                                      const ElfInfo& main, LoadResult& result);
-  std::vector<std::string> system_dirs(const ElfInfo& main, const std::string& interpreter);
+                                      const util::ElfInfo& main, LoadResult& result);
+  std::vector<std::string> system_dirs(const util::ElfInfo& main, const std::string& interpreter);
   void parse_conf(const std::string& path, int depth);
 
   const rootfs::Tree& m_tree;
   const RootFiles& m_files;
   std::vector<std::string> m_env;
   std::string m_cwd;
-  std::map<std::string, std::unique_ptr<ElfInfo>> m_elf_cache; // null = not ELF
+  std::map<std::string, std::unique_ptr<util::ElfInfo>> m_elf_cache; // null = not ELF
   std::optional<std::vector<std::string>> m_conf_dirs;
   std::vector<std::string> m_conf_seen;
   std::vector<std::string> m_warnings;
 };
 
 // The multiarch triplet Debian uses for an ELF machine ("x86_64-linux-gnu"), or "" if unknown.
-std::string multiarch_triplet(uint16_t machine, ElfClass c);
+std::string multiarch_triplet(uint16_t machine, util::ElfClass c);
 // The $PLATFORM value for an ELF machine ("x86_64", "aarch64", "i686"), or "".
-std::string platform_name(uint16_t machine, ElfClass c);
+std::string platform_name(uint16_t machine, util::ElfClass c);
 
 // Parses ld.so.conf text: returns the directories and the `include` patterns, in order of appearance.
 struct LdConf

@@ -1,7 +1,7 @@
 #pragma once
-// Builds small ELF files in memory for the slim tests: one PT_LOAD over the whole file, optional
-// PT_INTERP and PT_DYNAMIC with DT_NEEDED / DT_RPATH / DT_RUNPATH / DT_SONAME, in either class and byte
-// order. Tests then damage the bytes to check the reader's bounds.
+// Builds small ELF files in memory for the ELF reader's and slim's tests: one PT_LOAD over the whole file,
+// optional PT_INTERP and PT_DYNAMIC with DT_NEEDED / DT_RPATH / DT_RUNPATH / DT_SONAME, in either class and
+// byte order. Tests then damage the bytes to check the reader's bounds.
 #include <cstdint>
 #include <optional>
 #include <string>
