@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 #include <whittle/slim/script_scan.hpp>
+#include <whittle/slim/shell_commands.hpp>
+#include <whittle/slim/shell_lexer.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/shebang.hpp>
 
@@ -11,135 +13,14 @@ namespace whittle::slim {
 
 namespace {
 
-// dash's special and regular builtins, bash's and busybox ash's additions: run inside the shell, never
-// looked up on PATH.
-const std::set<std::string, std::less<>> k_builtins = {
-    // POSIX special builtins
-    "break", ":", "continue", ".", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
-    "times", "trap", "unset",
-    // dash's regular builtins
-    "alias", "bg", "cd", "command", "echo", "false", "fc", "fg", "getopts", "hash", "jobs", "kill", "local",
-    "printf", "pwd", "read", "test", "[", "true", "type", "ulimit", "umask", "unalias", "wait",
-    // bash and busybox ash
-    "builtin", "caller", "declare", "typeset", "enable", "help", "let", "logout", "mapfile", "readarray",
-    "popd", "pushd", "dirs", "shopt", "source", "suspend", "compgen", "complete", "compopt", "disown",
-    "history", "bind"};
-
-const std::set<std::string, std::less<>> k_keywords = {
-    "if",  "then", "else", "elif", "fi", "do",       "done",   "case", "esac", "while", "until",
-    "for", "in",   "{",    "}",    "!",  "function", "select", "[[",   "]]",   "coproc"};
-
 // Reserved words that end a list; met where a command should start, they close the enclosing construct.
 const std::set<std::string, std::less<>> k_closers = {"then", "else", "elif", "fi",
                                                       "do",   "done", "esac", "}"};
 
-const char* const k_operators[] = {"&>>", ";;&", "<<<", "<<-", "&&", "||", ";;", ";&", "|&", "&>", "<<", ">>",
-                                   "<&",  ">&",  "<>",  ">|",  "&",  "|",  ";",  "<",  ">",  "(",  ")"};
-
 const std::set<std::string, std::less<>> k_redirections = {"<",  ">",  ">>",  "<&", ">&",  "<>",
                                                            ">|", "&>", "&>>", "<<", "<<-", "<<<"};
 
-// Programs that run their operand: how to step over their options to reach it.
-struct Wrapper
-{
-  const char* name;
-  const char* short_with_arg;             // short options that take the next word
-  std::vector<const char*> long_with_arg; // long options that take the next word (unless --x=y)
-  int positionals = 0;                    // operands before the program (timeout's duration, gosu's user)
-  bool assignments = false;               // NAME=value words before the program (env)
-};
-
-const std::vector<Wrapper> k_wrappers = {
-    {"env", "uCS", {"--unset", "--chdir", "--split-string"}, 0, true},
-    {"nohup", "", {}, 0, false},
-    {"nice", "n", {"--adjustment"}, 0, false},
-    {"timeout", "sk", {"--signal", "--kill-after"}, 1, false},
-    {"setsid", "", {}, 0, false},
-    {"stdbuf", "ioe", {"--input", "--output", "--error"}, 0, false},
-    {"xargs",
-     "aEdILnPs",
-     {"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"},
-     0,
-     false},
-    {"gosu", "", {}, 1, false},
-    {"su-exec", "", {}, 1, false},
-    {"setpriv",
-     "",
-     {"--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps",
-      "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label",
-      "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"},
-     0,
-     false},
-    {"tini", "ep", {}, 0, false},
-    {"dumb-init", "r", {"--rewrite"}, 0, false},
-    {"time", "fo", {"--format", "--output"}, 0, false},
-    {"ionice", "cnp", {"--class", "--classdata", "--pid"}, 0, false},
-    {"taskset", "", {}, 1, false},
-};
-
-bool
-is_shell_name(std::string_view base)
-{
-  return base == "sh" || base == "dash" || base == "bash" || base == "ash";
-}
-
-bool
-name_start(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool
-name_char(char c)
-{
-  return name_start(c) || (c >= '0' && c <= '9');
-}
-
-// NAME=value, NAME+=value or bash's NAME[KEY]=value, unquoted up to the "=".
-bool
-is_assignment(std::string_view raw)
-{
-  if (raw.empty() || !name_start(raw[0])) {
-    return false;
-  }
-  size_t i = 1;
-  while (i < raw.size() && name_char(raw[i])) {
-    ++i;
-  }
-  if (i < raw.size() && raw[i] == '[') {
-    size_t close = std::min(raw.find("]=", i), raw.find("]+=", i)); // the key may hold "]" itself
-    if (close == std::string_view::npos) {
-      return false;
-    }
-    i = close + 1;
-  }
-  return (i < raw.size() && raw[i] == '=') || (i + 1 < raw.size() && raw[i] == '+' && raw[i + 1] == '=');
-}
-
-struct Word
-{
-  std::string raw;      // as written
-  std::string value;    // quotes removed; expansions kept as written
-  bool quoted = false;  // some part was quoted or escaped
-  bool expands = false; // holds an expansion decided at run time ($x, $(...), `...`, ~)
-};
-
-enum class Kind
-{
-  word,
-  op,
-  newline,
-  end
-};
-
-struct Token
-{
-  Kind kind = Kind::end;
-  std::string op;
-  Word word;
-};
-
-// What the scan has found so far; shared by the scanners of nested texts (backquotes, eval, sh -c).
+// What the scan has found so far; shared by the scanners of nested texts (substitutions, eval, sh -c).
 struct Found
 {
   std::set<std::string> commands; // may name one of the script's functions
@@ -150,15 +31,9 @@ struct Found
   std::set<std::string> scripts;
   std::set<std::string> variable_scripts;
   std::vector<std::string> problems;
-  // Bytes every scanner together may still read: nested texts (eval, sh -c, backquotes) are read again,
+  // Bytes every scanner together may still read: nested texts (eval, sh -c, substitutions) are read again,
   // and a chain of them must not multiply the work.
   int64_t budget = 0;
-};
-
-// Thrown past the nesting cap or the work budget; caught by scan_script, which keeps what was found.
-struct Abort
-{
-  std::string why;
 };
 
 enum class Context
@@ -175,16 +50,18 @@ struct Stop
   bool case_item = false;         // ";;", ";&", ";;&" end it
 };
 
+// The grammar walk over one text (a script, or the code of a substitution, eval, sh -c or trap): the
+// lexer says where the tokens are, this says which words are commands.
 class Scanner
 {
 public:
   // `parent` and `offset`: where this text sits in an enclosing one, for line numbers in problems.
   Scanner(std::string_view text, Found& found, int& depth, const Scanner* parent = nullptr, size_t offset = 0)
-      : m_s(text), m_found(found), m_depth(depth), m_parent(parent), m_offset(offset)
+      : m_s(text), m_lexer(text, depth), m_found(found), m_depth(depth), m_parent(parent), m_offset(offset)
   {
     m_found.budget -= static_cast<int64_t>(text.size());
     if (m_found.budget < 0) {
-      throw Abort{"nested texts (eval, sh -c, backquotes) hold too much to scan"};
+      throw ScanLimit{"nested texts (eval, sh -c, substitutions) hold too much to scan"};
     }
   }
 
@@ -192,27 +69,9 @@ public:
   void script()
   {
     parse_list(Stop{});
-    if (!m_pending.empty()) {
-      read_heredocs();
-    }
-  }
-
-  // Scans an unquoted heredoc body: data, except its command substitutions.
-  void heredoc_body()
-  {
-    Word sink;
-    while (m_i < m_s.size()) {
-      char c = m_s[m_i];
-      if (c == '\\') {
-        m_i = std::min(m_i + 2, m_s.size());
-      } else if (c == '$') {
-        lex_dollar(sink, true);
-      } else if (c == '`') {
-        lex_backquote(sink);
-      } else {
-        ++m_i;
-      }
-    }
+    Token rest;
+    m_lexer.finish(rest);
+    take(rest);
   }
 
 private:
@@ -222,7 +81,7 @@ private:
     explicit Nest(int& depth) : m_depth(depth)
     {
       if (++m_depth > k_max_script_nesting) {
-        throw Abort{"nested deeper than " + std::to_string(k_max_script_nesting) + " levels"};
+        throw ScanLimit{"nested deeper than " + std::to_string(k_max_script_nesting) + " levels"};
       }
     }
     ~Nest() { --m_depth; }
@@ -233,25 +92,6 @@ private:
     int& m_depth;
   };
 
-  struct Heredoc
-  {
-    std::string delimiter;
-    bool strip_tabs = false;
-    bool expands = false;
-  };
-
-  // ---- characters
-
-  char at(size_t k = 0) const { return m_i + k < m_s.size() ? m_s[m_i + k] : '\0'; }
-  bool done() const { return m_i >= m_s.size(); }
-
-  void skip_continuations()
-  {
-    while (at() == '\\' && at(1) == '\n') {
-      m_i += 2;
-    }
-  }
-
   // The line of offset `at` of this text, counted in the outermost one (only computed for problems).
   size_t line_at(size_t at) const
   {
@@ -259,21 +99,23 @@ private:
     size_t base = m_parent ? m_parent->line_at(m_offset) : 1;
     return base + static_cast<size_t>(std::count(m_s.begin(), end, '\n'));
   }
-  size_t line() const { return line_at(m_i); }
 
-  void problem(const std::string& what)
+  void problem_at(size_t at, const std::string& what)
   {
     if (m_found.problems.size() < 20) {
-      m_found.problems.push_back("line " + std::to_string(line()) + ": " + what);
+      m_found.problems.push_back("line " + std::to_string(line_at(at)) + ": " + what);
     }
   }
+
+  void problem(const std::string& what) { problem_at(m_lexer.pos(), what); }
 
   // ---- tokens
 
   const Token& peek()
   {
     if (!m_tok) {
-      Token t = lex();
+      Token t = m_lexer.next();
+      take(t);
       m_tok = std::move(t);
     }
     return *m_tok;
@@ -287,377 +129,28 @@ private:
     return t;
   }
 
-  bool peek_op(const char* op) { return peek().kind == Kind::op && peek().op == op; }
+  bool peek_op(const char* op) { return peek().kind == TokenKind::op && peek().op == op; }
 
   bool peek_reserved(std::string_view w)
   {
     const Token& t = peek();
-    return t.kind == Kind::word && !t.word.quoted && !t.word.expands && t.word.value == w;
+    return t.kind == TokenKind::word && !t.word.quoted && !t.word.expands && t.word.value == w;
   }
 
-  Token lex()
+  // What came with a token: its problems, and the shell code in it, read as texts of their own.
+  void take(const Token& t)
   {
-    for (;;) {
-      skip_continuations();
-      char c = at();
-      if (done()) {
-        return Token{};
-      }
-      if (c == ' ' || c == '\t' || c == '\r') {
-        ++m_i;
-        continue;
-      }
-      if (c == '#') {
-        while (!done() && at() != '\n') {
-          ++m_i;
-        }
-        continue;
-      }
-      if (c == '\n') {
-        ++m_i;
-        if (!m_pending.empty()) {
-          read_heredocs();
-        }
-        Token t;
-        t.kind = Kind::newline;
-        return t;
-      }
-      // An fd before a redirection (2>, {fd}>) belongs to the operator.
-      size_t j = m_i;
-      while (j < m_s.size() && m_s[j] >= '0' && m_s[j] <= '9') {
-        ++j;
-      }
-      if (j == m_i && c == '{') {
-        size_t k = m_i + 1;
-        while (k < m_s.size() && name_char(m_s[k])) {
-          ++k;
-        }
-        if (k > m_i + 1 && k < m_s.size() && m_s[k] == '}') {
-          j = k + 1;
-        }
-      }
-      if (j > m_i && j < m_s.size() && (m_s[j] == '<' || m_s[j] == '>') &&
-          !(j + 1 < m_s.size() && m_s[j + 1] == '(')) {
-        m_i = j;
-        c = at();
-      }
-      if ((c == '<' || c == '>') && at(1) == '(') {
-        return word_token(); // process substitution
-      }
-      if (c == '(' && at(1) == '(') {
-        skip_arithmetic(2);
-        Token t;
-        t.kind = Kind::op;
-        t.op = "((";
-        return t;
-      }
-      for (const char* op : k_operators) {
-        size_t n = std::strlen(op);
-        if (m_s.substr(m_i, n) == op) {
-          m_i += n;
-          Token t;
-          t.kind = Kind::op;
-          t.op = op;
-          return t;
-        }
-      }
-      return word_token();
+    for (const auto& p : t.problems) {
+      problem_at(p.at, p.what);
     }
-  }
-
-  Token word_token()
-  {
-    Token t;
-    t.kind = Kind::word;
-    size_t start = m_i;
-    lex_word(t.word);
-    if (m_i == start) {
-      ++m_i; // never stall, whatever the byte
-    }
-    t.word.raw = std::string(m_s.substr(start, m_i - start));
-    return t;
-  }
-
-  // Skips "((" ... "))" (or "$((" ... "))" after its "$"), from m_i + skip, counting parentheses.
-  void skip_arithmetic(size_t skip)
-  {
-    m_i += skip;
-    int open = 2;
-    while (!done() && open > 0) {
-      char c = at();
-      if (c == '(') {
-        ++open;
-      } else if (c == ')') {
-        --open;
-      }
-      ++m_i;
-    }
-    if (open > 0) {
-      problem("unterminated arithmetic `((`");
-    }
-  }
-
-  void lex_word(Word& w)
-  {
-    for (;;) {
-      skip_continuations();
-      if (done()) {
-        return;
-      }
-      char c = at();
-      if ((c == '<' || c == '>') && at(1) == '(' && w.value.empty()) {
-        process_substitution(w);
-        continue;
-      }
-      if (c != '\0' && std::strchr(" \t\r\n;&|()<>", c)) {
-        return;
-      }
-      if (c == '\\') {
-        w.quoted = true;
-        if (m_i + 1 < m_s.size()) {
-          w.value += m_s[m_i + 1];
-          m_i += 2;
-        } else {
-          w.value += '\\';
-          ++m_i;
-        }
-      } else if (c == '\'') {
-        w.quoted = true;
-        size_t close = m_s.find('\'', m_i + 1);
-        if (close == std::string_view::npos) {
-          problem("unterminated single quote");
-          w.value += m_s.substr(m_i + 1);
-          m_i = m_s.size();
-        } else {
-          w.value += m_s.substr(m_i + 1, close - m_i - 1);
-          m_i = close + 1;
-        }
-      } else if (c == '"') {
-        lex_double_quoted(w);
-      } else if (c == '`') {
-        lex_backquote(w);
-      } else if (c == '$') {
-        lex_dollar(w);
+    for (const auto& c : t.code) {
+      Nest nest(m_depth);
+      std::string_view inner = m_s.substr(c.begin, c.end - c.begin);
+      if (c.kind == Region::backquote) {
+        std::string text = unescape_backquoted(inner);
+        Scanner(text, m_found, m_depth, this, c.begin).script();
       } else {
-        if (c == '~' && w.value.empty()) {
-          w.expands = true;
-        }
-        w.value += c;
-        ++m_i;
-      }
-    }
-  }
-
-  void process_substitution(Word& w)
-  {
-    Nest nest(m_depth);
-    size_t start = m_i;
-    m_i += 2;
-    nested_list_until_rparen("process substitution `<(`");
-    w.expands = true;
-    w.value += m_s.substr(start, m_i - start);
-  }
-
-  // Parses commands up to the ")" that closes a "$(" or "<(" whose opening is already consumed.
-  void nested_list_until_rparen(const char* what)
-  {
-    std::optional<Token> outer = std::move(m_tok);
-    m_tok.reset();
-    parse_list(Stop{{}, true, false});
-    if (peek_op(")")) {
-      m_tok.reset();
-    } else {
-      problem(std::string("unterminated ") + what);
-      m_tok.reset();
-    }
-    m_tok = std::move(outer);
-  }
-
-  void lex_double_quoted(Word& w)
-  {
-    w.quoted = true;
-    ++m_i;
-    for (;;) {
-      skip_continuations();
-      if (done()) {
-        problem("unterminated double quote");
-        return;
-      }
-      char c = at();
-      if (c == '"') {
-        ++m_i;
-        return;
-      }
-      if (c == '\\') {
-        char n = at(1);
-        if (n == '$' || n == '`' || n == '"' || n == '\\') {
-          w.value += n;
-          m_i += 2;
-        } else {
-          w.value += '\\';
-          ++m_i;
-        }
-      } else if (c == '$') {
-        lex_dollar(w, true);
-      } else if (c == '`') {
-        lex_backquote(w);
-      } else {
-        w.value += c;
-        ++m_i;
-      }
-    }
-  }
-
-  void lex_backquote(Word& w)
-  {
-    Nest nest(m_depth);
-    size_t start = m_i;
-    ++m_i;
-    std::string inner;
-    size_t inner_start = m_i;
-    bool closed = false;
-    while (!done()) {
-      char c = at();
-      if (c == '\\' && (at(1) == '$' || at(1) == '`' || at(1) == '\\')) {
-        inner += at(1);
-        m_i += 2;
-      } else if (c == '\\' && at(1) == '\n') {
-        m_i += 2;
-      } else if (c == '`') {
-        ++m_i;
-        closed = true;
-        break;
-      } else {
-        inner += c;
-        ++m_i;
-      }
-    }
-    if (!closed) {
-      problem("unterminated backquote");
-    }
-    Scanner(inner, m_found, m_depth, this, inner_start).script();
-    w.expands = true;
-    w.value += m_s.substr(start, m_i - start);
-  }
-
-  // At a "$". Inside double quotes (`quoted`), "$'" and "$\"" are a plain "$" (bash's $'...' and $"..."
-  // exist only outside them).
-  void lex_dollar(Word& w, bool quoted = false)
-  {
-    Nest nest(m_depth);
-    size_t start = m_i;
-    char n = at(1);
-    if (n == '(' && at(2) == '(') {
-      skip_arithmetic(3);
-      w.expands = true;
-    } else if (n == '(') {
-      m_i += 2;
-      nested_list_until_rparen("command substitution `$(`");
-      w.expands = true;
-    } else if (n == '{') {
-      m_i += 2;
-      lex_parameter();
-      w.expands = true;
-    } else if (n == '\'' && !quoted) {
-      // bash's $'...': backslash escapes, no expansion.
-      w.quoted = true;
-      m_i += 2;
-      std::string v;
-      while (!done() && at() != '\'') {
-        if (at() == '\\' && m_i + 1 < m_s.size()) {
-          ++m_i;
-        }
-        v += at();
-        ++m_i;
-      }
-      if (done()) {
-        problem("unterminated `$'`");
-      } else {
-        ++m_i;
-      }
-      w.value += v;
-      return;
-    } else if (n == '"' && !quoted) {
-      ++m_i;
-      lex_double_quoted(w);
-      return;
-    } else if (name_start(n)) {
-      m_i += 2;
-      while (name_char(at())) {
-        ++m_i;
-      }
-      w.expands = true;
-    } else if (n != '\0' && std::strchr("0123456789@*#?-$!", n)) {
-      m_i += 2;
-      w.expands = true;
-    } else {
-      ++m_i; // a lone "$" is itself
-    }
-    w.value += m_s.substr(start, m_i - start);
-  }
-
-  // The rest of "${...}" after its "${": quotes and substitutions inside count.
-  void lex_parameter()
-  {
-    Word sink;
-    for (;;) {
-      skip_continuations();
-      if (done()) {
-        problem("unterminated `${`");
-        return;
-      }
-      char c = at();
-      if (c == '}') {
-        ++m_i;
-        return;
-      }
-      if (c == '\\') {
-        m_i = std::min(m_i + 2, m_s.size());
-      } else if (c == '\'') {
-        size_t close = m_s.find('\'', m_i + 1);
-        m_i = close == std::string_view::npos ? m_s.size() : close + 1;
-      } else if (c == '"') {
-        lex_double_quoted(sink);
-      } else if (c == '`') {
-        lex_backquote(sink);
-      } else if (c == '$') {
-        lex_dollar(sink);
-      } else {
-        ++m_i;
-      }
-    }
-  }
-
-  // Bodies of the heredocs whose operators were read on the line that just ended.
-  void read_heredocs()
-  {
-    std::vector<Heredoc> docs = std::move(m_pending);
-    m_pending.clear();
-    for (const auto& d : docs) {
-      size_t body_start = m_i;
-      size_t body_end = m_s.size();
-      while (!done()) {
-        size_t eol = m_s.find('\n', m_i);
-        size_t end = eol == std::string_view::npos ? m_s.size() : eol;
-        std::string_view l = m_s.substr(m_i, end - m_i);
-        if (d.strip_tabs) {
-          while (!l.empty() && l[0] == '\t') {
-            l.remove_prefix(1);
-          }
-        }
-        if (!l.empty() && l.back() == '\r') {
-          l.remove_suffix(1);
-        }
-        if (l == d.delimiter) {
-          body_end = m_i;
-          m_i = eol == std::string_view::npos ? m_s.size() : eol + 1;
-          break;
-        }
-        m_i = eol == std::string_view::npos ? m_s.size() : eol + 1;
-      }
-      if (d.expands && body_end > body_start) {
-        Scanner(m_s.substr(body_start, body_end - body_start), m_found, m_depth, this, body_start)
-            .heredoc_body();
+        Scanner(inner, m_found, m_depth, this, c.begin).script();
       }
     }
   }
@@ -666,7 +159,7 @@ private:
 
   void skip_newlines()
   {
-    while (peek().kind == Kind::newline) {
+    while (peek().kind == TokenKind::newline) {
       next();
     }
   }
@@ -695,14 +188,14 @@ private:
         return;
       }
       const Token& t = peek();
-      if (t.kind == Kind::end) {
+      if (t.kind == TokenKind::end) {
         return;
       }
-      if (t.kind == Kind::newline || (t.kind == Kind::op && (t.op == ";" || t.op == "&"))) {
+      if (t.kind == TokenKind::newline || (t.kind == TokenKind::op && (t.op == ";" || t.op == "&"))) {
         next();
         continue;
       }
-      if (t.kind == Kind::op && t.op == ")") {
+      if (t.kind == TokenKind::op && t.op == ")") {
         if (stop.rparen) {
           return;
         }
@@ -710,7 +203,7 @@ private:
         next();
         continue;
       }
-      if (t.kind == Kind::op && (t.op == ";;" || t.op == ";&" || t.op == ";;&")) {
+      if (t.kind == TokenKind::op && (t.op == ";;" || t.op == ";&" || t.op == ";;&")) {
         if (stop.case_item) {
           return;
         }
@@ -718,7 +211,7 @@ private:
         next();
         continue;
       }
-      if (t.kind == Kind::word && !t.word.quoted && !t.word.expands && k_closers.count(t.word.value)) {
+      if (t.kind == TokenKind::word && !t.word.quoted && !t.word.expands && k_closers.count(t.word.value)) {
         for (const char* w : stop.words) {
           if (t.word.value == w) {
             return;
@@ -755,7 +248,7 @@ private:
   bool parse_pipeline()
   {
     bool single = true;
-    // `time` is a bash keyword but dash's /usr/bin/time: it goes through as a wrapper (k_wrappers).
+    // `time` is a bash keyword but dash's /usr/bin/time: it goes through as a wrapper (shell_commands).
     while (peek_reserved("!")) {
       single = false;
       next();
@@ -772,7 +265,7 @@ private:
 
   void parse_redirections()
   {
-    while (peek().kind == Kind::op && k_redirections.count(peek().op)) {
+    while (peek().kind == TokenKind::op && k_redirections.count(peek().op)) {
       redirection();
     }
   }
@@ -780,13 +273,13 @@ private:
   void redirection()
   {
     Token r = next();
-    if (peek().kind != Kind::word) {
+    if (peek().kind != TokenKind::word) {
       problem("`" + r.op + "` without a target");
       return;
     }
     Token target = next();
     if (r.op == "<<" || r.op == "<<-") {
-      m_pending.push_back(Heredoc{target.word.value, r.op == "<<-", !target.word.quoted});
+      m_lexer.add_heredoc(Heredoc{target.word.value, r.op == "<<-", !target.word.quoted});
     }
   }
 
@@ -794,10 +287,10 @@ private:
   {
     Nest nest(m_depth);
     const Token& t = peek();
-    if (t.kind == Kind::end || t.kind == Kind::newline) {
+    if (t.kind == TokenKind::end || t.kind == TokenKind::newline) {
       return;
     }
-    if (t.kind == Kind::op) {
+    if (t.kind == TokenKind::op) {
       if (t.op == "(") {
         next();
         parse_list(Stop{{}, true, false});
@@ -861,7 +354,7 @@ private:
       case_command();
     } else if (v == "function") {
       next();
-      if (peek().kind != Kind::word) {
+      if (peek().kind != TokenKind::word) {
         problem("`function` without a name");
         return;
       }
@@ -878,7 +371,7 @@ private:
     } else if (v == "[[") {
       next();
       // A test expression: its words are operands, never commands.
-      while (!peek_reserved("]]") && peek().kind != Kind::end) {
+      while (!peek_reserved("]]") && peek().kind != TokenKind::end) {
         next();
       }
       if (!peek_reserved("]]")) {
@@ -901,7 +394,7 @@ private:
   {
     if (peek_op("((")) {
       next();
-    } else if (peek().kind == Kind::word) {
+    } else if (peek().kind == TokenKind::word) {
       next(); // the variable
     } else {
       problem("`for` without a variable");
@@ -910,11 +403,11 @@ private:
     skip_newlines();
     if (peek_reserved("in")) {
       next();
-      while (peek().kind == Kind::word) {
+      while (peek().kind == TokenKind::word) {
         next(); // the items: data (their substitutions were scanned while lexing them)
       }
     }
-    while (peek_op(";") || peek().kind == Kind::newline) {
+    while (peek_op(";") || peek().kind == TokenKind::newline) {
       next();
     }
     if (peek_reserved("{")) {
@@ -929,7 +422,7 @@ private:
 
   void case_command()
   {
-    if (peek().kind != Kind::word) {
+    if (peek().kind != TokenKind::word) {
       problem("`case` without a word");
       return;
     }
@@ -940,7 +433,7 @@ private:
     }
     for (;;) {
       skip_newlines();
-      if (peek().kind == Kind::end) {
+      if (peek().kind == TokenKind::end) {
         problem("unterminated `case`");
         return;
       }
@@ -953,7 +446,7 @@ private:
       }
       // The patterns: data.
       while (!peek_op(")")) {
-        if (peek().kind == Kind::end) {
+        if (peek().kind == TokenKind::end) {
           problem("unterminated `case` pattern");
           return;
         }
@@ -973,7 +466,7 @@ private:
     std::vector<Word> words;
     for (;;) {
       const Token& t = peek();
-      if (t.kind == Kind::word) {
+      if (t.kind == TokenKind::word) {
         if (words.empty() && is_assignment(t.word.raw)) {
           Token a = next();
           if (a.word.raw.back() == '=' && peek_op("(")) {
@@ -1007,7 +500,7 @@ private:
         }
         continue;
       }
-      if (t.kind == Kind::op && k_redirections.count(t.op)) {
+      if (t.kind == TokenKind::op && k_redirections.count(t.op)) {
         redirection();
         continue;
       }
@@ -1023,7 +516,7 @@ private:
   {
     next();
     while (!peek_op(")")) {
-      if (peek().kind == Kind::end) {
+      if (peek().kind == TokenKind::end) {
         problem("unterminated array `(`");
         return;
       }
@@ -1048,11 +541,11 @@ private:
     if (name.empty()) {
       return;
     }
-    if (ctx != Context::exec && k_builtins.count(name)) {
+    if (ctx != Context::exec && is_shell_builtin(name)) {
       builtin(w, i);
       return;
     }
-    if (ctx == Context::shell && k_keywords.count(name) && !cmd.quoted) {
+    if (ctx == Context::shell && is_shell_keyword(name) && !cmd.quoted) {
       return;
     }
     (ctx == Context::shell ? m_found.commands : m_found.executed).insert(name);
@@ -1076,53 +569,9 @@ private:
       }
       return;
     }
-    for (const auto& wr : k_wrappers) {
-      if (base == wr.name) {
-        command(w, skip_options(w, i + 1, wr), Context::exec);
-        return;
-      }
+    if (std::optional<size_t> operand = wrapped_command(base, w, i + 1)) {
+      command(w, *operand, Context::exec);
     }
-  }
-
-  static size_t skip_options(const std::vector<Word>& w, size_t j, const Wrapper& wr)
-  {
-    int positionals = wr.positionals;
-    while (j < w.size()) {
-      const Word& a = w[j];
-      const std::string& v = a.value;
-      if (!a.expands && v == "--") {
-        return j + 1 + static_cast<size_t>(positionals);
-      }
-      if (!a.expands && v.size() > 1 && v[0] == '-') {
-        if (v[1] == '-') {
-          bool takes = v.find('=') == std::string::npos &&
-                       std::any_of(wr.long_with_arg.begin(), wr.long_with_arg.end(),
-                                   [&](const char* l) { return v == l; });
-          j += takes ? 2 : 1;
-          continue;
-        }
-        size_t step = 1;
-        for (size_t k = 1; k < v.size(); ++k) {
-          if (v[k] != '\0' && std::strchr(wr.short_with_arg, v[k])) {
-            step = k + 1 == v.size() ? 2 : 1; // the value is the next word, or attached
-            break;
-          }
-        }
-        j += step;
-        continue;
-      }
-      if (wr.assignments && is_assignment(a.raw)) {
-        ++j;
-        continue;
-      }
-      if (positionals > 0) {
-        --positionals;
-        ++j;
-        continue;
-      }
-      break;
-    }
-    return j;
   }
 
   void builtin(const std::vector<Word>& w, size_t i)
@@ -1198,7 +647,7 @@ private:
       text += (k == j ? "" : " ") + w[k].value;
     }
     Nest nest(m_depth);
-    Scanner(text, m_found, m_depth, this, m_i).script();
+    Scanner(text, m_found, m_depth, this, m_lexer.pos()).script();
   }
 
   // The operands of sh/bash/dash/ash from w[j]: -c TEXT or a script FILE.
@@ -1232,13 +681,12 @@ private:
   }
 
   std::string_view m_s;
-  size_t m_i = 0;
+  ShellLexer m_lexer;
   Found& m_found;
   int& m_depth;
   const Scanner* m_parent;
   size_t m_offset;
   std::optional<Token> m_tok;
-  std::vector<Heredoc> m_pending;
   int m_lists = 0;      // lists open: 1 is the script's top level
   bool m_exec = false;  // the current top-level command is `exec PROG`
   bool m_ended = false; // an unconditional top-level `exec PROG` was read
@@ -1260,7 +708,7 @@ scan_script(std::string_view text)
   int depth = 0;
   try {
     Scanner(text, found, depth).script();
-  } catch (const Abort& a) {
+  } catch (const ScanLimit& a) {
     found.problems.push_back(a.why + ": the rest is not scanned");
   }
   ScriptScan out;

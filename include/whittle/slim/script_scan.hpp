@@ -4,16 +4,17 @@
 // 0.1; done` may never reach `sleep`), so the keep set adds every program the script names in command
 // position, and the slimmed image still works on the paths the trace did not take.
 //
-// It is a small lexer and recursive-descent parser of the POSIX shell grammar (plus the bash forms entry
-// scripts use: `function`, `[[ ]]`, `(( ))`, `$'...'`, `<(...)`, `source`). Words in command position
-// are: the first word of a simple command after its assignments and redirections, in pipelines, and-or
-// lists, `!`, if/elif/while/until conditions and bodies, subshells, brace groups, case bodies (never the
-// patterns), `$(...)`, backquotes, `<(...)`, command substitutions in unquoted heredoc bodies (the rest of
-// a heredoc is data), the targets of `exec`, `command NAME`, `find -exec`, and of the wrappers that run
-// their operand (env, nohup, nice, timeout, setsid, stdbuf, xargs, gosu, su-exec, setpriv, tini,
-// dumb-init), and the text of `sh -c '...'`, `eval '...'` and `trap '...'` when it is literal.
-// Builtins (dash's and bash's), keywords and the functions the script defines are not programs. Reading
-// stops after an unconditional top-level `exec PROG`: the shell never reads what follows.
+// It is a small lexer (shell_lexer.hpp says where words, quotes and substitutions end) and a
+// recursive-descent parser of the POSIX shell grammar (plus the bash forms entry scripts use: `function`,
+// `[[ ]]`, `(( ))`, `$'...'`, `<(...)`, `source`). Words in command position are: the first word of a
+// simple command after its assignments and redirections, in pipelines, and-or lists, `!`,
+// if/elif/while/until conditions and bodies, subshells, brace groups, case bodies (never the patterns),
+// `$(...)`, backquotes, `<(...)`, command substitutions in unquoted heredoc bodies (the rest of a heredoc
+// is data), the targets of `exec`, `command NAME`, `find -exec`, and of the wrappers that run their
+// operand (env, nohup, nice, timeout, setsid, stdbuf, xargs, gosu, su-exec, setpriv, tini, dumb-init), and
+// the text of `sh -c '...'`, `eval '...'` and `trap '...'` when it is literal. Builtins (dash's and
+// bash's), keywords and the functions the script defines are not programs. Reading stops after an
+// unconditional top-level `exec PROG`: the shell never reads what follows.
 //
 // `command -v NAME`, `type NAME` and `hash NAME` only look a name up: such names are listed apart and not
 // kept. Whatever the traced run looked up is in the profile already, and a script that probes for a tool
@@ -21,7 +22,8 @@
 //
 // It never guesses: a command word that expands at run time (`$CMD`, `"$@"`, `$(which x)`) is reported
 // as written. It never throws on garbage either: what it cannot parse becomes a problem, and the words
-// read until then still count. Work is bounded by the input size (the caller caps it) and nesting depth.
+// read until then still count. Work is bounded by the input size (the caller caps it) and nesting depth
+// (k_max_script_nesting).
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -48,10 +50,6 @@ struct ScriptScan
   // Why part of the script could not be read ("line 3: unterminated quote"); empty when all of it was.
   std::vector<std::string> problems;
 };
-
-// The deepest nesting (subshells, groups, substitutions, compound commands, eval texts) followed; deeper
-// text is a problem and is skipped.
-constexpr int k_max_script_nesting = 64;
 
 // Scans shell script text. Never throws (but std::bad_alloc).
 ScriptScan scan_script(std::string_view text);
