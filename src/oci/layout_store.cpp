@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <whittle/util/error.hpp>
+#include <whittle/util/openat2.hpp>
 
 namespace whittle::oci::detail {
 
@@ -17,12 +17,9 @@ namespace {
 int
 open_beneath(int dirfd, const std::string& rel)
 {
-  struct open_how how = {};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, dirfd, rel.c_str(), &how, sizeof how);
+  int fd = util::openat2(dirfd, rel.c_str(), O_RDONLY, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
   if (fd >= 0 || errno != ENOSYS) {
-    return static_cast<int>(fd);
+    return fd;
   }
   // Kernels before 5.6: refuse any symlink on the way (blob paths are fixed names without "..").
   int cur = ::dup(dirfd);

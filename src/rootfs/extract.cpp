@@ -1,11 +1,9 @@
 #include <cerrno>
-#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <memory>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <whittle/util/dir_entries.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
+#include <whittle/util/openat2.hpp>
 #include <whittle/util/path.hpp>
 #include <whittle/util/remove_tree.hpp>
 
@@ -26,15 +25,7 @@ int
 openat2_in_root(int root, const std::string& canonical, uint64_t flags)
 {
   std::string rel = canonical == "/" ? std::string(".") : canonical.substr(1);
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = k_resolve;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how);
-  } while (fd < 0 && errno == EAGAIN);
-  return static_cast<int>(fd);
+  return util::openat2(root, rel.c_str(), flags, k_resolve);
 }
 
 // An error from a lookup below the root: a symlink or a non-directory on the way is the image's fault.

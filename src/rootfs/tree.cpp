@@ -1,4 +1,3 @@
-#include <deque>
 #include <utility>
 #include <whittle/rootfs/tree.hpp>
 #include <whittle/util/error.hpp>
@@ -7,9 +6,6 @@
 namespace whittle::rootfs {
 
 namespace {
-
-// Linux follows at most 40 symlinks in one lookup (MAXSYMLINKS) before failing with ELOOP.
-constexpr int k_max_symlinks = 40;
 
 // "/" -> "/", "/a" -> "/a/": the prefix every descendant of dir starts with.
 std::string
@@ -28,6 +24,28 @@ std::string
 child_path(const std::string& dir, const std::string& name)
 {
   return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// What the shared in-root walk sees of a node (nullptr: nothing there).
+util::PathEntry
+entry_of(const Node* n)
+{
+  if (!n) {
+    return {};
+  }
+  switch (n->type) {
+  case NodeType::directory:
+    return {util::PathKind::directory, {}};
+  case NodeType::regular:
+    return {util::PathKind::regular, {}};
+  case NodeType::symlink:
+    return {util::PathKind::symlink, n->link_target};
+  case NodeType::char_device:
+  case NodeType::block_device:
+  case NodeType::fifo:
+    return {util::PathKind::other, {}};
+  }
+  return {util::PathKind::other, {}};
 }
 
 Node
@@ -110,58 +128,16 @@ Tree::find_mutable(const std::string& path)
 Resolution
 Tree::resolve(const std::string& p, Follow follow, const std::string& cwd) const
 {
+  util::InRootPath walked = util::resolve_in_root(
+      p, [this](const std::string& path) { return entry_of(find(path)); }, follow, util::clamp_to_root(cwd));
   Resolution r;
-  std::deque<std::string> todo;
-  for (auto& c : util::split_components(p)) {
-    todo.push_back(std::move(c));
+  r.path = std::move(walked.path);
+  r.node = walked.exists() ? find(r.path) : nullptr;
+  r.loop = walked.loop;
+  r.symlinks.reserve(walked.links.size());
+  for (auto& link : walked.links) {
+    r.symlinks.push_back(std::move(link.first));
   }
-  std::string cur = (!p.empty() && p[0] == '/') ? std::string("/") : util::clamp_to_root(cwd);
-  int links = 0;
-  // Set once a missing or non-directory component is walked through (ENOENT/ENOTDIR in the kernel): the
-  // rest is still joined lexically so the caller sees where the path pointed, but nothing exists there.
-  bool broken = false;
-  while (!todo.empty()) {
-    std::string c = std::move(todo.front());
-    todo.pop_front();
-    if (c == ".") {
-      continue;
-    }
-    if (c == "..") {
-      cur = util::parent_path(cur);
-      continue;
-    }
-    std::string next = child_path(cur, c);
-    const Node* n = broken ? nullptr : find(next);
-    bool last = todo.empty();
-    if (n && n->type == NodeType::symlink && (!last || follow == Follow::yes)) {
-      if (++links > k_max_symlinks) {
-        r.loop = true;
-        r.path = next;
-        return r;
-      }
-      r.symlinks.push_back(next);
-      const std::string& target = n->link_target;
-      if (target.empty()) {
-        broken = true; // the kernel refuses an empty target with ENOENT
-        cur = next;
-        continue;
-      }
-      auto parts = util::split_components(target);
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-        todo.push_front(std::move(*it));
-      }
-      if (target[0] == '/') {
-        cur.assign(1, '/'); // not `= "/"`: GCC 12 warns falsely there (-Wrestrict, PR 105329)
-      }
-      continue;
-    }
-    if (!last && (!n || n->type != NodeType::directory)) {
-      broken = true;
-    }
-    cur = std::move(next);
-  }
-  r.path = cur;
-  r.node = broken ? nullptr : find(cur);
   return r;
 }
 

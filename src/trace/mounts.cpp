@@ -10,6 +10,7 @@
 #include <whittle/trace/mounts.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/fd.hpp>
+#include <whittle/util/openat2.hpp>
 #include <whittle/util/path.hpp>
 
 namespace whittle::trace {
@@ -19,14 +20,7 @@ namespace {
 int
 open_in_root(int root_fd, const char* rel, int flags) noexcept
 {
-  open_how how = {};
-  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(syscall(SYS_openat2, root_fd, rel, &how, sizeof how));
-  } while (fd < 0 && errno == EAGAIN);
-  return fd;
+  return util::openat2(root_fd, rel, static_cast<uint64_t>(flags), RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // "/proc/self/fd/N" into buf without allocating.

@@ -1,4 +1,3 @@
-#include <deque>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,29 +6,6 @@
 #include <whittle/util/path.hpp>
 
 namespace whittle::trace {
-
-namespace {
-
-constexpr int k_max_links = 40;
-
-std::string
-child_of(const std::string& dir, const std::string& name)
-{
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
-
-// Joins the remaining components onto dir lexically (used once the walk cannot go on in the rootfs).
-std::string
-join_rest(const std::string& dir, const std::deque<std::string>& rest)
-{
-  std::string rel;
-  for (const auto& c : rest) {
-    rel += rel.empty() ? c : "/" + c;
-  }
-  return util::join_in_root(dir, rel);
-}
-
-} // namespace
 
 std::string
 absolute_in_tracee(std::string_view path, std::string_view base)
@@ -109,9 +85,12 @@ RootResolver::is_special(std::string_view canonical) const
   return false;
 }
 
-std::optional<RootResolver::Node>
-RootResolver::lookup(const std::string& path, bool /*last*/) const
+util::PathEntry
+RootResolver::lookup(const std::string& path) const
 {
+  if (is_special(path)) {
+    return {util::PathKind::opaque, {}};
+  }
   auto it = m_cache.find(path);
   if (it != m_cache.end()) {
     return it->second;
@@ -120,100 +99,42 @@ RootResolver::lookup(const std::string& path, bool /*last*/) const
   // link to "/" since it was cached, and the host's files must stay out of the profile.
   auto st = util::lstat_in_root(m_root_fd.get(), path);
   if (!st) {
-    return std::nullopt;
+    return {};
   }
-  Node n;
-  n.is_dir = S_ISDIR(st->st.st_mode);
-  n.is_symlink = S_ISLNK(st->st.st_mode);
-  n.target = std::move(st->link_target);
+  util::PathEntry e;
+  if (S_ISDIR(st->st.st_mode)) {
+    e.kind = util::PathKind::directory;
+  } else if (S_ISLNK(st->st.st_mode)) {
+    e.kind = util::PathKind::symlink;
+    e.link_target = std::move(st->link_target);
+  } else if (S_ISREG(st->st.st_mode)) {
+    e.kind = util::PathKind::regular;
+  } else {
+    e.kind = util::PathKind::other;
+  }
   // Plain files are never cached: the last component is always looked up anew.
-  if (n.is_dir || n.is_symlink) {
+  if (e.kind == util::PathKind::directory || e.kind == util::PathKind::symlink) {
     if (m_cache.size() > 200000) {
       m_cache.clear();
     }
-    m_cache.emplace(path, n);
+    m_cache.emplace(path, e);
   }
-  return n;
+  return e;
 }
 
 Resolved
 RootResolver::resolve(std::string_view absolute, Follow follow, std::string_view floor) const
 {
+  std::string_view top = floor.empty() ? std::string_view("/") : floor;
+  util::InRootPath walked = util::resolve_in_root(
+      absolute, [this](const std::string& path) { return lookup(path); }, follow, top, top);
   Resolved r;
-  std::deque<std::string> rest;
-  for (auto& c : util::split_components(absolute)) {
-    rest.push_back(std::move(c));
-  }
-  const std::string top(floor.empty() ? "/" : floor);
-  std::string cur = top;
-  int links = 0;
-  bool cur_is_dir = true;
-  while (!rest.empty()) {
-    std::string name = std::move(rest.front());
-    rest.pop_front();
-    if (name == ".") {
-      continue;
-    }
-    if (name == "..") {
-      if (cur != top) {
-        cur = util::parent_path(cur);
-      }
-      continue;
-    }
-    std::string next = child_of(cur, name);
-    if (is_special(next)) {
-      r.special = true;
-      r.path = join_rest(next, rest);
-      return r;
-    }
-    bool last = rest.empty();
-    std::optional<Node> node = lookup(next, last);
-    if (!node) {
-      r.path = join_rest(next, rest);
-      return r;
-    }
-    if (node->is_symlink && (!last || follow == Follow::yes)) {
-      if (++links > k_max_links) {
-        r.path = join_rest(next, rest);
-        return r;
-      }
-      const std::string& target = node->target;
-      r.links.emplace_back(next, target);
-      std::deque<std::string> comps;
-      for (auto& c : util::split_components(target)) {
-        comps.push_back(std::move(c));
-      }
-      rest.insert(rest.begin(), comps.begin(), comps.end());
-      if (!target.empty() && target[0] == '/') {
-        cur = top;
-      }
-      if (rest.empty()) {
-        // A link to "/" (or to ".").
-        r.path = cur;
-        r.exists = true;
-        r.is_dir = true;
-        return r;
-      }
-      continue;
-    }
-    if (last) {
-      r.path = next;
-      r.exists = true;
-      r.is_dir = node->is_dir;
-      r.is_symlink = node->is_symlink;
-      return r;
-    }
-    if (!node->is_dir) {
-      // ENOTDIR: the walk ends here; the path named does not exist.
-      r.path = join_rest(next, rest);
-      return r;
-    }
-    cur = std::move(next);
-    cur_is_dir = true;
-  }
-  r.path = cur;
-  r.exists = cur_is_dir;
-  r.is_dir = true;
+  r.path = std::move(walked.path);
+  r.special = walked.kind == util::PathKind::opaque;
+  r.exists = walked.exists();
+  r.is_dir = walked.kind == util::PathKind::directory;
+  r.is_symlink = walked.kind == util::PathKind::symlink;
+  r.links = std::move(walked.links);
   return r;
 }
 

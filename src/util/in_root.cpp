@@ -1,10 +1,10 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <whittle/util/error.hpp>
 #include <whittle/util/in_root.hpp>
+#include <whittle/util/openat2.hpp>
 
 namespace whittle::util {
 
@@ -16,14 +16,8 @@ open_path_in_root(int root_fd, std::string_view path)
   std::string rel(path);
   size_t skip = rel.find_first_not_of('/');
   rel = skip == std::string::npos ? "." : rel.substr(skip);
-  open_how how = {};
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  return Fd(static_cast<int>(fd));
+  return Fd(openat2(root_fd, rel.c_str(), O_PATH | O_NOFOLLOW,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 #include <whittle/archive/tar_entry.hpp>
+#include <whittle/util/in_root_resolve.hpp>
 
 namespace whittle::rootfs {
 
@@ -52,11 +53,7 @@ struct Resolution
   bool loop = false;                 // too many links (ELOOP)
 };
 
-enum class Follow
-{
-  no,
-  yes
-};
+using Follow = util::Follow;
 
 // Called for every node a removal takes out of the tree (also the old node a put() replaces). `counted`
 // is false when the node's content survives under another name (a hardlink group's primary that was
@@ -71,8 +68,9 @@ public:
   // Node at a canonical path, no link resolution; nullptr if absent.
   const Node* find(const std::string& path) const;
   Node* find_mutable(const std::string& path);
-  // Resolves p (absolute, or relative to `cwd`) in-root: ".." stops at "/", absolute link targets restart at
-  // the image root. With Follow::no the last component is not followed.
+  // Resolves p (absolute, or relative to `cwd`) in-root by the kernel's rules (util/in_root_resolve.hpp):
+  // ".." stops at "/", absolute link targets restart at the image root. With Follow::no the last component
+  // is not followed.
   Resolution resolve(const std::string& p, Follow follow = Follow::yes, const std::string& cwd = "/") const;
   // Direct children of a directory (canonical paths, sorted).
   std::vector<std::string> children(const std::string& dir) const;

@@ -2,25 +2,22 @@
 // Turning the paths a traced process names into image paths. The tracee runs in the extracted rootfs
 // after pivot_root, so its absolute paths are image paths; relative ones are joined with the directory
 // of the dirfd or the cwd (read from /proc/PID/fd/N and /proc/PID/cwd). The result is then resolved in
-// the rootfs directory the way the kernel would in a chroot, one component at a time, so every symlink
-// met on the way is recorded with its target, ".." at the root stays at the root, and nothing is ever
-// looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle supplies (/etc/hosts,
-// /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded apart.
-#include <optional>
+// the rootfs directory the way the kernel would in a chroot (util/in_root_resolve.hpp), one component at
+// a time, so every symlink met on the way is recorded with its target, ".." at the root stays at the
+// root, and nothing is ever looked up outside the rootfs. Paths under /proc, /sys, /dev, the files whittle
+// supplies (/etc/hosts, /etc/resolv.conf, /etc/hostname) and explicit --mount targets are "special": recorded
+// apart.
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 #include <whittle/util/fd.hpp>
+#include <whittle/util/in_root_resolve.hpp>
 
 namespace whittle::trace {
 
-enum class Follow
-{
-  no,
-  yes
-};
+using Follow = util::Follow;
 
 struct Resolved
 {
@@ -76,19 +73,14 @@ public:
   void invalidate() const { m_cache.clear(); }
 
 private:
-  struct Node
-  {
-    bool is_dir = false;
-    bool is_symlink = false;
-    std::string target;
-  };
-  // lstat (and readlink) of an image path; cached for directories and symlinks. nullopt when absent.
-  std::optional<Node> lookup(const std::string& path, bool last) const;
+  // What the walk sees at a canonical image path: opaque under a special prefix, else lstat (and
+  // readlink) below the root, cached for directories and symlinks.
+  util::PathEntry lookup(const std::string& path) const;
 
   std::string m_host_root;
   util::Fd m_root_fd; // O_PATH of m_host_root: every lookup is made below it (util/in_root.hpp)
   std::vector<std::string> m_special;
-  mutable std::unordered_map<std::string, Node> m_cache;
+  mutable std::unordered_map<std::string, util::PathEntry> m_cache;
 };
 
 } // namespace whittle::trace
