@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <whittle/oci/image_config.hpp>
-#include <whittle/util/error.hpp>
 #include <whittle/util/env_list.hpp>
+#include <whittle/util/error.hpp>
 
 namespace whittle::oci {
 

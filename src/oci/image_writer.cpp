@@ -25,24 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-// mtime of every entry of an archive whittle writes: SOURCE_DATE_EPOCH when set (digits only), else 0.
-int64_t
-source_date_epoch()
-{
-  const char* s = std::getenv("SOURCE_DATE_EPOCH");
-  if (!s || !*s) {
-    return 0;
-  }
-  int64_t v = 0;
-  for (const char* p = s; *p; ++p) {
-    if (*p < '0' || *p > '9' || v > (INT64_MAX - 9) / 10) {
-      return 0;
-    }
-    v = v * 10 + (*p - '0');
-  }
-  return v;
-}
-
 std::string
 docker_layer_type(const std::string& m)
 {
@@ -170,7 +152,8 @@ struct ImageWriter::Impl
   std::string blob_path(const Digest& d) const { return root + "/blobs/sha256/" + d.hex; }
 };
 
-ImageWriter::ImageWriter(ImageRef dest) : m_dest(std::move(dest)), m_impl(std::make_unique<Impl>())
+ImageWriter::ImageWriter(ImageRef dest, ImageWriterOptions options)
+    : m_dest(std::move(dest)), m_options(options), m_impl(std::make_unique<Impl>())
 {
   if (m_dest.digest) {
     throw UsageError("write " + m_dest.str() + ": cannot write to a digest reference");
@@ -261,7 +244,7 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
   }
   std::string manifest_bytes = m.serialize();
   Digest manifest_digest = Digest::of(manifest_bytes);
-  const int64_t mtime = source_date_epoch();
+  const int64_t mtime = m_options.source_date_epoch.value_or(0);
 
   // The blobs the image refers to; anything else staged (an abandoned layer) is left out.
   std::set<Digest> used{m.config.digest};

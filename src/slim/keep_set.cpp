@@ -91,7 +91,8 @@ public:
   Planner(const rootfs::Tree& tree, const RootFiles& files, const trace::Profile& profile,
           const KeepOptions& o)
       : m_tree(tree), m_files(files), m_profile(profile), m_o(o), m_ld(tree, files, o.env, o.workdir),
-        m_path_env(util::env_lookup(o.env, "PATH").value_or(util::k_default_path)), m_cwd(o.workdir.empty() ? "/" : o.workdir)
+        m_path_env(util::env_lookup(o.env, "PATH").value_or(util::k_default_path)),
+        m_cwd(o.workdir.empty() ? "/" : o.workdir)
   {
   }
 

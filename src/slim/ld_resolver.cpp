@@ -392,7 +392,8 @@ LdResolver::load(const std::string& path)
       result.missing.push_back(main->interpreter + " (interpreter of " + pr.path + ")");
     }
   }
-  std::vector<std::string> library_path = expand(util::env_lookup(m_env, "LD_LIBRARY_PATH").value_or(""), objs[0].origin, *main);
+  std::vector<std::string> library_path =
+      expand(util::env_lookup(m_env, "LD_LIBRARY_PATH").value_or(""), objs[0].origin, *main);
   if (util::env_lookup(m_env, "LD_LIBRARY_PATH").value_or("").empty()) {
     library_path.clear();
   }

@@ -20,7 +20,6 @@ namespace whittle::trace {
 
 namespace {
 
-
 bool
 all_digits(const std::string& s)
 {

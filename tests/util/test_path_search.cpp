@@ -31,7 +31,8 @@ TEST_CASE("util::PathEntries splits PATH as execvp does, empty entries kept", "[
 
 TEST_CASE("util::find_on_path follows execvp's rules over a predicate", "[util]")
 {
-  std::set<std::string> exes = {"/usr/bin/python3", "/bin/python3", "/srv/app/run", "/srv/app/bin/tool", "/x/sh"};
+  std::set<std::string> exes = {"/usr/bin/python3", "/bin/python3", "/srv/app/run", "/srv/app/bin/tool",
+                                "/x/sh"};
   std::vector<std::string> asked;
   auto is_exe = [&](const std::string& p) {
     asked.push_back(p);

@@ -35,7 +35,8 @@ private:
 // first `entry/name` (joined to `cwd`) that `is_executable` accepts. `is_executable` gets canonical image
 // paths and says whether one is an executable regular file (following symlinks). Returns nullopt for an
 // empty name or when nothing matches. Throws only what `is_executable` throws.
-std::optional<std::string> find_on_path(std::string_view name, std::string_view path_value, std::string_view cwd,
+std::optional<std::string> find_on_path(std::string_view name, std::string_view path_value,
+                                        std::string_view cwd,
                                         const std::function<bool(const std::string&)>& is_executable);
 
 } // namespace whittle::util
