@@ -1,12 +1,10 @@
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <vector>
 #include <whittle/archive/compression.hpp>
 #include <whittle/util/error.hpp>
-#include <whittle/util/number.hpp>
 #include <zlib.h>
 #include <zstd.h>
 

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/filesystem.hpp>
 #include <cerrno>
-#include <cstdlib>
 #include <fcntl.h>
 #include <optional>
 #include <set>

@@ -1,4 +1,3 @@
-#include <cstdlib>
 #include <ctime>
 #include <sys/stat.h>
 #include <whittle/archive/tar_writer.hpp>
