@@ -1,12 +1,10 @@
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <vector>
 #include <whittle/archive/compression.hpp>
 #include <whittle/util/error.hpp>
-#include <whittle/util/number.hpp>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -511,20 +509,7 @@ private:
   util::ByteSink& m_out;
 };
 
-uint64_t
-env_u64(const char* name, uint64_t fallback)
-{
-  const char* v = std::getenv(name);
-  if (!v || !*v) {
-    return fallback;
-  }
-  auto n = util::parse_size(v);
-  if (!n) {
-    throw UsageError(std::string("parse ") + name + "=`" + v +
-                     "`: expected a positive whole number, optionally with K, M or G (KiB, MiB, GiB)");
-  }
-  return *n;
-}
+DecodeLimits g_default_limits;
 
 } // namespace
 
@@ -572,10 +557,13 @@ sniff_compression(const unsigned char* head, size_t n)
 DecodeLimits
 default_decode_limits()
 {
-  DecodeLimits limits;
-  limits.max_output = env_u64("WHITTLE_MAX_LAYER_BYTES", limits.max_output);
-  limits.max_ratio = env_u64("WHITTLE_MAX_LAYER_RATIO", limits.max_ratio);
-  return limits;
+  return g_default_limits;
+}
+
+void
+set_default_decode_limits(const DecodeLimits& limits)
+{
+  g_default_limits = limits;
 }
 
 std::unique_ptr<util::ByteSource>

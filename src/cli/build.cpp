@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/slim/artifacts.hpp>
 #include <whittle/slim/pipeline.hpp>
@@ -103,7 +104,7 @@ parse_build_options(const ParsedArgs& args)
     }
     o.compression = *parsed;
   }
-  o.source_date_epoch = slim::source_date_epoch_from_env();
+  o.source_date_epoch = source_date_epoch();
   o.rules = slim::read_rules_dir(rules_dir());
   for (const auto& f : args.all("--rules")) {
     o.rules.push_back(slim::read_rules(f));
@@ -165,7 +166,7 @@ run_build(const ParsedArgs& args)
   for (const auto& l : image.layers) {
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
-  util::TempDir work = util::TempDir::work(util::WorkKind::build, slim::work_parent(size));
+  util::TempDir work = util::TempDir::work(util::WorkKind::build, slim::work_parent(size, temp_root()));
   std::string root = work.path() + "/rootfs";
   if (::mkdir(root.c_str(), 0755) != 0) {
     throw_errno("create `" + root + "`");

@@ -9,6 +9,7 @@
 #include <thread>
 #include <whittle/archive/compression.hpp>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/image_writer.hpp>
 #include <whittle/oci/reference.hpp>
@@ -90,11 +91,13 @@ run_convert(const ParsedArgs& args)
     util::warn("docker-archive stores layers uncompressed (as `docker save` does): `--compression " +
                archive::to_string(c) + "` is ignored");
   }
+  oci::ImageWriterOptions write_options;
+  write_options.source_date_epoch = source_date_epoch();
 
   oci::Image image = oci::open_image(src, platform);
   util::info("convert " + src.str() + " -> " + dst.str() + " (" + std::to_string(image.layers.size()) +
              " layers, " + archive::to_string(c) + ")");
-  oci::ImageWriter writer(dst);
+  oci::ImageWriter writer(dst, write_options);
   std::vector<oci::Descriptor> layers = copy_layers(writer, image, c);
   // docker-archive has no place for manifest annotations (its manifest.json is not an OCI manifest).
   std::map<std::string, std::string> annotations;

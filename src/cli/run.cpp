@@ -3,6 +3,7 @@
 #include <new>
 #include <sys/resource.h>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/trace/rootless.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
@@ -93,6 +94,7 @@ run(int argc, char** argv)
         return k_exit_ok;
       }
       apply_global_flags(parsed);
+      apply_environment_limits();
       if (c.spec.name == "trace" || c.spec.name == "slim" || c.spec.name == "verify") {
         // Rootless: a user namespace of whittle's own, entered while still single-threaded.
         trace::enter_rootless();

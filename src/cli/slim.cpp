@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <whittle/cli/build_options.hpp>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/rootfs/apply.hpp>
@@ -92,7 +93,7 @@ run_slim(const ParsedArgs& args)
   for (const auto& l : image.layers) {
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
-  std::string parent = args.get_or("--workdir", slim::work_parent(size * 2));
+  std::string parent = args.get_or("--workdir", slim::work_parent(size * 2, temp_root()));
   util::TempDir work = util::TempDir::work(util::WorkKind::slim, parent);
   if (args.has("--keep-workdir")) {
     work.keep();

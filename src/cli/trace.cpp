@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/image.hpp>
 #include <whittle/oci/reference.hpp>
@@ -56,7 +57,7 @@ run_trace_command(const ParsedArgs& args)
     o.stdout_fd = STDERR_FILENO; // stdout carries only the JSON summary
   }
 
-  std::string parent = args.get_or("--workdir", util::temp_root());
+  std::string parent = args.get_or("--workdir", temp_root());
   util::TempDir work = util::TempDir::work(util::WorkKind::trace, parent);
   if (args.has("--keep-workdir")) {
     work.keep();

@@ -10,6 +10,7 @@
 #include <whittle/trace/idmap.hpp>
 #include <whittle/trace/limits.hpp>
 #include <whittle/trace/sandbox.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/in_root.hpp>
 #include <whittle/util/log.hpp>
@@ -208,17 +209,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     if (eq == std::string::npos || eq == 0) {
       throw UsageError("--env `" + kv + "` is not K=V");
     }
-    std::string key = kv.substr(0, eq + 1);
-    bool replaced = false;
-    for (auto& e : o.sandbox.env) {
-      if (e.rfind(key, 0) == 0) {
-        e = kv;
-        replaced = true;
-      }
-    }
-    if (!replaced) {
-      o.sandbox.env.push_back(kv);
-    }
+    util::env_set(o.sandbox.env, kv);
   }
   o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
   o.stop_signal = stop_signal_of(cfg);

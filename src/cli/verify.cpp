@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 #include <whittle/cli/command.hpp>
+#include <whittle/cli/environment.hpp>
 #include <whittle/cli/trace_options.hpp>
 #include <whittle/oci/reference.hpp>
 #include <whittle/slim/pipeline.hpp>
@@ -30,7 +31,7 @@ run_verify(const ParsedArgs& args)
   for (const auto& l : a.layers) {
     size += static_cast<uint64_t>(l.descriptor.size) * 4;
   }
-  std::string parent = args.get_or("--workdir", slim::work_parent(size));
+  std::string parent = args.get_or("--workdir", slim::work_parent(size, temp_root()));
   util::TempDir work = util::TempDir::work(util::WorkKind::verify, parent);
   if (args.has("--keep-workdir")) {
     work.keep();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <whittle/oci/image_config.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
 
 namespace whittle::oci {
@@ -378,12 +379,7 @@ ImageConfig::on_build() const
 std::string
 ImageConfig::env_value(const std::string& name) const
 {
-  for (const auto& e : env()) {
-    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
-      return e.substr(name.size() + 1);
-    }
-  }
-  return "";
+  return util::env_lookup(env(), name).value_or("");
 }
 
 void

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/filesystem.hpp>
 #include <cerrno>
-#include <cstdlib>
 #include <fcntl.h>
 #include <optional>
 #include <set>
@@ -24,24 +23,6 @@ namespace mt = media_type;
 using nlohmann::json;
 
 namespace {
-
-// mtime of every entry of an archive whittle writes: SOURCE_DATE_EPOCH when set (digits only), else 0.
-int64_t
-source_date_epoch()
-{
-  const char* s = std::getenv("SOURCE_DATE_EPOCH");
-  if (!s || !*s) {
-    return 0;
-  }
-  int64_t v = 0;
-  for (const char* p = s; *p; ++p) {
-    if (*p < '0' || *p > '9' || v > (INT64_MAX - 9) / 10) {
-      return 0;
-    }
-    v = v * 10 + (*p - '0');
-  }
-  return v;
-}
 
 std::string
 docker_layer_type(const std::string& m)
@@ -292,7 +273,8 @@ struct ImageWriter::Impl
   bool committed = false;
 };
 
-ImageWriter::ImageWriter(ImageRef dest) : m_dest(std::move(dest)), m_impl(std::make_unique<Impl>())
+ImageWriter::ImageWriter(ImageRef dest, ImageWriterOptions options)
+    : m_dest(std::move(dest)), m_options(options), m_impl(std::make_unique<Impl>())
 {
   if (m_dest.digest) {
     throw UsageError("write " + m_dest.str() + ": cannot write to a digest reference");
@@ -374,7 +356,7 @@ ImageWriter::commit(const ImageConfig& config, const std::vector<Descriptor>& la
   }
   std::string manifest_bytes = m.serialize();
   Digest manifest_digest = Digest::of(manifest_bytes);
-  const int64_t mtime = source_date_epoch();
+  const int64_t mtime = m_options.source_date_epoch.value_or(0);
 
   ArchiveFiles files;
   if (docker) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -20,7 +19,8 @@ namespace {
 
 using detail::FeedItem;
 
-constexpr uint64_t k_default_max_image_bytes = uint64_t{64} << 30;
+uint64_t g_default_max_image_bytes = uint64_t{64} << 30;
+
 // Bytes a tar header takes, counted for every entry so that millions of empty files count too.
 constexpr uint64_t k_entry_overhead = 512;
 // How often (in bytes written) extraction samples the free space again.
@@ -382,37 +382,13 @@ LayerApplier::apply(const archive::TarEntry& e, util::ByteSource* content)
 uint64_t
 default_max_image_bytes()
 {
-  const char* name = "WHITTLE_MAX_IMAGE_BYTES";
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    return k_default_max_image_bytes;
-  }
-  std::string text(v);
-  size_t i = 0;
-  uint64_t n = 0;
-  bool overflow = false;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-    auto d = static_cast<uint64_t>(text[i] - '0');
-    overflow |= n > (UINT64_MAX - d) / 10;
-    n = n * 10 + d;
-  }
-  std::string suffix = text.substr(i);
-  unsigned shift = 0;
-  static const std::pair<const char*, unsigned> k_suffixes[] = {{"", 0},     {"K", 10},   {"KiB", 10},
-                                                                {"M", 20},   {"MiB", 20}, {"G", 30},
-                                                                {"GiB", 30}, {"T", 40},   {"TiB", 40}};
-  bool known = false;
-  for (const auto& [s, bits] : k_suffixes) {
-    if (suffix == s) {
-      shift = bits;
-      known = true;
-    }
-  }
-  if (i == 0 || !known || overflow || n == 0 || n > (UINT64_MAX >> shift)) {
-    throw UsageError(std::string("parse ") + name + "=`" + text +
-                     "`: expected a positive number of bytes (optionally with K, M, G or T)");
-  }
-  return n << shift;
+  return g_default_max_image_bytes;
+}
+
+void
+set_default_max_image_bytes(uint64_t bytes)
+{
+  g_default_max_image_bytes = bytes;
 }
 
 ApplyResult

@@ -4,9 +4,11 @@
 #include <whittle/slim/keep_set.hpp>
 #include <whittle/slim/ld_resolver.hpp>
 #include <whittle/slim/script_scan.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/log.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/path_search.hpp>
 #include <whittle/util/shebang.hpp>
 
 namespace whittle::slim {
@@ -54,21 +56,6 @@ KeepSet::paths() const
 
 namespace {
 
-std::string
-env_value(const std::vector<std::string>& env, const std::string& name, const std::string& fallback)
-{
-  std::string prefix = name + "=";
-  std::optional<std::string> v;
-  for (const auto& e : env) {
-    if (e.compare(0, prefix.size(), prefix) == 0) {
-      v = e.substr(prefix.size());
-    }
-  }
-  return v ? *v : fallback;
-}
-
-constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 // Bounds of the script scan: how deep scripts that run or source scripts are followed, how many are read,
 // and the largest one read (entry scripts are a few KiB; a larger "script" is likely a self-extractor).
 constexpr int k_max_script_depth = 8;
@@ -80,7 +67,7 @@ constexpr uint64_t k_max_script_bytes = 1 << 20;
 void
 check_includes(const rootfs::Tree& tree, const KeepOptions& o)
 {
-  std::string path_env = env_value(o.env, "PATH", k_default_path);
+  std::string path_env = util::env_lookup(o.env, "PATH").value_or(util::k_default_path);
   std::string cwd = o.workdir.empty() ? "/" : o.workdir;
   for (const auto& p : o.include_paths) {
     if (!tree.resolve(p, rootfs::Follow::yes, cwd).node) {
@@ -105,7 +92,8 @@ public:
   Planner(const rootfs::Tree& tree, const RootFiles& files, const trace::Profile& profile,
           const KeepOptions& o)
       : m_tree(tree), m_files(files), m_profile(profile), m_o(o), m_ld(tree, files, o.env, o.workdir),
-        m_path_env(env_value(o.env, "PATH", k_default_path)), m_cwd(o.workdir.empty() ? "/" : o.workdir)
+        m_path_env(util::env_lookup(o.env, "PATH").value_or(util::k_default_path)),
+        m_cwd(o.workdir.empty() ? "/" : o.workdir)
   {
   }
 

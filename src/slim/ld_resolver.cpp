@@ -2,8 +2,10 @@
 #include <deque>
 #include <set>
 #include <whittle/slim/ld_resolver.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/path_search.hpp>
 
 namespace whittle::slim {
 
@@ -36,19 +38,6 @@ split_any(const std::string& s, const std::string& seps, bool keep_empty)
     i = j + 1;
   }
   return out;
-}
-
-std::string
-env_lookup(const std::vector<std::string>& env, const std::string& name)
-{
-  std::string prefix = name + "=";
-  std::string value;
-  for (const auto& e : env) {
-    if (e.compare(0, prefix.size(), prefix) == 0) {
-      value = e.substr(prefix.size());
-    }
-  }
-  return value;
 }
 
 // Replaces $NAME and ${NAME} in s with value; returns s unchanged if the token does not occur.
@@ -174,24 +163,10 @@ std::optional<std::string>
 find_on_path(const rootfs::Tree& tree, const std::string& name, const std::string& path_value,
              const std::string& cwd)
 {
-  auto ok = [&](const std::string& candidate) {
+  return util::find_on_path(name, path_value, cwd, [&](const std::string& candidate) {
     rootfs::Resolution r = tree.resolve(candidate, rootfs::Follow::yes, cwd);
     return r.node && r.node->type == rootfs::NodeType::regular && (r.node->mode & 0111) != 0;
-  };
-  if (name.empty()) {
-    return std::nullopt;
-  }
-  if (name.find('/') != std::string::npos) {
-    std::string p = util::join_in_root(cwd, name);
-    return ok(p) ? std::optional<std::string>(p) : std::nullopt;
-  }
-  for (const auto& dir : split_any(path_value, ":", true)) {
-    std::string candidate = util::join_in_root(dir.empty() ? cwd : util::join_in_root(cwd, dir), name);
-    if (ok(candidate)) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+  });
 }
 
 struct LdResolver::Obj
@@ -420,8 +395,9 @@ LdResolver::load(const std::string& path)
       result.missing.push_back(main->interpreter + " (interpreter of " + pr.path + ")");
     }
   }
-  std::vector<std::string> library_path = expand(env_lookup(m_env, "LD_LIBRARY_PATH"), objs[0].origin, *main);
-  if (env_lookup(m_env, "LD_LIBRARY_PATH").empty()) {
+  std::vector<std::string> library_path =
+      expand(util::env_lookup(m_env, "LD_LIBRARY_PATH").value_or(""), objs[0].origin, *main);
+  if (util::env_lookup(m_env, "LD_LIBRARY_PATH").value_or("").empty()) {
     library_path.clear();
   }
   std::vector<std::string> sys = system_dirs(*main, main->interpreter);

@@ -138,7 +138,7 @@ restore_pristine(ExtractedImage& src, const trace::Profile& profile, const std::
 }
 
 std::string
-work_parent(uint64_t need_bytes)
+work_parent(uint64_t need_bytes, const std::string& fallback)
 {
   struct statvfs st;
   if (::statvfs("/dev/shm", &st) == 0) {
@@ -147,7 +147,7 @@ work_parent(uint64_t need_bytes)
       return "/dev/shm";
     }
   }
-  return util::temp_root();
+  return fallback;
 }
 
 BuildPlan

@@ -1,4 +1,3 @@
-#include <cstdlib>
 #include <ctime>
 #include <sys/stat.h>
 #include <whittle/archive/tar_writer.hpp>
@@ -420,7 +419,7 @@ ImageResult
 write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
             const ImageOptions& options, const oci::ImageRef& dest)
 {
-  oci::ImageWriter writer(dest);
+  oci::ImageWriter writer(dest, {options.source_date_epoch});
   archive::Compression c = options.compression;
   if (dest.transport == oci::Transport::docker_archive) {
     c = archive::Compression::none; // docker-archive layers are plain tar, as `docker save` writes them
@@ -443,21 +442,6 @@ write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const
   }
   result.manifest_digest = writer.commit(cfg, {result.layer}, annotations);
   return result;
-}
-
-std::optional<int64_t>
-source_date_epoch_from_env()
-{
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (!v || !*v) {
-    return std::nullopt;
-  }
-  auto n = util::parse_uint(v, INT64_MAX);
-  if (!n) {
-    throw UsageError(std::string("SOURCE_DATE_EPOCH `") + v +
-                     "`: expected a non-negative integer (seconds since 1970)");
-  }
-  return static_cast<int64_t>(*n);
 }
 
 } // namespace whittle::slim

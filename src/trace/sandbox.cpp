@@ -20,7 +20,9 @@
 #include <whittle/trace/rootless.hpp>
 #include <whittle/trace/sandbox.hpp>
 #include <whittle/trace/seccomp_filter.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
+#include <whittle/util/path_search.hpp>
 
 namespace whittle::trace {
 
@@ -49,36 +51,33 @@ struct ExecStatus
   int status = 0;
 };
 
-// As execvpe, but the search path is the app's PATH (envp), not whittle's: tries each absolute entry in
-// order and returns (errno set) only when none could be run. No allocation: runs between fork and exec.
+// As execvpe for a name without '/', but the search path is the app's PATH (envp), not whittle's: tries
+// each entry in order (util::PathEntries; an empty or relative entry is relative to the working directory,
+// which is the app's by now) and returns (errno set) only when none could be run. No allocation: runs
+// between fork and exec.
 void
 exec_on_path(const char* name, char* const* argv, char* const* envp) noexcept
 {
-  const char* path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (char* const* e = envp; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "PATH=", 5) == 0) {
-      path = *e + 5;
-    }
-  }
+  const char* path = util::env_lookup(envp, "PATH");
+  util::PathEntries entries(path != nullptr ? path : util::k_default_path);
   static char candidate[4096];
   size_t name_len = std::strlen(name);
   int first_error = ENOENT;
-  for (const char* p = path; *p != '\0';) {
-    const char* end = std::strchr(p, ':');
-    size_t len = end ? static_cast<size_t>(end - p) : std::strlen(p);
-    if (len > 0 && p[0] == '/' && len + 1 + name_len < sizeof candidate) {
-      std::memcpy(candidate, p, len);
-      candidate[len] = '/';
-      std::memcpy(candidate + len + 1, name, name_len + 1);
-      execve(candidate, argv, envp);
-      if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) {
-        first_error = errno; // e.g. EACCES: reported if nothing later on PATH runs
-      }
+  for (std::string_view dir; entries.next(dir);) {
+    if (dir.size() + 1 + name_len >= sizeof candidate) {
+      continue;
     }
-    if (!end) {
-      break;
+    size_t len = 0; // an empty entry: the bare name, which execve looks up in the working directory
+    if (!dir.empty()) {
+      std::memcpy(candidate, dir.data(), dir.size());
+      candidate[dir.size()] = '/';
+      len = dir.size() + 1;
     }
-    p = end + 1;
+    std::memcpy(candidate + len, name, name_len + 1);
+    execve(candidate, argv, envp);
+    if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) {
+      first_error = errno; // e.g. EACCES: reported if nothing later on PATH runs
+    }
   }
   errno = first_error;
 }

@@ -11,14 +11,14 @@
 #include <whittle/trace/idmap.hpp>
 #include <whittle/trace/path_resolver.hpp>
 #include <whittle/trace/sandbox_plan.hpp>
+#include <whittle/util/env_list.hpp>
 #include <whittle/util/error.hpp>
 #include <whittle/util/path.hpp>
+#include <whittle/util/path_search.hpp>
 
 namespace whittle::trace {
 
 namespace {
-
-constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool
 all_digits(const std::string& s)
@@ -172,32 +172,28 @@ resolve_user(const RootResolver& root, const std::string& spec)
   return ids;
 }
 
+// The program the app's exec will run, found in the extracted root as execvp would find it (the PATH of
+// `env`, relative entries below `workdir`). A name with '/' is returned as it is: the exec reports a
+// missing file.
 std::string
-find_program(const RootResolver& root, const std::string& prog, const std::vector<std::string>& env)
+find_program(const RootResolver& root, const std::string& prog, const std::vector<std::string>& env,
+             const std::string& workdir)
 {
   if (prog.find('/') != std::string::npos) {
     return prog;
   }
-  std::string path = k_default_path;
-  for (const auto& e : env) {
-    if (e.rfind("PATH=", 0) == 0) {
-      path = e.substr(5);
-    }
-  }
-  for (const auto& dir : split(path, ':')) {
-    if (dir.empty() || dir[0] != '/') {
-      continue;
-    }
-    std::string candidate = util::join_in_root(dir, prog);
+  std::string path = util::env_lookup(env, "PATH").value_or(util::k_default_path);
+  auto is_executable = [&](const std::string& candidate) {
     Resolved r = root.resolve(candidate, Follow::yes);
     if (!r.exists || r.is_dir || r.special) {
-      continue;
+      return false;
     }
     struct stat st;
     util::Fd fd = root.open_regular(r.path);
-    if (fd && ::fstat(fd.get(), &st) == 0 && (st.st_mode & 0111) != 0) {
-      return candidate;
-    }
+    return fd && ::fstat(fd.get(), &st) == 0 && (st.st_mode & 0111) != 0;
+  };
+  if (auto found = util::find_on_path(prog, path, workdir, is_executable)) {
+    return *found;
   }
   throw BadInput("find program `" + prog + "`: not found in the image's PATH (" + path + ")");
 }
@@ -297,19 +293,11 @@ make_plan(const SandboxOptions& o)
   p.gid = ids.gid;
   p.groups = ids.groups;
   p.user = std::to_string(p.uid) + ":" + std::to_string(p.gid);
-  p.exe = find_program(root, o.argv[0], o.env);
-  bool has_path = false;
-  for (const auto& e : p.env) {
-    has_path = has_path || e.rfind("PATH=", 0) == 0;
+  p.exe = find_program(root, o.argv[0], o.env, p.workdir);
+  if (!util::env_lookup(p.env, "PATH")) {
+    p.env.push_back(std::string("PATH=") + util::k_default_path);
   }
-  if (!has_path) {
-    p.env.push_back(std::string("PATH=") + k_default_path);
-  }
-  bool has_hostname = false;
-  for (const auto& e : p.env) {
-    has_hostname = has_hostname || e.rfind("HOSTNAME=", 0) == 0;
-  }
-  if (!has_hostname) {
+  if (!util::env_lookup(p.env, "HOSTNAME")) {
     p.env.push_back("HOSTNAME=" + p.hostname);
   }
 

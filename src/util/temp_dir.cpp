@@ -21,13 +21,6 @@ namespace fs = boost::filesystem;
 
 namespace whittle::util {
 
-std::string
-temp_root()
-{
-  const char* t = std::getenv("TMPDIR");
-  return (t && *t) ? t : "/tmp";
-}
-
 namespace {
 
 // Work and temp entries of a whittle killed (SIGKILL, OOM, power loss) are removed by the next run that
@@ -72,8 +65,7 @@ unique_suffix()
 
 TempDir::TempDir(const std::string& prefix, const std::string& parent)
 {
-  std::string dir = parent.empty() ? temp_root() : parent;
-  std::string templ = dir + "/" + prefix + "XXXXXX";
+  std::string templ = parent + "/" + prefix + "XXXXXX";
   if (!::mkdtemp(templ.data())) {
     throw_errno("create temporary directory `" + templ + "`");
   }
@@ -83,10 +75,9 @@ TempDir::TempDir(const std::string& prefix, const std::string& parent)
 TempDir
 TempDir::work(WorkKind kind, const std::string& parent)
 {
-  std::string dir = parent.empty() ? temp_root() : parent;
-  clean_stale(dir, k_stale_age_seconds);
+  clean_stale(parent, k_stale_age_seconds);
   return TempDir(".whittle-" + std::string(work_kind_name(kind)) + "-" + std::to_string(::getpid()) + "-",
-                 dir);
+                 parent);
 }
 
 void

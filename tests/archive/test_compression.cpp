@@ -266,29 +266,22 @@ TEST_CASE("archive decoders stop decompression bombs", "[archive]")
     small.max_output = 1000;
     CHECK_THAT(error_of(Compression::none, zeros, small), Catch::Contains("exceeds the limit of 1000 bytes"));
   }
-  SECTION("environment overrides")
+  SECTION("the process-wide default applies where no limits are passed")
   {
-    ::setenv("WHITTLE_MAX_LAYER_BYTES", "5M", 1);
-    ::setenv("WHITTLE_MAX_LAYER_RATIO", "20", 1);
-    DecodeLimits limits = default_decode_limits();
-    CHECK(limits.max_output == 5ULL << 20);
-    CHECK(limits.max_ratio == 20);
-    ::setenv("WHITTLE_MAX_LAYER_BYTES", "lots", 1);
-    CHECK_THROWS_AS(default_decode_limits(), UsageError);
-    // strtoull read "-1" as 2^64-1, which disabled the limit.
-    for (const char* bad : {"-1", "0", "2abc", "1.5G", "99999999999999999999", "5 M", "17179869184G"}) {
-      INFO(bad);
-      ::setenv("WHITTLE_MAX_LAYER_BYTES", bad, 1);
-      CHECK_THROWS_WITH(default_decode_limits(),
-                        Catch::Contains("WHITTLE_MAX_LAYER_BYTES=`" + std::string(bad) + "`"));
-    }
-    ::setenv("WHITTLE_MAX_LAYER_BYTES", "2GiB", 1);
-    CHECK(default_decode_limits().max_output == 2ULL << 30);
-    ::setenv("WHITTLE_MAX_LAYER_RATIO", "-1", 1);
-    CHECK_THROWS_WITH(default_decode_limits(), Catch::Contains("WHITTLE_MAX_LAYER_RATIO=`-1`"));
-    ::unsetenv("WHITTLE_MAX_LAYER_BYTES");
-    ::unsetenv("WHITTLE_MAX_LAYER_RATIO");
     CHECK(default_decode_limits().max_output == DecodeLimits{}.max_output);
+    CHECK(default_decode_limits().max_ratio == DecodeLimits{}.max_ratio);
+    DecodeLimits small;
+    small.max_output = 1000;
+    set_default_decode_limits(small);
+    struct Restore
+    {
+      ~Restore() { set_default_decode_limits(DecodeLimits{}); }
+    } restore;
+    CHECK(default_decode_limits().max_output == 1000);
+    util::StringSource in(std::string(4096, '\0'));
+    auto decoder = make_decoder(Compression::none, in, "zeros");
+    CHECK_THROWS_WITH(util::read_all(*decoder, SIZE_MAX, "zeros"),
+                      Catch::Contains("exceeds the limit of 1000 bytes"));
   }
 }
 

@@ -145,6 +145,46 @@ TEST_CASE("whittle refuses bad WHITTLE_MAX_LAYER_* values, naming the variable",
   CHECK(run(t, "inspect " + src, "WHITTLE_MAX_LAYER_BYTES=64M").rc == 0);
 }
 
+TEST_CASE("whittle reads WHITTLE_MAX_IMAGE_BYTES, refusing a bad value", "[cli]")
+{
+  test::TestDir t;
+  std::string src = image(t);
+  Run r = run(t, "inspect " + src, "WHITTLE_MAX_IMAGE_BYTES=5MB");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("WHITTLE_MAX_IMAGE_BYTES=`5MB`"));
+  // inspect applies the layers: a cap below the image's size stops it.
+  r = run(t, "inspect " + src, "WHITTLE_MAX_IMAGE_BYTES=1");
+  CHECK(r.rc == 1);
+  CHECK_THAT(r.err, Catch::Contains("(WHITTLE_MAX_IMAGE_BYTES)"));
+  CHECK(run(t, "inspect " + src, "WHITTLE_MAX_IMAGE_BYTES=1M").rc == 0);
+}
+
+TEST_CASE("whittle convert dates an archive by SOURCE_DATE_EPOCH, refusing a bad value", "[cli]")
+{
+  test::TestDir t;
+  std::string src = image(t);
+  Run r = run(t, "convert " + src + " oci-archive:" + (t / "bad.tar"), "SOURCE_DATE_EPOCH=2abc");
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("SOURCE_DATE_EPOCH=`2abc`"));
+  CHECK_FALSE(test::path_exists(t / "bad.tar"));
+  r = run(t, "convert " + src + " oci-archive:" + (t / "e.tar"), "SOURCE_DATE_EPOCH=1700000000");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  std::string listing;
+  REQUIRE(test::run_command("TZ=UTC tar --full-time -tvf '" + (t / "e.tar") + "'", &listing) == 0);
+  CHECK_THAT(listing, Catch::Contains("2023-11-14 22:13:20 index.json"));
+}
+
+TEST_CASE("whittle trace puts its work directory in $TMPDIR", "[cli]")
+{
+  test::TestDir t;
+  std::string src = image(t);
+  // A TMPDIR that does not exist: the work directory's creation fails, naming where it was made.
+  Run r = run(t, "trace " + src + " -o " + (t / "out.json"), "TMPDIR='" + (t / "missing") + "'");
+  CHECK(r.rc == 1);
+  CHECK_THAT(r.err, Catch::Contains(t / "missing/.whittle-trace-"));
+}
+
 TEST_CASE("whittle slim refuses a missing --include-path or --include-exe before tracing", "[cli]")
 {
   test::TestDir t;

@@ -52,6 +52,19 @@ TEST_CASE("trace::make_plan", "[trace]")
     CHECK(test::read_file(o.state_dir + "/hostname") == "whittle\n");
     CHECK(test::read_file(o.state_dir + "/hosts").find("localhost") != std::string::npos);
   }
+  SECTION("the program is searched as execvp does: empty and relative entries below the workdir")
+  {
+    o.workdir = "/usr";
+    o.env = {"PATH=/bin:bin"};
+    CHECK(trace::make_plan(o).exe == "/usr/bin/app");
+    o.workdir = "/usr/bin";
+    o.env = {"PATH=/bin:"};
+    CHECK(trace::make_plan(o).exe == "/usr/bin/app");
+    o.env = {"PATH=/bin", "PATH=/usr/bin"}; // the last entry of a repeated key wins
+    CHECK(trace::make_plan(o).exe == "/usr/bin/app");
+    o.env = {"PATH=/bin"};
+    CHECK_THROWS_WITH(trace::make_plan(o), Catch::Contains("find program `app`"));
+  }
   SECTION("user by name gets its groups")
   {
     o.user = "web";

@@ -31,9 +31,12 @@ struct DecodeLimits
   uint64_t max_ratio = 500;
 };
 
-// The process-wide limits (from WHITTLE_MAX_LAYER_BYTES / WHITTLE_MAX_LAYER_RATIO when set: positive
-// integers, the byte count optionally with a K, M or G suffix). Throws UsageError for a malformed value.
+// The limits every decoder and TarReader applies unless given others: DecodeLimits{} until
+// set_default_decode_limits replaced them.
 DecodeLimits default_decode_limits();
+// Makes `limits` the process-wide default (cli does, from WHITTLE_MAX_LAYER_BYTES and
+// WHITTLE_MAX_LAYER_RATIO, before any work starts: not safe while another thread decodes).
+void set_default_decode_limits(const DecodeLimits& limits);
 
 // Returns a source yielding the decoded bytes of `in`. `what` names the blob in errors. Throws BadInput
 // (from read()) on corrupt or truncated data, trailing garbage, or a limit exceeded.

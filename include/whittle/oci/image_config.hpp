@@ -63,7 +63,7 @@ struct ImageConfig
   std::vector<std::string> shell() const;
   // config.OnBuild: triggers a later `FROM` of this image would run (docker format only).
   std::vector<std::string> on_build() const;
-  // Value of an Env entry, or "" (e.g. env_value("PATH")).
+  // Value of an Env entry (the last one of a repeated key: util::env_lookup), or "" (e.g. env_value("PATH")).
   std::string env_value(const std::string& name) const;
 
   void set_user(const std::string& user);

@@ -11,7 +11,7 @@
 //   aside, the new directory renamed in, then the old one removed.
 // - oci-archive:FILE[:TAG]: the same layout as a tar: entries "blobs/", "blobs/sha256/", the blobs,
 //   "index.json", "oci-layout" in sorted order, mode 0644/0755, uid/gid 0, no user names, mtime
-//   SOURCE_DATE_EPOCH (digits only) or 0. For `podman load` to name the image, give a full name as TAG
+//   ImageWriterOptions::source_date_epoch or 0. For `podman load` to name the image, give a full name as TAG
 //   (oci-archive:FILE:localhost/app:1), as `podman save` writes it.
 // - docker-archive:FILE[:NAME[:TAG]]: manifest.json [{Config: "<hex>.json", RepoTags: [NAME:TAG] (":latest"
 //   added when no tag; [] when no name), Layers: ["<hex>.tar", ...]}], the config and the layers, no
@@ -21,6 +21,7 @@
 //   the result) is that of the equivalent Docker v2s2 manifest, which the archive does not store.
 // Equal inputs give byte-identical outputs (same files, same tar bytes, same manifest digest).
 #include <memory>
+#include <optional>
 #include <string>
 #include <whittle/archive/compression.hpp>
 #include <whittle/oci/image.hpp>
@@ -35,12 +36,19 @@ public:
   virtual Descriptor finish_blob(const std::string& media_type) = 0;
 };
 
+struct ImageWriterOptions
+{
+  // The mtime (seconds since 1970) of every entry of an archive destination; 0 when unset. cli takes it
+  // from SOURCE_DATE_EPOCH.
+  std::optional<int64_t> source_date_epoch;
+};
+
 class ImageWriter
 {
 public:
   // Throws Error if the destination's parent directory is missing. An existing destination is replaced
   // only at commit.
-  explicit ImageWriter(ImageRef dest);
+  explicit ImageWriter(ImageRef dest, ImageWriterOptions options = {});
   ~ImageWriter();
   ImageWriter(const ImageWriter&) = delete;
   ImageWriter& operator=(const ImageWriter&) = delete;
@@ -69,6 +77,7 @@ public:
 private:
   struct Impl;
   ImageRef m_dest;
+  ImageWriterOptions m_options;
   std::unique_ptr<Impl> m_impl;
 };
 

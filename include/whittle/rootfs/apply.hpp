@@ -41,9 +41,11 @@ struct LayerStats
   uint64_t waste_files = 0;
 };
 
-// The total cap: WHITTLE_MAX_IMAGE_BYTES when set (digits with an optional K, M, G or T suffix, KiB..TiB
-// too; positive), else 64 GiB. Throws UsageError naming the variable for any other value.
+// The total cap ApplyOptions starts with: 64 GiB until set_default_max_image_bytes replaced it.
 uint64_t default_max_image_bytes();
+// Makes `bytes` the process-wide default (cli does, from WHITTLE_MAX_IMAGE_BYTES, before any work
+// starts: not safe while another thread builds ApplyOptions).
+void set_default_max_image_bytes(uint64_t bytes);
 
 struct ApplyOptions
 {

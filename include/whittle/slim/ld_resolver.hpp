@@ -94,9 +94,8 @@ struct LdConf
 };
 LdConf parse_ld_so_conf(const std::string& text);
 
-// Finds `name` the way execvp does on a PATH value (":"-separated, empty entries mean cwd): the first
-// candidate that resolves to an executable regular file. Returns the candidate path as looked up
-// (before symlinks), or nullopt. A name containing "/" is resolved as it is.
+// util::find_on_path over the tree: the first candidate that resolves (relative to cwd) to an executable
+// regular file. Returns the candidate path as looked up (before symlinks), or nullopt.
 std::optional<std::string> find_on_path(const rootfs::Tree& tree, const std::string& name,
                                         const std::string& path_value, const std::string& cwd = "/");
 

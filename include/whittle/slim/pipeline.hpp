@@ -44,8 +44,8 @@ bool restore_pristine(ExtractedImage& src, const trace::Profile& profile, const 
                       size_t* restored = nullptr);
 
 // Where to put a work directory that will hold about need_bytes: /dev/shm (tmpfs, as fast as decoding)
-// when it has twice that free, else $TMPDIR.
-std::string work_parent(uint64_t need_bytes);
+// when it has twice that free, else `fallback` (cli's $TMPDIR or /tmp).
+std::string work_parent(uint64_t need_bytes, const std::string& fallback);
 
 struct BuildOptions
 {

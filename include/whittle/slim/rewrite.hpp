@@ -85,6 +85,7 @@ LayerResult write_layer(const std::vector<LayerEntry>& entries, const RootFiles&
 struct ImageOptions
 {
   archive::Compression compression = archive::Compression::gzip;
+  // Dates whittle's history entry and, for an archive destination, its tar entries (cli: SOURCE_DATE_EPOCH).
   std::optional<int64_t> source_date_epoch;
   UserPlan user;
   std::map<std::string, std::string> labels; // added to the config (and base.* also as manifest annotations)
@@ -114,8 +115,5 @@ std::vector<std::string> config_notes(const oci::ImageConfig& src);
 // Writes the image to dest atomically: the layer, the config derived from src's, the manifest. Throws Error.
 ImageResult write_image(const oci::Image& src, const std::vector<LayerEntry>& entries, const RootFiles& files,
                         const ImageOptions& options, const oci::ImageRef& dest);
-
-// Reads SOURCE_DATE_EPOCH; nullopt if unset or empty; throws UsageError if it is not a non-negative integer.
-std::optional<int64_t> source_date_epoch_from_env();
 
 } // namespace whittle::slim

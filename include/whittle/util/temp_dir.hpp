@@ -21,12 +21,12 @@ enum class WorkKind
 class TempDir
 {
 public:
-  // Creates a fresh directory "<parent>/<prefix>XXXXXX"; parent defaults to $TMPDIR or /tmp. Throws Error.
-  // Such a directory is never removed by clean_stale.
-  explicit TempDir(const std::string& prefix, const std::string& parent = "");
-  // Creates a whittle work directory "<parent>/.whittle-<kind>-<pid>-XXXXXX" (parent defaults to
-  // temp_root()), after running clean_stale on parent, which removes what killed runs left. Throws Error.
-  static TempDir work(WorkKind kind, const std::string& parent = "");
+  // Creates a fresh directory "<parent>/<prefix>XXXXXX" (cli passes $TMPDIR or /tmp where the user named
+  // no directory). Throws Error. Such a directory is never removed by clean_stale.
+  TempDir(const std::string& prefix, const std::string& parent);
+  // Creates a whittle work directory "<parent>/.whittle-<kind>-<pid>-XXXXXX", after running clean_stale on
+  // parent, which removes what killed runs left. Throws Error.
+  static TempDir work(WorkKind kind, const std::string& parent);
   TempDir(TempDir&& other) noexcept;
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -73,9 +73,6 @@ private:
   Kind m_kind;
   bool m_committed = false;
 };
-
-// Returns $TMPDIR or "/tmp".
-std::string temp_root();
 
 // The file inside a kept work directory that tells clean_stale to leave it.
 inline constexpr const char* k_kept_marker = ".whittle-kept";
