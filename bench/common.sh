@@ -23,6 +23,18 @@ fi
 : "${BENCH_RUNS:=5}"
 : "${BENCH_WARMUP:=1}"
 
+# bench_commit [SRC]: the commit of the source tree, "-dirty" when a file outside the benchmark results
+# differs from it (the results themselves are rewritten while the benchmarks run).
+bench_commit() {
+  _c_src=${1:-$WHITTLE_SRC}
+  _c_rev=$(git -C "$_c_src" rev-parse --short=7 HEAD 2>/dev/null) || { echo unknown; return 0; }
+  if [ -n "$(git -C "$_c_src" status --porcelain -- ':/' ':(top,exclude)bench/results' \
+    ':(top,exclude)bench/RESULTS.md' 2>/dev/null)" ]; then
+    _c_rev=$_c_rev-dirty
+  fi
+  echo "$_c_rev"
+}
+
 # bench_machine: a markdown line naming the machine, the kernel, the date and the load.
 bench_machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
@@ -37,7 +49,7 @@ bench_machine() {
   fi
   printf -- '- Date: %s; load average at start: %s; whittle %s (commit %s)\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$("$WHITTLE" --version | awk '{print $2}')" \
-    "$(git -C "$WHITTLE_SRC" describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)"
+    "$(bench_commit)"
 }
 
 # bench_hyperfine NAME PREPARE CMD: runs CMD $BENCH_RUNS times (after $BENCH_WARMUP warm-ups) with hyperfine,

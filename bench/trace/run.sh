@@ -32,7 +32,12 @@ done
 
 BENCH_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-export BENCH_LOAD BENCH_DATE
+BENCH_COMMIT=$(
+  src=$WHITTLE_SRC
+  . "$src/bench/common.sh"
+  bench_commit "$src"
+)
+export BENCH_LOAD BENCH_DATE BENCH_COMMIT
 # The e2e python3 image (built once, cached).
 . "$WHITTLE_SRC/tests/e2e/lib.sh"
 e2e_python_image
@@ -90,7 +95,7 @@ rows = [("untraced, in whittle's sandbox (`--untraced`)", "untraced"), ("whittle
 cpu_model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
 mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1048576
 osname = next(l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME"))
-commit = subprocess.run(["git", "-C", os.environ["WHITTLE_SRC"], "describe", "--always", "--dirty", "--abbrev=7"], capture_output=True, text=True).stdout.strip()
+commit = os.environ["BENCH_COMMIT"]
 lines = []
 lines.append("## whittle trace beside strace\n")
 lines.append(f"- Machine: {os.cpu_count()} x {cpu_model}, {mem:.0f} GiB RAM, kernel {os.uname().release}, {osname}")
