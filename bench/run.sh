@@ -5,7 +5,8 @@
 #                                          RESULTS.md from the sections
 # Each benchmark writes bench/results/<name>.md with its own machine line, date, commit, exact commands and
 # medians; this script then joins the sections into bench/RESULTS.md. A benchmark that fails or cannot run
-# keeps its last recorded section, marked as not re-run. bench/trace/ab.sh (an A/B of two whittle binaries)
+# keeps its last recorded section, marked as not re-run; one not asked for keeps it as it is (each section
+# names its own date and commit). bench/trace/ab.sh (an A/B of two whittle binaries)
 # is run by hand; a section it wrote to bench/results/ is joined after the others.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,10 +54,6 @@ for b in $benches; do
   echo "bench: $b took $(($(date +%s) - t0)) s" >&2
 done
 case " $benches " in *" join "*) ;; *) echo "bench: all took $(($(date +%s) - start)) s" >&2 ;; esac
-# A benchmark not asked for this time keeps its section, marked too.
-for b in $all; do
-  case " $benches " in *" $b "*) ;; *) stale="$stale $b" ;; esac
-done
 
 out=$here/RESULTS.md
 {

@@ -91,7 +91,7 @@ while [ "$i" -lt "$BENCH_RUNS" ]; do
 done
 app_ms=$(python3 -c 'import statistics, sys; print(statistics.median(float(l) for l in open(sys.argv[1])))' "$BENCH_TMP/app_ms")
 layer_bytes=$(e2e_uncompressed_bytes "$out")
-stored=$(e2e_image_bytes "$out")
+stored=$(bench_bytes "$out")
 
 frag=$BENCH_DIR/results/slim.md
 {

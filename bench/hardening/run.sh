@@ -95,8 +95,8 @@ for name in ${BENCH_IMAGES:-nginx redis healthcheck retry}; do
   report=$art/report.json
   orig_layers=$(e2e_uncompressed_bytes "$E2E_IMG_OCI_DIR")
   slim_layers=$(e2e_uncompressed_bytes "$out")
-  orig_stored=$(e2e_image_bytes "$E2E_IMG_OCI_DIR")
-  slim_stored=$(e2e_image_bytes "$out")
+  orig_stored=$(bench_bytes "$E2E_IMG_OCI_DIR")
+  slim_stored=$(bench_bytes "$out")
   set -- $(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
