@@ -53,7 +53,8 @@ for b in $benches; do
   fi
   echo "bench: $b took $(($(date +%s) - t0)) s" >&2
 done
-case " $benches " in *" join "*) ;; *) echo "bench: all took $(($(date +%s) - start)) s" >&2 ;; esac
+took=$(($(date +%s) - start))
+case " $benches " in *" join "*) ;; *) echo "bench: all took $took s" >&2 ;; esac
 
 out=$here/RESULTS.md
 {
@@ -67,6 +68,10 @@ out=$here/RESULTS.md
   echo "average at the start of each section says how busy it was), so the measured commands run under"
   echo "real-time scheduling where a section says so. A ratio is given only between commands doing the same"
   echo "work on the same filesystem."
+  if [ "$benches" = "$all" ]; then
+    echo
+    echo "This run of all of them took $((took / 60)) min $((took % 60)) s."
+  fi
   for b in $all; do
     f=$here/results/$b.md
     echo
