@@ -47,8 +47,8 @@ bench_machine() {
   else
     printf -- '- Scheduling: normal priority (BENCH_SCHED=none or not root): as noisy as the machine\n'
   fi
-  printf -- '- Date: %s; load average at start: %s; whittle %s (commit %s)\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)" "$("$WHITTLE" --version | awk '{print $2}')" \
+  printf -- '- Date: %s; load average at start: %s; whittle %s (commit %s)\n' "$BENCH_START_DATE" \
+    "$BENCH_START_LOAD" "$("$WHITTLE" --version | awk '{print $2}')" \
     "$(bench_commit)"
 }
 
@@ -162,6 +162,9 @@ bench_setup() {
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: missing $tool (scripts/install-deps.sh)" >&2; exit 1; }
   done
   [ -x "$WHITTLE" ] || { echo "bench: no whittle binary at $WHITTLE" >&2; exit 1; }
+  # The date and load of the start, for bench_machine (which runs when the section is written).
+  BENCH_START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+  BENCH_START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
   BENCH_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/whittle-bench.XXXXXX")
   BENCH_ROWS=$BENCH_TMP/rows.md
   : >"$BENCH_ROWS"
