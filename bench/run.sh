@@ -1,12 +1,13 @@
 #!/bin/sh
 # `make bench`: runs whittle's benchmarks and writes bench/RESULTS.md.
-#   bench/run.sh [WHITTLE] [BENCH...]      BENCH: convert_inspect, slim, trace (default: all that apply);
-#                                          `join` runs nothing and only rebuilds RESULTS.md from the sections
-# Each benchmark writes bench/results/<name>.md with its own machine line, date, exact commands and medians;
-# this script then joins every fragment present into bench/RESULTS.md, so a benchmark that cannot run yet
-# (e.g. `whittle slim` before it lands) keeps its last recorded section, marked as such.
-# bench/trace/run.sh (the trace harness's benchmark) is called as `bench/trace/run.sh WHITTLE FRAGMENT.md`
-# and is expected to write its markdown section to FRAGMENT.md (bench/results/trace.md).
+#   bench/run.sh [WHITTLE] [BENCH...]      BENCH: convert_inspect, slim, trace, syscalls_default, hardening,
+#                                          gzip_encoder (default: all); `join` runs nothing and only rebuilds
+#                                          RESULTS.md from the sections
+# Each benchmark writes bench/results/<name>.md with its own machine line, date, commit, exact commands and
+# medians; this script then joins the sections into bench/RESULTS.md. A benchmark that fails or cannot run
+# keeps its last recorded section, marked as not re-run; one not asked for keeps it as it is (each section
+# names its own date and commit). bench/trace/ab.sh (an A/B of two whittle binaries)
+# is run by hand; a section it wrote to bench/results/ is joined after the others.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -14,25 +15,23 @@ whittle=${1:-$src/build/whittle}
 [ $# -gt 0 ] && shift
 whittle=$(cd "$(dirname "$whittle")" && pwd)/$(basename "$whittle")
 [ -x "$whittle" ] || { echo "bench: no whittle binary at $whittle (run make)" >&2; exit 1; }
-benches=${*:-convert_inspect slim trace}
+all="convert_inspect slim trace syscalls_default hardening gzip_encoder"
+benches=${*:-$all}
 mkdir -p "$here/results"
 has() {
   "$whittle" --help 2>/dev/null | grep -Eq "^  $1( |$)"
 }
 status=0
 stale=""
+start=$(date +%s)
 for b in $benches; do
   case $b in
     convert_inspect) need="inspect convert"; cmd="$here/convert_inspect.sh $whittle" ;;
     slim) need="slim"; cmd="$here/slim.sh $whittle" ;;
-    trace)
-      need="trace"
-      if [ ! -x "$here/trace/run.sh" ]; then
-        echo "bench: bench/trace/run.sh not present, skipping the trace benchmark" >&2
-        continue
-      fi
-      cmd="$here/trace/run.sh $whittle $here/results/trace.md"
-      ;;
+    trace) need="trace"; cmd="$here/trace/run.sh $whittle $here/results/trace.md" ;;
+    syscalls_default) need="trace slim"; cmd="$here/syscalls_default.sh $whittle" ;;
+    hardening) need="slim"; cmd="$here/hardening/run.sh $whittle" ;;
+    gzip_encoder) need="convert"; cmd="$here/gzip_encoder.sh $whittle" ;;
     join) continue ;;
     *) echo "bench: unknown benchmark $b" >&2; exit 2 ;;
   esac
@@ -46,24 +45,34 @@ for b in $benches; do
     continue
   fi
   echo "bench: running $b" >&2
+  t0=$(date +%s)
   if ! $cmd; then
     echo "bench: $b failed" >&2
     status=1
     stale="$stale $b"
   fi
+  echo "bench: $b took $(($(date +%s) - t0)) s" >&2
 done
+took=$(($(date +%s) - start))
+case " $benches " in *" join "*) ;; *) echo "bench: all took $took s" >&2 ;; esac
 
 out=$here/RESULTS.md
 {
   echo "# whittle benchmark results"
   echo
-  echo "Made by \`make bench\` (\`bench/run.sh\`), which runs \`bench/convert_inspect.sh\`, \`bench/slim.sh\` and"
-  echo "\`bench/trace/run.sh\` and joins their sections (\`bench/results/*.md\`). Each section names its machine, date,"
-  echo "exact commands and the medians of at least 5 runs (hyperfine). The e2e images are the ones the e2e suite"
-  echo "builds (\`tests/e2e/lib.sh\`), cached in \`<build>/e2e-cache\`. The machine is shared by other jobs (the"
-  echo "load average at the start of each section says how busy it was), so the measured commands run under"
-  echo "real-time scheduling where a section says so."
-  for b in convert_inspect slim trace; do
+  echo "Made by \`make bench\` (\`bench/run.sh\`), which runs \`bench/convert_inspect.sh\`, \`bench/slim.sh\`,"
+  echo "\`bench/trace/run.sh\`, \`bench/syscalls_default.sh\`, \`bench/hardening/run.sh\` and \`bench/gzip_encoder.sh\`"
+  echo "and joins their sections (\`bench/results/*.md\`). Each section names its machine, date, commit, exact"
+  echo "commands and the medians of at least 5 runs. The e2e images are the ones the e2e suite builds"
+  echo "(\`tests/e2e/lib.sh\`), cached in \`<build>/e2e-cache\`. The machine may be shared by other jobs (the load"
+  echo "average at the start of each section says how busy it was), so the measured commands run under"
+  echo "real-time scheduling where a section says so. A ratio is given only between commands doing the same"
+  echo "work on the same filesystem."
+  if [ "$benches" = "$all" ]; then
+    echo
+    echo "This run of all of them took $((took / 60)) min $((took % 60)) s."
+  fi
+  for b in $all; do
     f=$here/results/$b.md
     echo
     if [ -s "$f" ]; then
@@ -77,9 +86,12 @@ out=$here/RESULTS.md
       echo "Not measured yet: \`bench/run.sh\` could not run it (missing command or script)."
     fi
   done
-  # Sections measured once by hand for a design decision (not re-run by make bench); each says how.
+  # Sections written by hand-run tools (bench/trace/ab.sh); each says how it was made.
   for f in "$here"/results/*.md; do
-    case $(basename "$f" .md) in convert_inspect | slim | trace) continue ;; esac
+    [ -e "$f" ] || continue
+    case " $all " in *" $(basename "$f" .md) "*) continue ;; esac
+    echo
+    echo "> Made by hand (not by \`make bench\`); figures below are from the date shown."
     echo
     cat "$f"
   done

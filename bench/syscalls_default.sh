@@ -1,9 +1,9 @@
 #!/bin/sh
-# Benchmark of issue 10 item 1: the cost of recording syscalls by default (seccomp.json always written and
-# proven) beside `--no-seccomp`, on the e2e python3 image (a short CLI app) and, when it builds, the e2e
+# The cost of recording syscalls, whittle's default (seccomp.json always written and proven), beside
+# `--no-seccomp`, on the e2e python3 image (a short CLI app) and, when it builds, the e2e
 # nginx image (a server answering probes). `whittle trace` and `whittle slim` each, median of
 # $BENCH_RUNS runs. Also the ptrace stops of one trace either way (trace --json). Writes
-# bench/results/syscalls-default.md.
+# bench/results/syscalls_default.md.
 #   bench/syscalls_default.sh [WHITTLE]
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -17,15 +17,13 @@ prof=$BENCH_TMP/p.json
 W=$WHITTLE
 clean="rm -rf $out $art $prof"
 
-{
-  echo "| command | median s | min - max s | runs | peak RSS MiB |"
-  echo "|---|---|---|---|---|"
-} >"$BENCH_ROWS"
+bench_table_header
 bench_row "python: whittle trace (recording, default)" py_trace "$clean" "$W trace $py -o $prof"
 bench_row "python: whittle trace --no-seccomp" py_trace_off "$clean" "$W trace $py -o $prof --no-seccomp"
-bench_row "python: whittle slim (recording, default)" py_slim "$clean" "$W slim $py -o oci:$out:latest --artifacts $art"
+bench_row "python: whittle slim (recording, default)" py_slim "$clean" \
+  "$W slim $py -o oci:$out:latest --artifacts $art" "$out"
 bench_row "python: whittle slim --no-seccomp" py_slim_off "$clean" \
-  "$W slim $py -o oci:$out:latest --artifacts $art --no-seccomp"
+  "$W slim $py -o oci:$out:latest --artifacts $art --no-seccomp" "$out"
 
 # Before this change (BENCH_OLD_WHITTLE, e.g. main's build): no recording by default, and the old opt-in
 # --syscalls (a PTRACE_SYSCALL stop at entry and exit of every call).
@@ -70,9 +68,9 @@ if e2e_nginx_image >&2; then
   bench_row "nginx: whittle trace (recording, default)" ng_trace "$clean" "$W trace $ng -o $prof $probe"
   bench_row "nginx: whittle trace --no-seccomp" ng_trace_off "$clean" "$W trace $ng -o $prof $probe --no-seccomp"
   bench_row "nginx: whittle slim (recording, default)" ng_slim "$clean" \
-    "$W slim $ng -o oci:$out:latest --artifacts $art $probe"
+    "$W slim $ng -o oci:$out:latest --artifacts $art $probe" "$out"
   bench_row "nginx: whittle slim --no-seccomp" ng_slim_off "$clean" \
-    "$W slim $ng -o oci:$out:latest --artifacts $art $probe --no-seccomp"
+    "$W slim $ng -o oci:$out:latest --artifacts $art $probe --no-seccomp" "$out"
   # shellcheck disable=SC2086
   ng_stops_on=$(stops "$ng" $probe)
   # shellcheck disable=SC2086
@@ -89,22 +87,24 @@ fi
 ratio() {
   python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f"{a / b:.2f}x" if b > 0 else "n/a")' "$1" "$2"
 }
-frag=$BENCH_DIR/results/syscalls-default.md
+frag=$BENCH_DIR/results/syscalls_default.md
 {
-  echo "## Syscall recording on by default (issue 10 item 1)"
+  echo "## Syscall recording (the default) beside --no-seccomp"
   echo
   bench_machine
   echo "- Images: the e2e python3 image (a CLI app that imports stdlib modules and exits) and the e2e nginx"
-  echo "  image (a server, 3 HTTP probes), OCI layouts with gzip layers."
+  echo "  image (a server, 3 HTTP probes), OCI layouts with gzip layers on $(bench_fs "$WHITTLE_E2E_CACHE/images")."
   echo "- Method: \`bench/syscalls_default.sh\` — hyperfine, $BENCH_RUNS runs after $BENCH_WARMUP warm-up, outputs removed"
-  echo "  before each run; peak RSS of one run by \`/usr/bin/time -v\`."
+  echo "  before each run; outputs (OUT, ART, PROFILE) on $(bench_fs "$BENCH_TMP"), slim's work dir at its default."
   echo
   cat "$BENCH_ROWS"
   echo
-  echo "Exact commands:"
+  bench_table_note
+  echo
+  echo "Exact commands (PY and NGINX: \`oci:DIR:latest\` of the cached e2e images):"
   echo
   echo '```'
-  bench_commands
+  bench_commands | sed "s#$py#PY#g; s#${ng:-/nonexistent}#NGINX#g; s#$prof#PROFILE#g; s#$out#OUT#g; s#$art#ART#g; s#$W#whittle#g"
   echo '```'
   echo
   echo "- python: trace with recording / --no-seccomp = $(ratio "$(bench_median py_trace)" "$(bench_median py_trace_off)");"
@@ -113,8 +113,8 @@ frag=$BENCH_DIR/results/syscalls-default.md
   echo "  in the profile (the baseline included). The app's own traced run (runs[0].duration_ms), median of"
   echo "  $BENCH_RUNS: $py_ms_on ms recording, $py_ms_off ms with --no-seccomp."
   if [ -n "$OLD" ]; then
-    echo "- Before (\`$OLD\`): trace without recording $(bench_median old_trace) s, with the old --syscalls"
-    echo "  $(bench_median old_trace_sys) s ($(ratio "$(bench_median old_trace_sys)" "$(bench_median old_trace)"))."
+    echo "- Older binary (BENCH_OLD_WHITTLE): trace without recording $(bench_median old_trace) s, with its opt-in"
+    echo "  --syscalls $(bench_median old_trace_sys) s ($(ratio "$(bench_median old_trace_sys)" "$(bench_median old_trace)"))."
   fi
   if [ -n "${ng_stops_on:-}" ]; then
     echo "- nginx: trace = $(ratio "$(bench_median ng_trace)" "$(bench_median ng_trace_off)"),"
@@ -122,10 +122,9 @@ frag=$BENCH_DIR/results/syscalls-default.md
   else
     echo "- $nginx_note."
   fi
-  echo "- Reading: at a ptrace stop's ~35 us (measured on these machines), the extra stops of recording"
-  echo "  cost well under a millisecond per run; the wall-time medians above differ by the machine's noise"
-  echo "  (see the load average), not by the recording. Before this change recording was opt-in (--syscalls)"
-  echo "  and stopped twice per syscall (PTRACE_SYSCALL at entry and exit), now a seccomp filter stops only"
-  echo "  on calls outside the baseline."
+  echo "- Reading: recording lets a seccomp filter stop the app only on calls outside the baseline policy;"
+  echo "  the extra stops it adds are counted above, and a stop costs tens of microseconds (the per-stop figure"
+  echo "  of the trace section), so where the wall-time medians differ by more than that, the difference is the"
+  echo "  machine's noise (see the load average and the min - max columns)."
 } >"$frag"
 cat "$frag"

@@ -1,16 +1,15 @@
 #!/bin/sh
-# Numbers of issue 10: for each image of the hardening e2e suites (tests/e2e/test_slim_hardening_*.sh: stock
-# nginx, the official-style redis entrypoint, the curl HEALTHCHECK, the retry-loop job), the time of
-# `whittle slim` with syscall recording on (the default since issue 10) beside `--no-seccomp` (what slim did
-# before), the sizes before and after, and what the entrypoint script scan and self-repair added
+# For each image of the hardening e2e suites (tests/e2e/test_slim_hardening_*.sh: stock nginx, the
+# official-style redis entrypoint, the curl HEALTHCHECK, the retry-loop job), the time of `whittle slim` with
+# syscall recording on (the default) beside `--no-seccomp`, and the bytes each wrote; the sizes before and after, and what the entrypoint script scan and self-repair added
 # (report.json kept_by_reason `script-command` / `verify-repair`, and the size with `--no-script-scan` /
-# `--no-repair` beside the default). Medians of $BENCH_RUNS runs (default 3), the two timed commands alternating.
+# `--no-repair` beside the default). Medians of $BENCH_RUNS runs (default 5), the two timed commands alternating.
 # Writes bench/results/hardening.md (bench/run.sh joins it into bench/RESULTS.md).
 #   bench/hardening/run.sh [WHITTLE]          BENCH_RUNS=N, BENCH_SCHED=none as in bench/common.sh;
 #                                             BENCH_IMAGES="nginx redis healthcheck retry" (the default)
 set -eu
 # common.sh takes the directory of $0 as bench/; this script lives one level below.
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 WHITTLE=${1:-${WHITTLE:-$here/../../build/whittle}}
 . "$here/../common.sh"
@@ -89,15 +88,15 @@ for name in ${BENCH_IMAGES:-nginx redis healthcheck retry}; do
   printf '%s\n%s\n' "$on" "$off" >>"$cmds"
   if ! sh -c "$on" >/dev/null 2>"$BENCH_TMP/$name.err"; then
     tail -n 20 "$BENCH_TMP/$name.err" >&2
-    printf '| %s | slim failed | | | |\n' "$name" >>"$rows"
+    printf '| %s | slim failed | | | | | | |\n' "$name" >>"$rows"
     printf '| %s | slim failed | | | | |\n' "$name" >>"$sizes"
     continue
   fi
   report=$art/report.json
   orig_layers=$(e2e_uncompressed_bytes "$E2E_IMG_OCI_DIR")
   slim_layers=$(e2e_uncompressed_bytes "$out")
-  orig_stored=$(e2e_image_bytes "$E2E_IMG_OCI_DIR")
-  slim_stored=$(e2e_image_bytes "$out")
+  orig_stored=$(bench_bytes "$E2E_IMG_OCI_DIR")
+  slim_stored=$(bench_bytes "$out")
   set -- $(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -149,20 +148,22 @@ print(r["before"]["bytes"], r["after"]["bytes"], r["before"]["files"], r["after"
         sh -c "$BENCH_PREFIX$cmd" >/dev/null 2>&1 || echo "bench: $name $mode run failed" >&2
         python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.3f}")' "$t0" "$(date +%s.%N)" \
           >>"$BENCH_TMP/$name-$mode.times"
+        bench_bytes "$out" >"$BENCH_TMP/$name-$mode.bytes"
       done
       i=$((i + 1))
     done
-    set -- $(stats "$BENCH_TMP/$name-on.times") $(stats "$BENCH_TMP/$name-off.times")
-    printf '| %s | %s | %s - %s | %s | %s - %s | %s |\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6" \
-      "$(python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}x")' "$1" "$4")" >>"$rows"
+    set -- $(stats "$BENCH_TMP/$name-on.times") $(cat "$BENCH_TMP/$name-on.bytes") \
+      $(stats "$BENCH_TMP/$name-off.times") $(cat "$BENCH_TMP/$name-off.bytes")
+    printf '| %s | %s | %s - %s | %s | %s | %s - %s | %s | %s |\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" \
+      "$(python3 -c 'import sys; a, b = map(float, sys.argv[1:]); print(f"{a / b:.2f}x")' "$1" "$5")" >>"$rows"
   else
-    printf '| %s | (this whittle has no --no-seccomp) | | | | |\n' "$name" >>"$rows"
+    printf '| %s | (this whittle has no --no-seccomp) | | | | | | |\n' "$name" >>"$rows"
   fi
 done
 
 frag=$BENCH_DIR/results/hardening.md
 {
-  echo "## Hardening: syscall recording by default, non-root candidates, healthcheck, script scan, repair (issue 10)"
+  echo "## Hardening: syscall recording, non-root candidates, healthcheck, script scan, repair"
   echo
   bench_machine
   echo "- Images: the four real Debian images of \`tests/e2e/test_slim_hardening_*.sh\` (built by \`tests/e2e/lib.sh\`),"
@@ -170,11 +171,13 @@ frag=$BENCH_DIR/results/hardening.md
   echo "  each slimmed with the probes of its suite, default options otherwise."
   echo "- Method: \`bench/hardening/run.sh\` — $BENCH_RUNS runs of each command, the default and --no-seccomp alternating run by"
   echo "  run (so a change in the shared machine's load falls on both), wall time, outputs removed before each; medians."
+  echo "  Outputs (OUT, ART) on $(bench_fs "$BENCH_TMP"), slim's work dir at its default; output bytes = the regular"
+  echo "  files of OUT after the last run (hard links once)."
   echo
   echo "### Time of whittle slim: syscall recording on (default) beside --no-seccomp"
   echo
-  echo "| image | default: median s | min - max s | --no-seccomp: median s | min - max s | ratio |"
-  echo "|---|---|---|---|---|---|"
+  echo "| image | default: median s | min - max s | output bytes | --no-seccomp: median s | min - max s | output bytes | ratio of medians |"
+  echo "|---|---|---|---|---|---|---|---|"
   cat "$rows"
   echo
   echo "### Sizes before and after (default options)"
@@ -192,10 +195,10 @@ frag=$BENCH_DIR/results/hardening.md
   echo "|---|---|---|---|---|---|"
   cat "$added"
   echo
-  echo "Exact commands (timed; the size runs add --no-script-scan / --no-repair):"
+  echo "Exact commands (timed; the size runs add --no-script-scan / --no-repair; \$CACHE = the e2e image cache):"
   echo
   echo '```'
-  sed "s|$WHITTLE_E2E_CACHE|\$CACHE|g; s|$BENCH_TMP|\$TMP|g; s|$WHITTLE|whittle|g" "$cmds"
+  sed "s|^|$BENCH_PREFIX|; s|$WHITTLE_E2E_CACHE|\$CACHE|g; s|$BENCH_TMP|\$TMP|g; s|$WHITTLE|whittle|g" "$cmds"
   echo '```'
 } >"$frag"
 echo "bench: wrote $frag" >&2

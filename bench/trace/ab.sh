@@ -1,6 +1,6 @@
 #!/bin/sh
-# A/B of the trace cost between two whittle binaries on this machine (issue 9: the sandbox's user
-# namespace, baseline policy and AT_EMPTY_PATH stops beside the commit before them). Each binary traces
+# A/B of the trace cost between two whittle binaries on one machine (e.g. a commit and the one before a
+# change to the tracer or the sandbox), run by hand, not by `make bench`. Each binary traces
 # bench/trace/bench.py in the e2e python3 image in a rootfs it extracted itself (the newer one shifts
 # owners), untraced and traced, pinned (`chrt -f 10 taskset -c 1`), medians of $BENCH_RUNS hyperfine runs.
 #   bench/trace/ab.sh OLD_WHITTLE NEW_WHITTLE [FRAGMENT.md]   (AB_OLD_LABEL/AB_NEW_LABEL name them, e.g. commits)
@@ -10,7 +10,7 @@ WHITTLE_SRC=$(cd "$here/../.." && pwd)
 export WHITTLE_SRC
 old=$1
 new=$2
-FRAGMENT=${3:-$WHITTLE_SRC/bench/results/userns.md}
+FRAGMENT=${3:-$WHITTLE_SRC/bench/results/trace_ab.md}
 : "${BENCH_RUNS:=7}"
 : "${WHITTLE_E2E_CACHE:=$(dirname "$new")/e2e-cache}"
 WHITTLE=$new
@@ -48,14 +48,13 @@ for v, b in (("old", old), ("new", new)):
     stops = open(os.path.join(work, v + ".stops")).read().strip()
     rows.append(f"| {v} ({b}) | {u:.3f} | {t:.3f} | {t / u:.2f}x | {stops} |")
 with open(out, "w") as f:
-    f.write(f"""## trace cost before and after the sandbox of issue 9 (A/B on one machine)
+    f.write(f"""## trace cost of two whittle binaries (A/B on one machine)
 
 - Machine: {os.cpu_count()} x {cpu}, kernel {os.uname().release}; date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())};
   load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}
 - Command: `bench/trace/ab.sh OLD NEW` (pinned: `chrt -f 10 taskset -c 1`, hyperfine -N, {runs} runs after 1
   warm-up, medians). Workload `python3 /bench.py` in the e2e python3 image; each binary in a rootfs of its
-  own extraction. "old" is the commit before issue 9's sandbox (no user namespace, no baseline policy,
-  AT_EMPTY_PATH calls never stopped); "new" adds all three.
+  own extraction; "old" and "new" are the two binaries named in the table.
 
 | binary | untraced s | traced s | traced / untraced | tracer stops |
 |---|---|---|---|---|

@@ -1,4 +1,4 @@
-"""The trace benchmark's workload (issue 3, item 8): import ~40 stdlib modules, then stat every file under
+"""The trace benchmark's workload (bench/trace/run.sh): import 54 stdlib modules, then stat every file under
 /usr/lib/python3.11. Syscall-heavy on purpose: almost every call names a path."""
 import os
 

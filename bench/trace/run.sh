@@ -1,5 +1,5 @@
 #!/bin/sh
-# The trace harness's benchmark (issue 3, item 8): the same syscall-heavy python3 workload
+# The trace harness's benchmark: the same syscall-heavy python3 workload
 # (bench/trace/bench.py: ~50 stdlib imports, then os.stat of every file under /usr/lib/python3.11) run
 #   1. untraced in whittle's sandbox      whittle trace --untraced (same namespaces and mounts, no tracer)
 #   2. under whittle trace                 the ptrace + seccomp-bpf tracer, profile written
@@ -30,6 +30,14 @@ for tool in hyperfine strace python3 chroot chrt taskset; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench/trace: needs root (the sandbox)" >&2; exit 1; }
 
+BENCH_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+BENCH_COMMIT=$(
+  src=$WHITTLE_SRC
+  . "$src/bench/common.sh"
+  bench_commit "$src"
+)
+export BENCH_LOAD BENCH_DATE BENCH_COMMIT
 # The e2e python3 image (built once, cached).
 . "$WHITTLE_SRC/tests/e2e/lib.sh"
 e2e_python_image
@@ -87,13 +95,13 @@ rows = [("untraced, in whittle's sandbox (`--untraced`)", "untraced"), ("whittle
 cpu_model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
 mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1048576
 osname = next(l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME"))
-commit = subprocess.run(["git", "-C", os.environ["WHITTLE_SRC"], "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+commit = os.environ["BENCH_COMMIT"]
 lines = []
-lines.append("## whittle trace beside strace (issue 3)\n")
+lines.append("## whittle trace beside strace\n")
 lines.append(f"- Machine: {os.cpu_count()} x {cpu_model}, {mem:.0f} GiB RAM, kernel {os.uname().release}, {osname}")
-lines.append(f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at start: {' '.join(open('/proc/loadavg').read().split()[:3])}; commit {commit}")
+lines.append(f"- Date: {os.environ['BENCH_DATE']}; load average at start: {os.environ['BENCH_LOAD']}; commit {commit}")
 lines.append(f"- Workload: `python3 /bench.py` (`bench/trace/bench.py`: 54 stdlib imports, then `os.stat` of the 1,142 files")
-lines.append(f"  under /usr/lib/python3.11) in the e2e python3 image `{img}`, extracted once; whittle made {stops} tracer")
+lines.append(f"  under /usr/lib/python3.11) in the e2e python3 image (IMG, from the e2e cache), extracted once; whittle made {stops} tracer")
 lines.append(f"  stops per run. Method: `bench/trace/run.sh`, hyperfine -N, {runs} runs after 1 warm-up; CPU = user + sys of all")
 lines.append(f"  processes of the run. Each whittle run includes the sandbox setup (namespaces, mounts, pivot_root).")
 lines.append(f"  *pinned*: every run under `chrt -f 10 taskset -c 1` (one CPU, real-time priority), which shields it from")
