@@ -349,9 +349,9 @@ private:
   std::unique_ptr<util::ByteSource> m_decoder;
 };
 
-// gzip through ISA-L deflate level 2: on a real 216 MB layer it takes 15 times less CPU than zlib level 6
-// for 11% more output. Level 3 would save another 2% but costs 40% more CPU and compresses long zero runs
-// 3.4 times worse (290:1 against 1000:1); figures in bench/RESULTS.md. ISA-L's output depends on how the
+// gzip through ISA-L deflate level 2: on a real 216 MB layer it takes 13-15 times less CPU than zlib level 6
+// for 11% more output. Level 3 would save another 2% but costs 20-35% more CPU and compresses long zero runs
+// 3.4 times worse; figures in bench/RESULTS.md (bench/gzip_encoder.sh). ISA-L's output depends on how the
 // input is split between calls, so input is always handed over in k_gzip_chunk pieces (only the last may be
 // shorter) and output drains into a fixed buffer: the call sequence, and so every byte, depends on nothing
 // but the data. Header and trailer are written here: no name, no mtime, OS "unknown".
