@@ -438,25 +438,35 @@ control_run(const RunContext& c, ControllerResult& out)
   }
 }
 
-// The tee thread: hashes the app's stdout read from `from` and passes it on to `to`, until every process
-// holding the pipe is gone. A closed or broken `to` ends the passing on, not the hashing.
+// Reads `from` in 64 KiB chunks until end of file or an error (EINTR retried), handing each to on_chunk.
+template <typename F>
 void
-tee_stdout(int from, int to, util::Sha256& hash)
+drain(int from, F on_chunk)
 {
-  block_sigpipe();
   std::vector<char> buf(1 << 16);
-  bool pass_on = true;
   for (;;) {
     ssize_t n = read(from, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
-      break;
+      return;
     }
-    hash.update(buf.data(), static_cast<size_t>(n));
-    pass_on = pass_on && write_all(to, buf.data(), static_cast<size_t>(n));
+    on_chunk(buf.data(), static_cast<size_t>(n));
   }
+}
+
+// The tee thread: hashes the app's stdout read from `from` and passes it on to `to`, until every process
+// holding the pipe is gone. A closed or broken `to` ends the passing on, not the hashing.
+void
+tee_stdout(int from, int to, util::Sha256& hash)
+{
+  block_sigpipe();
+  bool pass_on = true;
+  drain(from, [&](const char* data, size_t n) {
+    hash.update(data, n);
+    pass_on = pass_on && write_all(to, data, n);
+  });
 }
 
 // The relay thread: passes the app's stderr read from `from` on to whittle's stderr, up to k_stderr_cap
@@ -466,32 +476,24 @@ relay_stderr(int from)
 {
   block_sigpipe();
   bool tty = isatty(STDERR_FILENO) == 1;
-  std::vector<char> buf(1 << 16);
   uint64_t passed = 0;
   bool pass_on = true;
   auto put = [&](const std::string& text) {
     pass_on = pass_on && write_all(STDERR_FILENO, text.data(), text.size());
   };
-  for (;;) {
-    ssize_t n = read(from, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
+  drain(from, [&](const char* data, size_t n) {
     if (passed >= k_stderr_cap) {
-      continue;
+      return;
     }
-    size_t take = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(n), k_stderr_cap - passed));
-    std::string chunk(buf.data(), take);
+    size_t take = static_cast<size_t>(std::min<uint64_t>(n, k_stderr_cap - passed));
+    std::string chunk(data, take);
     // A terminal gets no control sequences from the image; a file or pipe gets the bytes as written.
     put(tty ? util::terminal_safe(chunk, true) : chunk);
     passed += take;
     if (passed >= k_stderr_cap) {
       put("\nwhittle: the app's stderr was cut after 64 MiB (the rest is discarded)\n");
     }
-  }
+  });
 }
 
 // After every process is gone: fails the run when a cap was breached or the app never started, and warns
