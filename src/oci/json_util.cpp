@@ -6,7 +6,7 @@ namespace whittle::oci::detail {
 
 namespace {
 
-// Refuses absurd nesting before the recursive parser sees it (hostile inputs; issue 5).
+// Refuses absurd nesting before the recursive parser sees it (hostile inputs).
 constexpr int k_max_depth = 64;
 
 bool

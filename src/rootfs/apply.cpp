@@ -221,7 +221,7 @@ std::string
 LayerApplier::clean(const std::string& raw, const char* what) const
 {
   // Absolute names are refused, not stripped: no image builder writes them, so one is a sign of a
-  // crafted layer (issue 2 lists them with "../" as bad input).
+  // crafted layer (as are names with "../").
   if (!raw.empty() && raw[0] == '/') {
     refuse(std::string(what) + " is absolute");
   }

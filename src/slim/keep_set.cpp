@@ -268,7 +268,7 @@ private:
     }
   }
 
-  // Issue 10 item 4: what the shell scripts the app ran can run on the paths the trace did not take.
+  // What the shell scripts the app ran can run on the paths the trace did not take.
   void seed_scripts()
   {
     if (!m_o.script_scan) {

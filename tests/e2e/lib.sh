@@ -290,7 +290,7 @@ e2e_nginx_image() {
   E2E_NGINX_INDEX=$E2E_LIB_DIR/apps/nginx/site/index.html
 }
 
-# The images of the hardening suites (issue 10): servers and jobs that start as root, as users ship them.
+# The images of the hardening suites: servers and jobs that start as root, as users ship them.
 # Each listens (when it serves) on 127.0.0.1 at its own port above 1024, so the suites can run side by side.
 E2E_NGINX_STOCK_PORT=18081
 E2E_REDIS_PORT=16379

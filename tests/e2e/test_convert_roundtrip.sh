@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 2 item 10): a real multi-layer Debian python3 image (mmdebstrap minbase + podman build with a
+# e2e: a real multi-layer Debian python3 image (mmdebstrap minbase + podman build with a
 # `RUN rm` layer of real whiteouts) goes through `whittle convert` to every transport (oci, oci-archive,
 # docker-archive) and compression (gzip, zstd, none). Each result is checked by tools that are not whittle:
 # skopeo inspect, an independent digest/diff_id walk (sha256sum, zcat, zstdcat, tar), umoci unpack (OCI

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 4 item 10): the two ways users run whittle, as documented in the README (docs/recipes/):
+# e2e: the two ways users run whittle, as documented in the README (docs/recipes/):
 #   1. a Makefile `release` target (docs/recipes/Makefile.release): podman build -> podman save ->
 #      whittle slim -> podman load;
 #   2. a post-step after a multi-stage build (docs/recipes/slim-after-build.sh), same chain.

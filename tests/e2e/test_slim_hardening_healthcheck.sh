@@ -1,6 +1,6 @@
 #!/bin/sh
-# e2e (issue 10, items 1, 2 and 3): python3 -m http.server with `HEALTHCHECK CMD ["curl", "-fsS", ...]`: the
-# app never runs curl, so before issue 10 the slimmed image dropped it and its healthcheck was broken. Now
+# e2e: python3 -m http.server with `HEALTHCHECK CMD ["curl", "-fsS", ...]`: the
+# app never runs curl, so the slimmed image of earlier versions dropped it and its healthcheck was broken. Now
 # `whittle slim` with default options runs the healthcheck as a probe, keeps its files (reason
 # `healthcheck`), picks a non-root user, and the slimmed image, under podman with the exact run line of
 # run-flags.txt, serves the original's answers and `podman healthcheck run` reports it healthy.

@@ -1,7 +1,7 @@
 #!/bin/sh
-# e2e (issue 10, items 1 and 2): nginx with Debian's stock config (`user www-data;`, logs in
+# e2e: nginx with Debian's stock config (`user www-data;`, logs in
 # /var/log/nginx, pid /run/nginx.pid, temp dirs in /var/lib/nginx, the default site), only the listen port
-# moved above 1024, started as root. Before issue 10, slim kept root and its run line failed
+# moved above 1024, started as root. Slim used to keep root and its run line failed
 # (`chown("/tmp/nginx-body", 65534) failed`). Now `whittle slim` with default options (no --user) must pick a
 # non-root user that verify proved, and the slimmed image must serve the original's pages under podman with
 # the exact run line of run-flags.txt (read-only root + tmpfs, no capabilities, no-new-privileges, seccomp).

@@ -1,8 +1,8 @@
 #!/bin/sh
-# e2e (issue 10, items 1, 2 and 4): Debian's redis-server behind an official-image style entrypoint
+# e2e: Debian's redis-server behind an official-image style entrypoint
 # (apps/redis/docker-entrypoint.sh: as root, mkdir + chown /data, then `setpriv --reuid=redis --regid=redis
 # --init-groups` back into the script, which execs the server; as any other user, the server directly).
-# Before issue 10, slim kept root and its run line failed the way nginx's did. Now `whittle slim` with
+# Slim used to keep root and its run line failed the way nginx's did. Now `whittle slim` with
 # default options (no --user) must pick a non-root user that verify proved, and the slimmed image must answer
 # a Redis client session (PING, SET, GET, INCR, SAVE into /data) exactly as the original does, under podman
 # with the exact run line of run-flags.txt.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 10, items 1, 2 and 4): a batch job whose shell entrypoint waits in a retry loop,
+# e2e: a batch job whose shell entrypoint waits in a retry loop,
 # `until getent hosts "$DB_HOST"; do sleep 0.1; done`, then does its work (sort, uniq, wc, sha256sum, cat).
 # In the trace the first try succeeds, so neither `sleep` nor the give-up branch (`basename` in a `$(...)`)
 # runs. `whittle slim` with default options must still keep them (the entrypoint script scan, reason

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 4 item 8): `whittle slim` on a real Debian nginx image (mmdebstrap minbase + nginx-light, a static
+# e2e: `whittle slim` on a real Debian nginx image (mmdebstrap minbase + nginx-light, a static
 # site on port 18080, 3 layers with whiteouts), traced with HTTP probes made by whittle itself. The slimmed
 # image must pass umoci unpack, be >= 8x smaller, run under podman (runc) as a non-root user and serve the
 # same bodies and statuses as the original (also with run-flags.txt: read-only root + tmpfs), keep nginx and
@@ -33,8 +33,8 @@ e2e_log "whittle slim $E2E_IMG_OCI with probes"
 start=$(date +%s)
 rc=0
 # nginx started as root drops its workers to another user (setgid, setgroups, setuid: without a `user`
-# directive, to its compiled-in default), which the trace records as needs_root, so by default (issue 4
-# item 5) whittle would keep root. nginx started as any other user skips that switch and serves the same,
+# directive, to its compiled-in default), which the trace records as needs_root, so by default
+# whittle would keep root. nginx started as any other user skips that switch and serves the same,
 # so the test asks for the non-root user explicitly, as a user who knows their app does this would.
 "$WHITTLE" slim "$E2E_IMG_OCI" -o "$slim_ref" --artifacts "$W/art" --user 65532:65532 \
   --probe "$base/" --probe "$base/style.css" --probe "$base/missing.html" >"$W/slim.out" 2>"$W/slim.err" || rc=$?

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 4 items 5-8): `whittle slim` on a real Debian python3 image (mmdebstrap minbase + python3 + an
+# e2e: `whittle slim` on a real Debian python3 image (mmdebstrap minbase + python3 + an
 # app importing ~15 stdlib modules, 3 layers with whiteouts). The slimmed image must:
 #   - pass independent checks (digests, diff_ids, tar) and `umoci unpack`, be one layer, be >= 8x smaller;
 #   - run under podman (runc) as a non-root user with the original's exact stdout, also with the flags of

@@ -1,5 +1,5 @@
 /* The attacker of the sandbox tests (tests/hostile/test_attacks.cpp): the /bin/app of hostile images.
- * Each subcommand tries one attack of issue 9 from inside the sandbox and prints one line per attempt:
+ * Each subcommand tries one attack on the sandbox from inside it and prints one line per attempt:
  *
  *   ATTACK <name> result=blocked errno=<ENAME>      the kernel (or the tracer) refused it
  *   ATTACK <name> result=blocked detail=<why>       it ran, but reached nothing of the host

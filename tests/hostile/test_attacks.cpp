@@ -1,4 +1,4 @@
-// The attacker suite (issue 9): an image whose /bin/app is tests/hostile/attacker.c tries each attack from
+// The attacker suite: an image whose /bin/app is tests/hostile/attacker.c tries each attack from
 // inside the sandbox while `whittle trace` / `whittle slim` runs it. Each case asserts (a) the attacker's
 // own result lines say the attempt was blocked, and (b) the host canaries are unchanged: a canary file
 // outside the rootfs (content, mtime, no new files beside it), a directory descriptor on it that the test
@@ -32,7 +32,7 @@ TEST_CASE("attack: inherited descriptors and stdio name no host file", "[attack]
   Run r = h.trace({"seq", "fds", "--", "stdio"});
   INFO(r.describe());
   CHECK(r.code == 0);
-  // issue 9 "Descriptors and stdio": every descriptor whittle did not open for the app is closed, stdin
+  // Descriptors and stdio: every descriptor whittle did not open for the app is closed, stdin
   // is /dev/null, stdout and stderr are pipes.
   check_blocked(r, "inherited-fd");
   for (int fd = 0; fd <= 2; ++fd) {
@@ -92,7 +92,7 @@ TEST_CASE("attack: TIOCSTI on the controlling terminal types nothing into it", "
   r.out = out;
   INFO(r.describe());
   CHECK(r.code == 0);
-  // issue 9 "Terminal": a new session without a controlling terminal, TIOCSTI refused by the filter.
+  // Terminal: a new session without a controlling terminal, TIOCSTI refused by the filter.
   for (const char* name :
        {"tiocsti-0", "tiocsti-1", "tiocsti-2", "tioclinux-0", "tioclinux-1", "tioclinux-2"}) {
     check_blocked(r, name, "EPERM");
@@ -180,7 +180,7 @@ TEST_CASE("attack: a block device shipped in the image or made with mknod reads 
                            << (host_nodes.empty() ? "" : ", e.g. " + host_nodes[0]));
   CHECK(host_nodes.empty());
   CHECK(r.code == 0);
-  // issue 9 "Devices": the rootfs is nodev, and mknod of a device fails inside.
+  // Devices: the rootfs is nodev, and mknod of a device fails inside.
   check_blocked(r, "blockdev-shipped");
   check_blocked(r, "mknod-block");
   check_nothing_succeeded(r);
@@ -202,13 +202,13 @@ TEST_CASE("attack: kernel knobs cannot be opened for writing and keep the host's
   Run r = h.trace({"knobs"});
   INFO(r.describe());
   CHECK(r.code == 0);
-  // issue 9 "/proc and /sys as the runtimes do": /proc/sys and /proc/sysrq-trigger read-only.
+  // /proc and /sys as the runtimes do: /proc/sys and /proc/sysrq-trigger read-only.
   for (const char* k : {"/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches", "/proc/sys/kernel/panic",
                         "/proc/sys/kernel/pid_max", "/proc/sys/kernel/printk",
                         "/proc/sys/net/ipv4/ip_forward", "/proc/sysrq-trigger"}) {
     check_blocked(r, std::string("knob-write:") + k);
   }
-  // issue 9 "Devices": mknod of a device fails; /dev/kmsg is not the host's.
+  // Devices: mknod of a device fails; /dev/kmsg is not the host's.
   check_blocked(r, "mknod-kmsg");
   check_blocked(r, "dev-kmsg");
   check_nothing_succeeded(r);
@@ -356,7 +356,7 @@ TEST_CASE("attack: the app can neither read the host's keyring nor add to it", "
   }
   INFO(r.describe());
   CHECK(r.code == 0);
-  // issue 9 "Baseline syscall policy": keyctl/add_key/request_key refused with EPERM.
+  // Baseline syscall policy: keyctl/add_key/request_key refused with EPERM.
   check_blocked(r, "keyctl-read-host-key", "EPERM");
   check_blocked(r, "keyctl-read-user-keyring", "EPERM");
   check_blocked(r, "add_key-user-keyring", "EPERM");
@@ -399,7 +399,7 @@ TEST_CASE("attack: --mount HOST:CTR:ro is read-only in every submount below it",
   Run r = h.trace({"write", "/m", "/m/sub"}, {"--mount", host + ":/m:ro"});
   INFO(r.describe());
   CHECK(r.code == 0);
-  // issue 9 item 14: read-only all the way down.
+  // Read-only all the way down.
   check_blocked(r, "write:/m");
   check_blocked(r, "write:/m/sub");
   check_nothing_succeeded(r);
@@ -440,7 +440,7 @@ TEST_CASE("attack: the app's root is not the host's root", "[attack]")
   for (const auto& l : info_lines(r.out, "status")) {
     UNSCOPED_INFO("app " << l);
   }
-  // issue 9 item 1: image uid 0 maps to an unprivileged host id, never to host 0 (and nothing maps to it).
+  // Image uid 0 maps to an unprivileged host id, never to host 0 (and nothing maps to it).
   REQUIRE_FALSE(host_uids.empty());
   INFO("the app's uid_map seen from the host:\n" << host_map);
   std::istringstream map(host_map);

@@ -154,7 +154,7 @@ TEST_CASE("attack: the app's disk writes stop at the --disk cap", "[attack]")
   watch();
   INFO(r.describe() << "\nhost filesystem of " << where << " grew by at most " << ((start - lowest) >> 20)
                     << " MiB");
-  // issue 9 item 8: a write stops at the cap with a clear error naming it. The app either sees the error
+  // A write stops at the cap with a clear error naming it. The app either sees the error
   // itself (its line says where it stopped) or is stopped by whittle (no line; whittle's error says why).
   CHECK(info_lines(r.out, "fill") == std::vector<std::string>{"start"}); // the app ran
   std::string key = "disk-" + attack[1] + ":" + attack[2];
@@ -209,7 +209,7 @@ TEST_CASE("attack: 3 GiB of anonymous memory stops at the --memory cap", "[attac
   h.image();
   Run r = h.trace({"memory", "3072"}, {"--memory", "128m"});
   INFO(r.describe());
-  // issue 9 item 8: the app is refused the memory (ENOMEM) or killed; it never holds much past the cap.
+  // The app is refused the memory (ENOMEM) or killed; it never holds much past the cap.
   check_nothing_succeeded(r);
   CHECK(r.code != 2); // a usage error: the flag is missing
   auto progress = info_lines(r.out, "memory");
@@ -234,7 +234,7 @@ TEST_CASE("attack: a fork bomb is bounded by --pids", "[attack]")
   h.image();
   Run r = h.trace({"forkbomb", "1000"}, {"--pids", "64"});
   INFO(r.describe());
-  // issue 9 item 8: a pids cap, with a flag.
+  // A pids cap, with a flag.
   check_blocked(r, "forkbomb");
   long forked = parse_number_after(attack_lines(r.out)["forkbomb"], "forked=");
   CHECK(forked >= 0);
@@ -249,7 +249,7 @@ TEST_CASE("attack: 120,000 distinct paths keep whittle's RSS under 256 MiB", "[a
   h.image();
   Run r = h.trace({"stat-many", "120000"});
   INFO(r.describe());
-  // issue 9 item 11: whittle's RSS stays under 256 MiB whatever the app does; a path-count cap may stop
+  // Whittle's RSS stays under 256 MiB whatever the app does; a path-count cap may stop
   // the run, with a clear error.
   auto progress = info_lines(r.out, "stat-many");
   REQUIRE_FALSE(progress.empty()); // the app ran
@@ -269,7 +269,7 @@ TEST_CASE("attack: an HTTP probe answered with a 3 GB body keeps whittle's RSS b
   h.image();
   Run r = h.trace({"http-serve", "8089", "3072"}, {"--probe", "http://127.0.0.1:8089/"});
   INFO(r.describe());
-  // issue 9 item 10: a probe reads at most a set body size (16 MiB), hashed as it streams.
+  // A probe reads at most a set body size (16 MiB), hashed as it streams.
   CHECK_FALSE(info_lines(r.out, "http-serve").empty());
   CHECK(r.maxrss_kib > 0);
   CHECK(r.maxrss_kib < k_rss_cap_kib);
@@ -351,7 +351,7 @@ TEST_CASE("attack: nothing the app reads hides from the profile", "[attack]")
     h.raw_image(tar);
     Run r = h.trace({"open-raw", "/etc/bad\\xff\\xfe"});
     INFO(r.describe());
-    // issue 9 item 12: the profile writer keeps it (docs/profile.md's escaped form) instead of throwing.
+    // The profile writer keeps it (docs/profile.md's escaped form) instead of throwing.
     REQUIRE(r.code == 0);
     CHECK(info_lines(r.out, "open-raw") == std::vector<std::string>{"/etc/bad\\xff\\xfe 0"});
     auto paths = profile_paths(h.profile());
@@ -371,7 +371,7 @@ TEST_CASE("attack: the Docker-default refused syscalls fail with EPERM and are c
   Run r = h.trace({"refused"});
   INFO(r.describe());
   REQUIRE(r.code == 0);
-  // issue 9 item 7: refused with EPERM and counted in the profile so a user sees that the app tried.
+  // Refused with EPERM and counted in the profile so a user sees that the app tried.
   for (const auto& n : names) {
     check_blocked(r, "refused:" + n, "EPERM");
   }
@@ -424,7 +424,7 @@ TEST_CASE("attack: a daemon the app leaves behind does not keep the run alive", 
   INFO(r.describe());
   CHECK(r.code == 0);
   CHECK(info_lines(r.out, "daemon") == std::vector<std::string>{"started"});
-  // issue 9 item 9: when the entrypoint exits, everything else in the sandbox is killed at once.
+  // When the entrypoint exits, everything else in the sandbox is killed at once.
   CHECK(r.seconds < 15);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto left = processes_running("/bin/app", "daemon");

@@ -1,4 +1,4 @@
-// The user candidates of slim (issue 10 item 2): their order, the UserPlan each writes, and the loop
+// The user candidates of slim: their order, the UserPlan each writes, and the loop
 // that keeps the first that verifies, with a fake verify in place of plan + write + run.
 #include <catch2/catch.hpp>
 #include <whittle/slim/candidates.hpp>

@@ -1,4 +1,4 @@
-// Self-repair (issue 10 item 5): bounded rounds, stopping as soon as a round finds nothing new, only
+// Self-repair: bounded rounds, stopping as soon as a round finds nothing new, only
 // paths the original has; and the keep set keeps repaired paths with their closure as verify-repair.
 #include "fake_root.hpp"
 

@@ -1,4 +1,4 @@
-// verify's comparison of two runs (moved from cli: issue 11 item 5).
+// verify's comparison of two runs (a slim concept; cli only prints it).
 #include <catch2/catch.hpp>
 #include <whittle/slim/run_compare.hpp>
 

@@ -1,4 +1,4 @@
-// Verify's run constraints (issue 10 item 1) seen from inside the sandbox: a read-only root, tmpfs paths
+// Verify's run constraints seen from inside the sandbox: a read-only root, tmpfs paths
 // as podman's --tmpfs gives them, exactly the capability mask, the seccomp allow list; and the trace facts
 // slim's non-root candidates come from (switched_user, capabilities).
 #include "trace_fixture.hpp"

@@ -1,4 +1,4 @@
-// The sandbox's isolation (issue 9), seen from inside by the tracee and from the host: the user namespace,
+// The sandbox's isolation, seen from inside by the tracee and from the host: the user namespace,
 // descriptors and stdio, the terminal, devices, /proc and /sys, read-only binds.
 #include "trace_fixture.hpp"
 

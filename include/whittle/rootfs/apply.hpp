@@ -3,7 +3,7 @@
 // Safety rules (all in this stage), each a BadInput "apply layer DIGEST of `REF`: entry `NAME`: cause":
 //  - names are cleaned lexically (util::clean_in_root); a name that climbs above the root ("../x",
 //    "a/../../x") is refused, and so is any absolute name ("/etc/x"): image builders never write them,
-//    so one marks a crafted layer (tar would strip the "/"; we refuse instead, as issue 2 asks);
+//    so one marks a crafted layer (tar would strip the "/"; we refuse instead);
 //  - an entry whose parent path, in the tree as it stands (this layer's earlier entries and all lower
 //    layers), crosses a symlink is refused ("evil -> /" then "evil/etc/passwd"), as is one whose parent
 //    is not a directory; real layers (overlay diffs) always name the real path. Links themselves may
@@ -14,7 +14,7 @@
 // On disk (rootfs/extract) every path is additionally opened with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and the last component is never followed, so even a rule
 // missed above cannot lead a write out of the root (umoci's CVE class).
-// Size (issue 11): the layers together may decode to at most max_image_bytes (the exact tar stream bytes,
+// Size: the layers together may decode to at most max_image_bytes (the exact tar stream bytes,
 // checked as each layer ends; a layer alone is bounded by the archive's WHITTLE_MAX_LAYER_BYTES), else a
 // BadInput naming the layer that crossed it. Extraction first compares the filesystem's free space with
 // the compressed size of the layers the manifest gives (a lower bound of what they unpack to) and refuses

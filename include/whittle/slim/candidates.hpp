@@ -1,5 +1,5 @@
 #pragma once
-// Non-root by construction (issue 10 item 2): for an image that runs as root, slim tries users in order
+// Non-root by construction: for an image that runs as root, slim tries users in order
 // and keeps the first whose slimmed image verifies: nonroot 65532:65532 (written paths owned by it), then
 // the uid:gid the app switched to during the trace (its written paths owned by it), then root with the
 // capabilities the trace saw. `--user` (or an image that already runs as non-root) leaves one candidate,

@@ -2,7 +2,7 @@
 // How the slimmed image is meant to run, as one value: its user, a read-only root with tmpfs at the
 // writable paths, the capabilities it keeps, the syscalls it may make. slim's verify run is held to
 // run_constraints() of this value, and run-flags.txt, securitycontext.yaml and seccomp.json are written
-// from the same value, so a hint can only say what verify ran (issue 10 item 1).
+// from the same value, so a hint can only say what verify ran.
 #include <optional>
 #include <set>
 #include <string>

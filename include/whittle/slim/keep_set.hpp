@@ -3,14 +3,14 @@
 // kept. It is planned as a plain value before anything is written (STYLE rule 7), so it can be printed
 // (--debug), tested on hand-made trees and profiles, and reported.
 //
-// Closure (issue 4 item 2): every profile path that exists; its parent directories; every symlink on the
+// Closure: every profile path that exists; its parent directories; every symlink on the
 // way and the final targets; the ELF load closure of every kept ELF file (ld_resolver); shebang
 // interpreters (and `env NAME` found on the image's PATH); --include-path (a directory brings its whole
 // subtree), --include-exe (found on PATH, with its closure), --include-shell; `keep` globs of rule files
 // whose `when` matches a kept path (re-checked until nothing changes); minus --exclude-pattern (a matched
 // directory takes its subtree along). The directories the app wrote into are kept.
 //
-// Scripts (issue 10 item 4, slim::scan_script): the POSIX shell scripts the trace executed (a shebang
+// Scripts (slim::scan_script): the POSIX shell scripts the trace executed (a shebang
 // naming sh, dash, bash, ash, busybox sh or `env sh|bash`), the entrypoint's `sh -c TEXT` / `sh FILE`, and
 // what they source are scanned; every program they name in command position that is found on the image's
 // PATH is kept with its closure (reason `script-command`), so the paths the trace did not take through a

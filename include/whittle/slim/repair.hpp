@@ -1,5 +1,5 @@
 #pragma once
-// Self-repair (issue 10 item 5): when verify fails and the slimmed run looked up paths that the original
+// Self-repair: when verify fails and the slimmed run looked up paths that the original
 // image has, they are added to the keep set with their closure (reason `verify-repair`), and the image is
 // rebuilt and verified again, a bounded number of rounds. A round that finds nothing new ends the loop:
 // the failure has another cause.

@@ -1,5 +1,5 @@
 #pragma once
-// The entrypoint script scanner (issue 10 item 4): which programs a POSIX shell script can run, read from
+// The entrypoint script scanner: which programs a POSIX shell script can run, read from
 // its text without running it. A traced run takes one path through a script (`until client ping; do sleep
 // 0.1; done` may never reach `sleep`), so the keep set adds every program the script names in command
 // position, and the slimmed image still works on the paths the trace did not take.

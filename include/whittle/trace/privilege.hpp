@@ -1,5 +1,5 @@
 #pragma once
-// Needs-root detection (issue 4 item 5): the calls that show the traced app relies on running as root, so
+// Needs-root detection: the calls that show the traced app relies on running as root, so
 // that `whittle slim` keeps root and says why instead of switching the image to a non-root user. The tracer
 // stops on the k_sys_privilege rows of the syscall table (set*id, setgroups, the chown family, bind) and
 // asks needs_root_reason() whether this call, made by a caller with these ids, needs root:

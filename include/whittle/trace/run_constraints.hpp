@@ -3,7 +3,7 @@
 // --cap-drop=ALL [--cap-add C] --security-opt=no-new-privileges --security-opt seccomp=F` does. The trace
 // runs without them (Docker's default capabilities, a writable root); verify runs the slimmed image with
 // exactly the value the artifacts (run-flags.txt, securitycontext.yaml, seccomp.json) are written from, so
-// a hint can only say what verify ran (issue 10 item 1). no_new_privs is always set by the sandbox.
+// a hint can only say what verify ran. no_new_privs is always set by the sandbox.
 #include <cstdint>
 #include <optional>
 #include <set>
