@@ -66,6 +66,7 @@ run_slim(const ParsedArgs& args)
   oci::ImageRef dest = oci::parse_reference(*output, true);
   slim::BuildOptions options = parse_build_options(args);
   std::optional<std::string> trace_user = args.get_user("--trace-user");
+  parse_trace_flags(args); // every flag is checked before the image is opened
   std::optional<oci::Platform> platform;
   if (auto p = args.get("--platform")) {
     platform = oci::Platform::parse(*p);

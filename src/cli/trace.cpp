@@ -43,6 +43,7 @@ run_trace_command(const ParsedArgs& args)
       }
     }
   }
+  parse_trace_flags(args);
   oci::ImageRef ref = oci::parse_reference(args.positional.at(0));
   std::optional<oci::Platform> platform;
   if (auto p = args.get("--platform")) {

@@ -146,7 +146,7 @@ healthcheck_probe(const oci::ImageConfig& cfg)
 }
 
 trace::TraceOptions
-parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
+parse_trace_flags(const ParsedArgs& args)
 {
   trace::TraceOptions o;
   if (auto t = args.get_seconds("--timeout")) {
@@ -162,16 +162,8 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
   }
   o.http_probes = args.all("--probe");
   o.exec_probes = args.all_at_most("--probe-exec", trace::k_max_exec_probes);
-  if (!args.has("--no-healthcheck")) {
-    o.healthcheck = healthcheck_probe(cfg);
-  }
-  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty() || o.healthcheck;
-  o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
   if (auto c = args.get("--continue-after")) {
     trace::parse_continue_after(*c, o);
-    if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
-      throw UsageError("--continue-after probes needs --probe, --probe-exec or an image with a HEALTHCHECK");
-    }
   }
   // Recording is the default (seccomp.json is always written and proven); --syscalls is the old opt-in.
   if (args.has("--no-seccomp") && args.has("--syscalls")) {
@@ -188,12 +180,40 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
     o.limits.disk_bytes = trace::parse_size("--disk", *d);
   }
   o.one_cpu = !args.has("--all-cpus");
+  if (auto e = args.get("--entrypoint")) {
+    o.sandbox.argv = split_command("--entrypoint", *e);
+  }
+  if (auto c = args.get("--cmd")) {
+    split_command("--cmd", *c);
+  }
+  for (const auto& kv : args.all("--env")) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError("--env `" + kv + "` is not K=V");
+    }
+  }
+  return o;
+}
+
+trace::TraceOptions
+parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
+{
+  trace::TraceOptions o = parse_trace_flags(args);
+  if (!args.has("--no-healthcheck")) {
+    o.healthcheck = healthcheck_probe(cfg);
+  }
+  bool have_probes = !o.http_probes.empty() || !o.exec_probes.empty() || o.healthcheck;
+  if (!args.has("--continue-after")) {
+    o.continue_after = have_probes ? trace::ContinueAfter::probes : trace::ContinueAfter::exit;
+  } else if (o.continue_after == trace::ContinueAfter::probes && !have_probes) {
+    throw UsageError("--continue-after probes needs --probe, --probe-exec or an image with a HEALTHCHECK");
+  }
 
   std::vector<std::string> entrypoint = cfg.entrypoint();
   std::vector<std::string> cmd = cfg.cmd();
-  if (auto e = args.get("--entrypoint")) {
-    entrypoint = split_command("--entrypoint", *e);
-    cmd.clear(); // as docker run --entrypoint: the image's Cmd no longer applies
+  if (args.has("--entrypoint")) {
+    entrypoint = o.sandbox.argv; // split by parse_trace_flags
+    cmd.clear();                 // as docker run --entrypoint: the image's Cmd no longer applies
   }
   if (auto c = args.get("--cmd")) {
     cmd = split_command("--cmd", *c);
@@ -205,11 +225,7 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
   o.sandbox.argv.insert(o.sandbox.argv.end(), cmd.begin(), cmd.end());
   o.sandbox.env = cfg.env();
   for (const auto& kv : args.all("--env")) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw UsageError("--env `" + kv + "` is not K=V");
-    }
-    util::env_set(o.sandbox.env, kv);
+    util::env_set(o.sandbox.env, kv); // each checked K=V by parse_trace_flags
   }
   o.sandbox.workdir = args.get_or("--cwd", cfg.working_dir().empty() ? "/" : cfg.working_dir());
   o.stop_signal = stop_signal_of(cfg);

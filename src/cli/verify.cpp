@@ -23,6 +23,7 @@ run_verify(const ParsedArgs& args)
 {
   oci::ImageRef a_ref = oci::parse_reference(args.positional.at(0));
   oci::ImageRef b_ref = oci::parse_reference(args.positional.at(1));
+  parse_trace_flags(args); // every flag is checked before the images are opened
   oci::Image a = oci::open_image(a_ref);
   oci::Image b = oci::open_image(b_ref);
   // The command and env come from the original, so both run the same thing.

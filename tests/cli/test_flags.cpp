@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 #include <whittle/trace/profile.hpp>
 
 using namespace whittle;
@@ -102,6 +104,41 @@ TEST_CASE("whittle refuses a --timeout that is not a positive number of seconds"
       CHECK_THAT(r.err, Catch::Contains("--timeout `" + std::string(v) + "`"));
     }
   }
+}
+
+TEST_CASE("trace, slim and verify check every trace flag's value before they open an image", "[cli]")
+{
+  // The image does not exist: a flag error that names the flag shows the flags were read first.
+  test::TestDir t;
+  std::string missing = "oci:" + (t / "no-such-layout") + ":latest";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--timeout inf", "--timeout"},
+      {"--memory 5q", "--memory"},
+      {"--pids -1", "--pids"},
+      {"--disk 1gb", "--disk"},
+      {"--network bridge", "--network"},
+      {"--env =x", "--env"},
+      {"--continue-after soon", "--continue-after"},
+      {"--mount /tmp:relative", "--mount"},
+      {"--no-seccomp --syscalls", "--no-seccomp"},
+  };
+  for (const auto& [flag, name] : bad) {
+    for (const std::string& cmd :
+         {"trace " + missing + " -o " + (t / "out.json"), "verify " + missing + " " + missing,
+          "slim " + missing + " -o oci:" + (t / "s")}) {
+      INFO(cmd << " " << flag);
+      Run r = run(t, cmd + " " + flag);
+      CHECK(r.rc == 2);
+      CHECK_THAT(r.err, Catch::Contains(name));
+      CHECK_THAT(r.err, !Catch::Contains("no-such-layout"));
+    }
+  }
+  // The same command with good flags reaches the image and names it.
+  Run r = run(t, "trace " + missing + " -o " + (t / "out.json") + " --timeout 5 --memory 1g");
+  CHECK(r.rc != 0);
+  CHECK_THAT(r.err, Catch::Contains("no-such-layout"));
+  CHECK_FALSE(test::path_exists(t / "out.json"));
+  CHECK_FALSE(test::path_exists(t / "s"));
 }
 
 TEST_CASE("whittle refuses a --continue-after that is neither a keyword nor positive seconds", "[cli]")

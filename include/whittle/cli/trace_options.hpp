@@ -17,9 +17,15 @@ namespace whittle::cli {
 // --continue-after, --memory, --pids, --disk, --workdir, --keep-workdir (as in `whittle trace`).
 std::vector<FlagSpec> trace_flags();
 
-// Checks the trace flags and fills everything but the sandbox's rootfs, state_dir and user (argv, env and
-// workdir from cfg and the flags; `rest` replaces Cmd; the stop signal from the image's StopSignal).
-// `whittle trace` adds its own --user, --untraced and --tracer. Throws UsageError.
+// Checks every trace flag's value without the image (seconds, sizes, mounts, probes, --continue-after,
+// --entrypoint/--cmd words, --env K=V): the commands call it before they open an image, so a bad value
+// costs nothing. Fills what the flags alone decide. Throws UsageError.
+trace::TraceOptions parse_trace_flags(const ParsedArgs& args);
+
+// parse_trace_flags, then everything but the sandbox's rootfs, state_dir and user (argv, env and workdir
+// from cfg and the flags; `rest` replaces Cmd; the healthcheck probe and --continue-after's default; the
+// stop signal from the image's StopSignal). `whittle trace` adds its own --user, --untraced and --tracer.
+// Throws UsageError.
 trace::TraceOptions parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg);
 
 // The image's HEALTHCHECK as a probe: CMD's words exec'd as they stand, CMD-SHELL's command under the
