@@ -180,11 +180,11 @@ parse_trace_flags(const ParsedArgs& args)
     o.limits.disk_bytes = trace::parse_size("--disk", *d);
   }
   o.one_cpu = !args.has("--all-cpus");
-  if (auto e = args.get("--entrypoint")) {
-    o.sandbox.argv = split_command("--entrypoint", *e);
-  }
-  if (auto c = args.get("--cmd")) {
-    split_command("--cmd", *c);
+  // Only checked here: parse_trace_options splits them again where it builds argv.
+  for (const char* flag : {"--entrypoint", "--cmd"}) {
+    if (auto words = args.get(flag)) {
+      split_command(flag, *words);
+    }
   }
   for (const auto& kv : args.all("--env")) {
     auto eq = kv.find('=');
@@ -211,9 +211,9 @@ parse_trace_options(const ParsedArgs& args, const oci::ImageConfig& cfg)
 
   std::vector<std::string> entrypoint = cfg.entrypoint();
   std::vector<std::string> cmd = cfg.cmd();
-  if (args.has("--entrypoint")) {
-    entrypoint = o.sandbox.argv; // split by parse_trace_flags
-    cmd.clear();                 // as docker run --entrypoint: the image's Cmd no longer applies
+  if (auto e = args.get("--entrypoint")) {
+    entrypoint = split_command("--entrypoint", *e);
+    cmd.clear(); // as docker run --entrypoint: the image's Cmd no longer applies
   }
   if (auto c = args.get("--cmd")) {
     cmd = split_command("--cmd", *c);
