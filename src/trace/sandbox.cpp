@@ -82,6 +82,9 @@ exec_on_path(const char* name, char* const* argv, char* const* envp) noexcept
   errno = first_error;
 }
 
+// The signals the init passes on to the app: the usual ways to ask a process to stop.
+constexpr int k_forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
 void
 forward_signal(int sig)
 {
@@ -425,12 +428,9 @@ Sandbox::spawn(const char* exe, char* const* argv, int sync, int stdout_fd, int 
   if (pid != 0) {
     return pid;
   }
-  ::signal(SIGTERM, SIG_DFL);
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGHUP, SIG_DFL);
-  ::signal(SIGQUIT, SIG_DFL);
-  ::signal(SIGUSR1, SIG_DFL);
-  ::signal(SIGUSR2, SIG_DFL);
+  for (int sig : k_forwarded_signals) {
+    ::signal(sig, SIG_DFL);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -525,6 +525,14 @@ void
 Sandbox::init_main() noexcept
 {
   int sync = m_sync_write.get();
+  // The stop signals wait, blocked, until the app exists and the loop below can pass them on: a
+  // pid-namespace init drops an unhandled signal, and one forwarded before the fork would reach nobody.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : k_forwarded_signals) {
+    sigaddset(&stop_signals, sig);
+  }
+  sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
   // If whittle dies, the init dies, and with it the namespace.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   m_go_write.close();
@@ -587,7 +595,7 @@ Sandbox::init_main() noexcept
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = forward_signal;
   // A pid-namespace init only receives signals it handles: forward the usual stop signals.
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+  for (int sig : k_forwarded_signals) {
     sigaction(sig, &sa, nullptr);
   }
   // SIGCHLD stays blocked except inside ppoll, so a child's exit always wakes the loop at once.
@@ -599,6 +607,9 @@ Sandbox::init_main() noexcept
   sigset_t wait_mask;
   sigprocmask(SIG_BLOCK, &chld, &wait_mask);
   sigdelset(&wait_mask, SIGCHLD);
+  for (int sig : k_forwarded_signals) {
+    sigdelset(&wait_mask, sig); // forwarded from inside ppoll, once the app has been started
+  }
 
   if (m_filter_kind == Filter::notify) {
     // Installed here, once: every process the init starts inherits the filter and its one listener.

@@ -634,6 +634,8 @@ run_trace(const TraceOptions& o)
   pid_t init = start_sandbox(o, sandbox, guard, tracer);
   util::Sha256 stdout_hash;
 
+  // Cleared before the handler goes in: a signal that comes at once must not be forgotten.
+  g_stop_signal.store(0);
   struct sigaction sa = {};
   struct sigaction old_int = {}, old_term = {};
   if (o.continue_after == ContinueAfter::signal) {
@@ -641,7 +643,6 @@ run_trace(const TraceOptions& o)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
   }
-  g_stop_signal.store(0);
   // A disk breach ends the run at once, as a timeout would, and run_trace then fails naming --disk.
   guard.watch_disk([&sandbox, &guard] {
     sandbox.signal(SIGKILL);

@@ -226,6 +226,7 @@ TEST_CASE("trace: HTTP and exec probes", "[ptrace]")
                                   [](trace::TraceOptions& o) { trace::parse_continue_after("0.5", o); });
     CHECK(!out.timed_out);
     CHECK(out.profile.runs.at(0).signal == SIGTERM);
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+    // Well before the 20 s timeout, with room for a loaded machine's slow sandbox start.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   }
 }

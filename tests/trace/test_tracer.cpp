@@ -2,8 +2,10 @@
 // asserts the exact files of the profile.
 #include "trace_fixture.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
@@ -376,13 +378,43 @@ TEST_CASE("trace: --continue-after signal stops the app when whittle gets SIGTER
     return;
   }
   test::TestDir dir;
-  std::thread sender([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    kill(getpid(), SIGTERM);
+  // Sent once the app runs (it has made /data/ready): a fixed delay raced the sandbox's start on a loaded
+  // machine, and a SIGTERM before whittle's handler is in ends the test process itself.
+  std::string ready = dir / "rootfs/data/ready";
+  std::atomic<bool> sent{false};
+  std::thread sender([&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    struct stat st;
+    while (::stat(ready.c_str(), &st) != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (::stat(ready.c_str(), &st) == 0) {
+      kill(getpid(), SIGTERM);
+      sent = true;
+    }
   });
-  auto out = test::trace_tracee(dir, {"spin"},
+  auto out = test::trace_tracee(dir, {"ready-after", "0", "/data/ready"},
                                 [](trace::TraceOptions& o) { trace::parse_continue_after("signal", o); });
   sender.join();
+  REQUIRE(sent);
+  CHECK(!out.timed_out);
+  CHECK(out.profile.runs.at(0).signal == SIGTERM);
+}
+
+TEST_CASE("trace: a stop sent before the app has started still reaches it", "[ptrace]")
+{
+  if (!sandbox_available()) {
+    return;
+  }
+  test::TestDir dir;
+  // The controller sends the stop signal as soon as the sandbox is released, while its init is still
+  // starting the app: the init must hold it until the app exists, not forward it to nobody (which left
+  // the app to the grace period's SIGKILL).
+  auto out = test::trace_tracee(dir, {"spin"}, [](trace::TraceOptions& o) {
+    o.continue_after = trace::ContinueAfter::seconds;
+    o.continue_for = std::chrono::milliseconds(0);
+    o.grace = std::chrono::milliseconds(3000);
+  });
   CHECK(!out.timed_out);
   CHECK(out.profile.runs.at(0).signal == SIGTERM);
 }
