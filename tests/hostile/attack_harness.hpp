@@ -268,6 +268,7 @@ public:
   std::string log = t / "whittle.log";
   std::string secret = random_token("whittle-log-secret-");
   std::string ref = "oci:" + (t / "img") + ":latest";
+  std::string work = t / "work"; // trace's --workdir
   int dir_fd = -1;
   struct stat canary_st
   {};
@@ -339,7 +340,7 @@ public:
   Run trace(const std::vector<std::string>& attack, const std::vector<std::string>& flags = {},
             std::function<void()> tick = {}, int kill_after_s = 600)
   {
-    std::vector<std::string> args = {"trace", ref, "-o", profile_path(), "--workdir", t / "work"};
+    std::vector<std::string> args = {"trace", ref, "-o", profile_path(), "--workdir", work};
     if (std::find(flags.begin(), flags.end(), "--timeout") == flags.end()) {
       args.insert(args.end(), {"--timeout", "60"});
     }

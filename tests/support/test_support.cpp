@@ -47,9 +47,16 @@ CATCH_REGISTER_LISTENER(FailureListener)
 } // namespace
 
 TestDir::TestDir()
+    : TestDir([] {
+        const char* t = std::getenv("TMPDIR");
+        return std::string(t && *t ? t : "/tmp");
+      }())
 {
-  const char* t = std::getenv("TMPDIR");
-  std::string templ = std::string(t && *t ? t : "/tmp") + "/whittle-test-XXXXXX";
+}
+
+TestDir::TestDir(const std::string& parent)
+{
+  std::string templ = parent + "/whittle-test-XXXXXX";
   if (!::mkdtemp(templ.data())) {
     throw std::runtime_error("mkdtemp failed");
   }

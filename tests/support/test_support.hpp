@@ -14,6 +14,8 @@ class TestDir
 {
 public:
   TestDir();
+  // Under `parent` instead of $TMPDIR (or /tmp).
+  explicit TestDir(const std::string& parent);
   ~TestDir();
   const std::string& path() const { return m_path; }
   std::string operator/(const std::string& name) const { return m_path + "/" + name; }

@@ -427,7 +427,9 @@ TEST_CASE("caps: --disk stops an app filling the host's disk", "[ptrace][limits]
   }
   SECTION("fallocate(KEEP_SIZE) of 2 GiB: not bounded by RLIMIT_FSIZE, refused with ENOSPC by the budget")
   {
-    // On the host's /tmp (ext4 allocates at once; a tmpfs would charge 2 GiB of RAM to the app).
+    // On a 1 GiB tmpfs of its own: were the budget not applied, the tmpfs (not the host) would refuse it,
+    // with no `fallocate(past --disk)` counted.
+    PrivateFs fs(dir);
     std::string err = trace_error(dir, {"fallocate-keep", "/tmp/big", "2048"}, with_cap, &out);
     CHECK(err.empty());
     REQUIRE(out.profile.runs.size() == 1);
@@ -437,6 +439,7 @@ TEST_CASE("caps: --disk stops an app filling the host's disk", "[ptrace][limits]
   }
   SECTION("fallocate(KEEP_SIZE) within the budget runs")
   {
+    PrivateFs fs(dir);
     std::string err = trace_error(dir, {"fallocate-keep", "/tmp/big", "8"}, with_cap, &out);
     CHECK(err.empty());
     REQUIRE(out.profile.runs.size() == 1);
